@@ -1,0 +1,446 @@
+"""Text analysis: the same tokens for passages and questions.
+
+Steps (each measured on the dev set, see README "Search quality"):
+
+- Unicode NFKC, case folding, curly quotes and apostrophes made straight.
+- Possessives (``India's`` -> india) and contractions split off.
+- Dotted and upper-case country forms: ``U.S.``, ``US``, ``USA``, ``United States``, ``America``
+  -> one term ``usa`` (lower-case ``us`` stays the pronoun, a stopword).
+- Compounds with ``-``, ``+``, ``/`` (``INDUS-X``, ``co-production``, ``2025-2035``, ``P-8I``):
+  the joined form plus the parts, so ``INDUS-X``, ``Indus X`` and ``indusx`` meet.
+- Model designations written with a space (``MH 60R``, ``P 8I``, ``MQ 9Bs``) also give the
+  joined form (``mh60r``), so ``MH-60R`` finds ``MH 60R``.
+- British -> American spelling (``defence`` -> defense, ``-ise`` -> ``-ize``), English stopwords,
+  Snowball (Porter 2) stemming.
+
+Everything here is pure and deterministic; results are cached per surface word, which makes
+indexing large corpora and analysing questions cheap.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+_stemmer = Stemmer.Stemmer("english")
+
+# NLTK's English stopword list plus question/filler words that carry no content in a question.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren't",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "couldn't",
+        "did",
+        "didn't",
+        "do",
+        "does",
+        "doesn't",
+        "doing",
+        "don't",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "hadn't",
+        "has",
+        "hasn't",
+        "have",
+        "haven't",
+        "having",
+        "he",
+        "he'd",
+        "he'll",
+        "he's",
+        "her",
+        "here",
+        "here's",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "how's",
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "i've",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn't",
+        "it",
+        "it's",
+        "its",
+        "itself",
+        "let's",
+        "me",
+        "more",
+        "most",
+        "mustn't",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "shan't",
+        "she",
+        "she'd",
+        "she'll",
+        "she's",
+        "should",
+        "shouldn't",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "that's",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "there's",
+        "these",
+        "they",
+        "they'd",
+        "they'll",
+        "they're",
+        "they've",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "wasn't",
+        "we",
+        "we'd",
+        "we'll",
+        "we're",
+        "we've",
+        "were",
+        "weren't",
+        "what",
+        "what's",
+        "when",
+        "when's",
+        "where",
+        "where's",
+        "which",
+        "while",
+        "who",
+        "who's",
+        "whom",
+        "why",
+        "why's",
+        "with",
+        "won't",
+        "would",
+        "wouldn't",
+        "you",
+        "you'd",
+        "you'll",
+        "you're",
+        "you've",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "will",
+        "just",
+        "us",
+        "re",
+        "ve",
+        "ll",
+        "d",
+        "s",
+        "t",
+        "m",
+        "o",
+        "y",
+        "ain",
+        "tell",
+        "please",
+        "know",
+        "kind",
+        "sort",
+        "anything",
+        "something",
+        "thing",
+        "things",
+        "does",
+        "did",
+        "done",
+        "get",
+        "got",
+    ]
+)
+
+# British -> American spellings that stemming alone does not bring together.
+_SPELLING = {
+    "defence": "defense",
+    "defences": "defenses",
+    "offence": "offense",
+    "offences": "offenses",
+    "licence": "license",
+    "pretence": "pretense",
+    "programme": "program",
+    "programmes": "programs",
+    "centre": "center",
+    "centres": "centers",
+    "centred": "centered",
+    "theatre": "theater",
+    "metre": "meter",
+    "metres": "meters",
+    "litre": "liter",
+    "fibre": "fiber",
+    "calibre": "caliber",
+    "manoeuvre": "maneuver",
+    "manoeuvres": "maneuvers",
+    "aluminium": "aluminum",
+    "tyre": "tire",
+    "grey": "gray",
+    "cheque": "check",
+    "catalogue": "catalog",
+    "analyse": "analyze",
+    "analysed": "analyzed",
+    "paralyse": "paralyze",
+    "travelled": "traveled",
+    "travelling": "traveling",
+    "labelled": "labeled",
+    "signalled": "signaled",
+    "cancelled": "canceled",
+    "modelling": "modeling",
+    "fuelled": "fueled",
+    "jewellery": "jewelry",
+    "ageing": "aging",
+    "judgement": "judgment",
+    "enrol": "enroll",
+    "fulfil": "fulfill",
+}
+_OUR_WORDS = {
+    "arbour", "ardour", "armour", "behaviour", "candour", "clamour", "colour", "demeanour",
+    "endeavour", "favour", "fervour", "flavour", "harbour", "honour", "humour", "labour",
+    "neighbour", "odour", "parlour", "rancour", "rigour", "rumour", "saviour", "splendour",
+    "succour", "tumour", "valour", "vapour", "vigour",
+}  # fmt: skip
+_ISE_KEEP = {
+    "advise", "apprise", "arise", "chastise", "circumcise", "comprise", "compromise", "concise",
+    "demise", "despise", "devise", "disguise", "enterprise", "excise", "exercise", "expertise",
+    "franchise", "improvise", "incise", "merchandise", "noise", "otherwise", "paradise", "poise",
+    "praise", "precise", "premise", "promise", "raise", "reprise", "revise", "rise", "supervise",
+    "surmise", "surprise", "televise", "treatise", "wise", "likewise", "clockwise", "cruise",
+    "bruise", "guise", "anise", "mortise", "erise", "vise", "valise", "sunrise", "uprise",
+}  # fmt: skip
+_ISE_RE = re.compile(r"^(\w{3,}?)is(e|es|ed|ing|ation|ations|er|ers)$")
+_OUR_RE = re.compile(r"^(\w+?our)(s|ed|ing|ful|able|ite|ites|less)?$")
+
+# Country forms. Upper-case ``US`` / dotted ``U.S.`` only: lower-case ``us`` is the pronoun.
+USA = "usa"
+_USA_FORMS_ANY_CASE = {"usa", "u.s.a", "u.s", "america"}
+
+# A token: letters/digits with inner joiners (apostrophes, hyphens, dots, plus, slash, ampersand).
+_TOKEN_RE = re.compile(r"\w+(?:['’‘`´\-‐‑‒–+./&]\w+)*", re.UNICODE)
+_JOINERS_RE = re.compile(r"[\-‐‑‒–+/&.]")
+_QUOTES = str.maketrans(
+    {"’": "'", "‘": "'", "`": "'", "´": "'", "‐": "-", "‑": "-", "‒": "-", "–": "-"}
+)
+_DESIGNATION_HEAD = re.compile(r"^[A-Z]{1,4}$")
+_DESIGNATION_TAIL = re.compile(r"^\d+[A-Za-z]{0,3}$")
+_PLURAL_DESIGNATION = re.compile(r"^([a-z]*\d+[a-z]*?)s$")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One analysed term and the character span of the word it came from."""
+
+    term: str
+    start: int
+    end: int
+
+
+def _spelling(word: str) -> str:
+    w = _SPELLING.get(word)
+    if w is not None:
+        return w
+    m = _OUR_RE.match(word)
+    if m and m.group(1) in _OUR_WORDS:
+        return m.group(1)[:-2] + "r" + (m.group(2) or "")
+    m = _ISE_RE.match(word)
+    if m and (m.group(1) + "ise") not in _ISE_KEEP and word not in _ISE_KEEP:
+        return m.group(1) + "iz" + m.group(2)
+    if word.endswith("yse") and len(word) > 5:
+        return word[:-3] + "yze"
+    return word
+
+
+def _stem(word: str) -> str:
+    if word.isdigit():
+        return word
+    return _stemmer.stemWord(_spelling(word))
+
+
+@lru_cache(maxsize=200_000)
+def analyze_word(surface: str) -> tuple[str, ...]:
+    """Terms for one surface token (as matched by the tokenizer), in order, stopwords removed."""
+    orig = unicodedata.normalize("NFKC", surface).translate(_QUOTES)
+    upper_original = orig.isupper()
+    w = orig.casefold()
+    # possessive and trailing apostrophes
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.strip("'")
+    if not w:
+        return ()
+    if w in _USA_FORMS_ANY_CASE or (w == "us" and upper_original):
+        return (USA,)
+    if "'" in w:  # contractions and O'Neil-like names: parts
+        out: list[str] = []
+        for part in w.split("'"):
+            out.extend(analyze_word(part))
+        return tuple(out)
+    if _JOINERS_RE.search(w):
+        raw_parts = [p for p in _JOINERS_RE.split(w) if p]
+        # dotted abbreviations: U.S, U.K, e.g -> us, uk, eg
+        if "." in w and all(len(p) == 1 for p in raw_parts):
+            joined = "".join(raw_parts)
+            if joined == "us":
+                return (USA,)
+            return (joined,) if joined not in STOPWORDS else ()
+        sep = "+" if "+" in w and all(p.isdigit() for p in raw_parts) else ""
+        joined = sep.join(raw_parts)
+        out = []
+        if len(raw_parts) > 1 and len(joined) <= 40:
+            out.append(_finish(joined, surface))
+        orig_parts = [p for p in _JOINERS_RE.split(orig) if p]
+        if len(orig_parts) != len(raw_parts):  # casefolding changed the shape: use lower forms
+            orig_parts = raw_parts
+        for p in orig_parts:
+            out.extend(analyze_word(p))
+        # keep order, drop empties and duplicates
+        seen: set[str] = set()
+        return tuple(t for t in out if t and not (t in seen or seen.add(t)))
+    if w in STOPWORDS:
+        return ()
+    return (_finish(w, surface),)
+
+
+def _finish(w: str, surface: str) -> str:
+    if any(c.isdigit() for c in w):
+        # "9Bs" / "MQ-9Bs": plural of a model designation
+        m = _PLURAL_DESIGNATION.match(w)
+        if m and surface.endswith("s") and not surface[:-1].islower():
+            return m.group(1)
+        return w
+    return _stem(w)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Analysed tokens with the character spans (in ``text``) of the words they come from."""
+    out: list[Token] = []
+    prev: re.Match[str] | None = None
+    prev_surface_upper_head = False
+    for m in _TOKEN_RE.finditer(text):
+        surface = m.group(0)
+        start, end = m.span()
+        # "United States" -> usa (replacing the two words' terms)
+        if (
+            prev is not None
+            and surface.lower() in ("states", "state's")
+            and prev.group(0).lower() == "united"
+            and text[prev.end() : start].strip() == ""
+        ):
+            if out and out[-1].term == _stem("united") and out[-1].start == prev.start():
+                out.pop()
+            out.append(Token(USA, prev.start(), end))
+            prev = m
+            prev_surface_upper_head = False
+            continue
+        # "MH 60R", "P 8I": the joined designation as well as the parts
+        if (
+            prev is not None
+            and prev_surface_upper_head
+            and _DESIGNATION_TAIL.match(surface)
+            and text[prev.end() : start] == " "
+        ):
+            joined = prev.group(0).lower() + surface.lower()
+            out.append(Token(_finish(joined, prev.group(0) + surface), prev.start(), end))
+        for term in analyze_word(surface):
+            out.append(Token(term, start, end))
+        prev = m
+        prev_surface_upper_head = bool(_DESIGNATION_HEAD.match(surface))
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Just the terms of ``text`` (the indexing fast path)."""
+    return [t.term for t in tokenize(text)]
+
+
+def is_content_free(text: str) -> bool:
+    """True for text with no searchable word (only stopwords, punctuation, symbols)."""
+    return not terms(text)

@@ -1,0 +1,155 @@
+"""Settings, read once at start-up from the environment and an optional ``.env`` file.
+
+The environment wins over ``.env``. Every setting is listed, with a comment, in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the setting."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; ``#`` comments, optional ``export``, optional quotes."""
+    out: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return out
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        out[key] = value
+    return out
+
+
+def _ids(name: str, raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in re.split(r"[,\s]+", raw.strip()):
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be a comma-separated list of numeric ids, got {part!r}"
+            ) from None
+    return frozenset(ids)
+
+
+def _int(name: str, raw: str, lo: int, hi: int) -> int:
+    try:
+        v = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not lo <= v <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {v}")
+    return v
+
+
+def _float(name: str, raw: str, lo: float, hi: float) -> float:
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not lo <= v <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {v}")
+    return v
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / ".cache"
+    log_level: str = "INFO"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    allowed_chat_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_user_ids: frozenset[int] = field(default_factory=frozenset)
+    rate_limit_count: int = 5
+    rate_limit_window: float = 10.0
+    max_file_bytes: int = 5 * 1024 * 1024
+    reload_interval: float = 5.0
+    top: int = 3
+
+    @property
+    def token_ok(self) -> bool:
+        return bool(self.token)
+
+
+def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Settings from ``env`` (default: os.environ) over ``dotenv`` (default: ./.env)."""
+    merged: dict[str, str] = {}
+    dotenv_path = dotenv if dotenv is not None else Path.cwd() / ".env"
+    merged.update(read_dotenv(dotenv_path))
+    merged.update(os.environ if env is None else env)
+
+    def get(name: str) -> str | None:
+        v = merged.get(name)
+        return v.strip() if v is not None and v.strip() else None
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is not None and not _TOKEN_RE.match(token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is malformed: expected the form 123456789:ABC... from @BotFather"
+        )
+    base_url = get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL
+    if not re.match(r"^https?://", base_url):
+        raise ConfigError(
+            f"TELEGRAM_BASE_URL must start with http:// or https://, got {base_url!r}"
+        )
+    level = (get("LOG_LEVEL") or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    webhook_url = get("WEBHOOK_URL")
+    if webhook_url is not None and not webhook_url.startswith("https://"):
+        raise ConfigError("WEBHOOK_URL must be an https:// URL that Telegram can reach")
+    secret = get("WEBHOOK_SECRET")
+    if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 characters)")
+    corpus = get("CORPUS_DIR")
+    index = get("INDEX_DIR")
+    return Settings(
+        token=token,
+        base_url=base_url,
+        corpus_dir=Path(corpus) if corpus else PROJECT_ROOT / "corpus",
+        index_dir=Path(index) if index else PROJECT_ROOT / ".cache",
+        log_level=level,
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_port=_int("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8443", 1, 65535),
+        allowed_chat_ids=_ids("ALLOWED_CHAT_IDS", get("ALLOWED_CHAT_IDS") or ""),
+        admin_user_ids=_ids("ADMIN_USER_IDS", get("ADMIN_USER_IDS") or ""),
+        rate_limit_count=_int("RATE_LIMIT_COUNT", get("RATE_LIMIT_COUNT") or "5", 0, 10_000),
+        rate_limit_window=_float(
+            "RATE_LIMIT_WINDOW", get("RATE_LIMIT_WINDOW") or "10", 0.1, 86_400
+        ),
+        max_file_bytes=_int(
+            "MAX_FILE_BYTES", get("MAX_FILE_BYTES") or str(5 * 1024 * 1024), 1, 2**40
+        ),
+        reload_interval=_float("RELOAD_INTERVAL", get("RELOAD_INTERVAL") or "5", 0, 86_400),
+        top=_int("TOP_HITS", get("TOP_HITS") or "3", 1, 10),
+    )

@@ -1,0 +1,285 @@
+"""Corpus files -> articles -> passages (line spans).
+
+An article file is plain text, one paragraph per line, as scraped from a news site. Besides the
+article body it carries page furniture: repeated title lines, site banners, tag lines,
+"Read More" / "Related News" blocks with other stories' headlines, comment forms, widget credits.
+Furniture is recognised by general rules (where it stands, whether it reads as prose, known
+markers) and is never indexed. The headline and date of an article are kept as metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES_DEFAULT = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A paragraph of an article: the unit that is ranked.
+
+    ``text`` is exactly lines ``line_start..line_end`` (1-based, inclusive) of the file joined by
+    ``\\n``, except that a trailing byline/credit suffix of the last line (``–News Desk``) is cut.
+    """
+
+    file: str
+    line_start: int
+    line_end: int
+    text: str
+
+
+@dataclass(slots=True)
+class Article:
+    file: str
+    title: str | None
+    date: str | None
+    passages: list[Passage] = field(default_factory=list)
+    furniture_lines: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CorpusProblem:
+    file: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Corpus:
+    folder: Path
+    articles: list[Article]
+    problems: list[CorpusProblem]
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [p for a in self.articles for p in a.passages]
+
+    def article(self, file: str) -> Article | None:
+        for a in self.articles:
+            if a.file == file:
+                return a
+        return None
+
+
+class CorpusError(Exception):
+    """The corpus cannot be served at all (missing folder, no usable article)."""
+
+
+# --- line classification -------------------------------------------------------------------
+
+_TERMINAL = re.compile(r"""[.!?…]["'”’»)\]]*\s*$""")
+_WORD = re.compile(r"\w+", re.UNICODE)
+# "…future.–News Desk", "… region. - Staff Reporter": a credit glued to the end of the last line.
+_BYLINE_SUFFIX = re.compile(
+    r"""(?<=[.!?"”’])\s*[–—-]\s*(?:[A-Z][\w.&']*\s?){1,4}\s*$""",
+)
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+DATE_RE = re.compile(
+    r"\b(?:\d{1,2}[-/ .]" + _MONTHS + r"[-/ .,]+\d{2,4}"
+    r"|" + _MONTHS + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+    r"|\d{1,2}(?:st|nd|rd|th)? " + _MONTHS + r",? \d{4}"
+    r"|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(
+    r"^\W*(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*,?\s*)?" + DATE_RE.pattern + r"[\s,|:-]*"
+    r"(?:\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?)?\W*$",
+    re.IGNORECASE,
+)
+# Markers of page furniture (case-insensitive, whole line or line start).
+_FURNITURE_MARKERS = re.compile(
+    r"""^\W*(?:
+        read\ more|also\ read|read\ also|related(?:\ (?:news|stories|articles|posts|topics))?
+        |more\ (?:news|stories)|recommended(?:\ for\ you)?|trending(?:\ now)?|you\ may\ also\ like
+        |leave\ a\ (?:reply|comment)|post\ a\ comment|comments?|\d+\ comments?
+        |your\ email\ address\ will\ not\ be\ published.*|required\ fields\ are\ marked.*
+        |join\ .{0,40}\b(?:whatsapp|telegram|facebook|group|channel|community)\b.*
+        |follow\ us.*|subscribe.*|sign\ up.*|share\ (?:this|on).*|click\ here.*
+        |advertisement|sponsored|(?:source|image|photo|credit|courtesy|via)\s*:.{0,60}
+        |.*\bpowered\ by\b.*|.*\ball\ rights\ reserved\b.*|(?:©|\(c\)|copyright).*
+        |.*\bbanner\b.*|tags?\s*:.*|filed\ under.*|share|tweet|print|email
+    )\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def strip_byline(line: str) -> str:
+    """The line without a trailing credit such as ``–News Desk``."""
+    return _BYLINE_SUFFIX.sub("", line)
+
+
+def is_prose(line: str) -> bool:
+    """A line that reads as article prose: several words and sentence-final punctuation."""
+    text = strip_byline(line.strip())
+    if len(_WORD.findall(text)) < 6:
+        return False
+    if _FURNITURE_MARKERS.match(text):
+        return False
+    return bool(_TERMINAL.search(text))
+
+
+def is_furniture_marker(line: str) -> bool:
+    return bool(_FURNITURE_MARKERS.match(line.strip()))
+
+
+def is_dateline(line: str) -> bool:
+    s = line.strip()
+    return 0 < len(s) <= 60 and bool(_DATELINE.match(s))
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse_article(file: str, text: str) -> Article:
+    """Split one article file into passages and metadata, dropping furniture."""
+    lines = text.split("\n")
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    n = len(lines)
+    prose = [is_prose(ln) for ln in lines]
+    blank = [not ln.strip() for ln in lines]
+
+    # Body = first prose line .. last prose line; everything around it is lead or tail.
+    first = next((i for i in range(n) if prose[i]), None)
+    if first is None:
+        return Article(file=file, title=_pick_title(lines), date=_find_date(lines), passages=[])
+    last = max(i for i in range(n) if prose[i])
+
+    lead = lines[:first]
+    title = _pick_title(lead)
+    date = _find_date(lead)
+
+    passages: list[Passage] = []
+    furniture: list[int] = [i + 1 for i in range(first) if not blank[i]]
+    # A dateline right above the first paragraph belongs to the lead: it is quotable with it.
+    lead_start = first
+    j = first - 1
+    while j >= 0 and blank[j]:
+        j -= 1
+    if j >= 0 and is_dateline(lines[j]):
+        lead_start = j
+        furniture.remove(j + 1)
+
+    in_tail_block = False  # after a "Read More"-like marker until the next prose line
+    for i in range(first, last + 1):
+        ln = lines[i]
+        if blank[i]:
+            continue
+        if is_furniture_marker(ln):
+            furniture.append(i + 1)
+            in_tail_block = True
+            continue
+        if not prose[i]:
+            # Headings, tag lines and "related story" headlines: not quoted.
+            furniture.append(i + 1)
+            continue
+        in_tail_block = False
+        start = lead_start if i == first else i
+        body = "\n".join(lines[start : i + 1])
+        body = strip_byline(body).rstrip()
+        passages.append(Passage(file=file, line_start=start + 1, line_end=i + 1, text=body))
+    del in_tail_block
+    furniture.extend(i + 1 for i in range(last + 1, n) if not blank[i])
+    if date is None and passages:
+        m = DATE_RE.search(passages[0].text[:200])
+        date = m.group(0) if m else None
+    return Article(file=file, title=title, date=date, passages=passages, furniture_lines=furniture)
+
+
+def _pick_title(lead: list[str]) -> str | None:
+    cands = [
+        ln.strip()
+        for ln in lead
+        if ln.strip()
+        and not is_dateline(ln)
+        and not is_furniture_marker(ln)
+        and len(_WORD.findall(ln)) >= 4
+    ]
+    if not cands:
+        return None
+    counts = Counter(cands)
+    repeated = [c for c in cands if counts[c] > 1]
+    if repeated:
+        return repeated[0]
+    return max(cands, key=len)
+
+
+def _find_date(lead: list[str]) -> str | None:
+    for ln in lead:
+        if is_dateline(ln):
+            m = DATE_RE.search(ln)
+            return m.group(0) if m else ln.strip()
+    return None
+
+
+# --- loading a folder --------------------------------------------------------------------------
+
+
+def list_article_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".txt", ".md"})
+
+
+def read_article_file(
+    path: Path, folder: Path, max_bytes: int = MAX_FILE_BYTES_DEFAULT
+) -> tuple[str | None, str | None]:
+    """(text, None) for a usable article file, else (None, reason)."""
+    try:
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(folder.resolve()):
+                return None, "symlink points outside the corpus folder"
+        if not path.is_file():
+            return None, "not a regular file"
+        size = path.stat().st_size
+        if size == 0:
+            return None, "empty file"
+        if size > max_bytes:
+            return None, f"larger than the limit ({size} > {max_bytes} bytes)"
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"unreadable ({exc.strerror or exc.__class__.__name__})"
+    if b"\x00" in data:
+        return None, "binary file (contains NUL bytes)"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 (bad byte at offset {exc.start})"
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        return None, "empty file (only whitespace)"
+    return text, None
+
+
+def load_corpus(folder: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES_DEFAULT) -> Corpus:
+    """Read every article in ``folder``. Unusable files are skipped with a warning."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise CorpusError(f"corpus folder not found: {root}")
+    articles: list[Article] = []
+    problems: list[CorpusProblem] = []
+    for path in list_article_files(root):
+        text, reason = read_article_file(path, root, max_bytes)
+        if text is None:
+            problems.append(CorpusProblem(path.name, reason or "unusable"))
+            log.warning("skipping corpus file %s: %s", path.name, reason)
+            continue
+        art = parse_article(path.name, text)
+        if not art.passages:
+            problems.append(CorpusProblem(path.name, "no article text found (only furniture)"))
+            log.warning("skipping corpus file %s: no article text found", path.name)
+            continue
+        articles.append(art)
+    if not articles:
+        detail = f" ({len(problems)} unusable file(s))" if problems else ""
+        raise CorpusError(f"no usable article in corpus folder {root}{detail}")
+    return Corpus(folder=root, articles=articles, problems=problems)

@@ -1,0 +1,127 @@
+"""General-language knowledge the articles cannot teach: word specificity and synonyms.
+
+- ``specificity(word)``: how much of a question's meaning a word carries, from its frequency in
+  general English (``data/english_zipf.tsv``, from wordfreq): ``7 - zipf``, so "use" (5.8) weighs
+  1.2 and "carbonara" (2.3) 4.7; words rarer than the table (names, jargon) weigh 6.
+- ``SYNONYMS``: small groups of interchangeable news words (talks ~ discussion, start ~ began,
+  annual ~ every year). Questions are paraphrases; these let BM25 see the article's wording.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from .analysis import terms
+
+_ZIPF_FILE = Path(__file__).with_name("data") / "english_zipf.tsv"
+RARE_ZIPF = 1.0
+MIN_WEIGHT = 0.3
+
+# Groups of words used interchangeably in news writing. Multi-word entries are phrases.
+_GROUPS = """
+start begin began begun beginning commence launch kick-off inaugurate open
+talks talk discussion discussions discuss discussed conversation dialogue negotiation
+ties relations relationship relationships bond
+thank thanked thanks gratitude grateful appreciation appreciate
+remark remarked remarks comment comments
+praise praised commend commended laud hail hailed
+greet greeted welcome welcomed receive received
+drone drones unmanned uav uas
+annual annually yearly every-year each-year
+helicopter helicopters chopper rotorcraft
+aircraft airplane plane planes jet jets
+weapon weapons arms armament armaments munitions
+buy bought purchase purchased procure procurement acquire acquisition
+sell sold sale sales export exports
+agreement agreements pact pacts accord accords treaty treaties deal deals
+help helped assist assistance support aid backing
+country countries nation nations
+goal goals aim aims objective objectives purpose target
+important crucial vital key critical significant pivotal
+strengthen strengthened bolster bolstering reinforce reinforcing enhance enhancing boost deepen
+produce produced production manufacture manufacturing co-production coproduction
+develop developed development co-develop
+threat threats danger risk risks
+war conflict conflicts
+military army armed-forces troops
+navy naval
+leader leaders head
+company companies firm firms business businesses startup startups
+cooperation collaboration collaborate cooperate partnership
+visit visited trip tour
+join joined participate participating participation take-part engage engaging
+exercise exercises drill drills war-game
+ship ships vessel vessels warship
+missile missiles rocket rockets
+increase increased rise grow growing expand expanding expansion
+decrease reduce reduced cut lower
+sign signed ink inked
+aggression aggressive hostility
+prime-minister pm premier
+""".strip()
+
+
+def _build_synonyms() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for line in _GROUPS.splitlines():
+        members = [w.replace("-", " ") for w in line.split()]
+        analysed = [tuple(terms(m)) for m in members]
+        group = {t for a in analysed for t in a}
+        for a in analysed:
+            if len(a) == 1:
+                table.setdefault(a[0], set()).update(group - {a[0]})
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+@cache
+def synonyms() -> dict[str, frozenset[str]]:
+    return _build_synonyms()
+
+
+def phrase_synonyms() -> list[tuple[tuple[str, ...], str]]:
+    """Multi-word entries (analysed) and a one-word member of their group."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    for line in _GROUPS.splitlines():
+        members = [w.replace("-", " ") for w in line.split()]
+        single = next((terms(m)[0] for m in members if len(terms(m)) == 1), None)
+        for m in members:
+            a = tuple(terms(m))
+            if len(a) > 1 and single:
+                out.append((a, single))
+    return out
+
+
+@cache
+def _zipf() -> dict[str, float]:
+    table: dict[str, float] = {}
+    try:
+        text = _ZIPF_FILE.read_text(encoding="utf-8")
+    except OSError:
+        return table
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        word, _, z = line.partition("\t")
+        if z:
+            table[word] = int(z) / 10
+    return table
+
+
+def zipf(word: str) -> float:
+    w = word.lower().replace("’", "'")
+    z = _zipf()
+    if w in z:
+        return z[w]
+    if w.endswith("'s") and w[:-2] in z:
+        return z[w[:-2]]
+    return RARE_ZIPF
+
+
+def specificity(word: str) -> float:
+    """Weight of a question word for deciding whether a passage answers the question."""
+    parts = [p for p in word.replace("-", " ").split() if p]
+    if not parts:
+        return MIN_WEIGHT
+    # a compound is as specific as its rarest part ("INDUS-X", "Singh-Hegseth")
+    return max(MIN_WEIGHT, max(7.0 - zipf(p) for p in parts))

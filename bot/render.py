@@ -1,0 +1,150 @@
+"""Hits in, text out: Telegram HTML and plain text. Pure functions, no network, no index.
+
+Telegram rules honoured here: only its HTML tags, every ``<``, ``>``, ``&`` of article or user
+text escaped, and at most 4096 characters *after* entity parsing, counted in UTF-16 code units.
+When hits do not fit, whole hits are dropped from the end; a tag is never cut.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .search import Hit
+from .store import ArticleMeta
+
+TELEGRAM_LIMIT = 4096
+EXPANDABLE_OVER = 300  # quotes longer than this are sent as expandable blockquotes
+INLINE_DESCRIPTION_CHARS = 120
+
+NO_ANSWER = "The articles don't answer that."
+NO_ANSWER_HINT = "Try other words — names, places, agreements or programmes from the articles."
+EMPTY_HINT = "Ask me a question about the articles, for example: When was INDUS-X launched?"
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def visible_len(html_text: str) -> int:
+    """Length Telegram counts for an HTML message: tags removed, entities decoded, UTF-16."""
+    return utf16_len(html.unescape(_TAG.sub("", html_text)))
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def cite(hit: Hit, with_title: bool = True) -> str:
+    """Plain citation: ``Title — file, line 6`` (or ``lines 6–8``)."""
+    lines = (
+        f"line {hit.line_start}"
+        if hit.line_start == hit.line_end
+        else f"lines {hit.line_start}–{hit.line_end}"
+    )
+    where = f"{hit.file}, {lines}"
+    if with_title and hit.title:
+        return f"{hit.title} — {where}"
+    return where
+
+
+def highlight_html(hit: Hit) -> str:
+    out: list[str] = []
+    pos = 0
+    for s, e in hit.highlights:
+        out.append(esc(hit.text[pos:s]))
+        out.append(f"<b>{esc(hit.text[s:e])}</b>")
+        pos = e
+    out.append(esc(hit.text[pos:]))
+    return "".join(out)
+
+
+def hit_html(hit: Hit, number: int | None = None, expandable: bool | None = None) -> str:
+    exp = len(hit.text) > EXPANDABLE_OVER if expandable is None else expandable
+    open_tag = "<blockquote expandable>" if exp else "<blockquote>"
+    head = f"{number}. " if number is not None else ""
+    title = f"<i>{esc(hit.title)}</i>\n" if hit.title else ""
+    where = esc(cite(hit, with_title=False))
+    return f"{open_tag}{highlight_html(hit)}</blockquote>\n{head}{title}📄 <code>{where}</code>"
+
+
+def hit_plain(hit: Hit, number: int | None = None) -> str:
+    head = f"{number}. " if number is not None else ""
+    quoted = "\n".join("  > " + ln for ln in hit.text.split("\n"))
+    return f"{quoted}\n{head}{cite(hit)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One answer in both forms; ``shown`` is how many hits fitted."""
+
+    html: str
+    plain: str
+    shown: int
+
+
+def _header(n: int, offset: int) -> str:
+    if offset:
+        return f"More passages ({offset + 1}–{offset + n}):"
+    return "From the articles:" if n == 1 else f"From the articles ({n} passages):"
+
+
+def render_reply(
+    hits: Sequence[Hit],
+    offset: int = 0,
+    limit: int = TELEGRAM_LIMIT,
+    compact: bool = False,
+) -> Reply:
+    """The reply to a question. ``offset`` numbers hits after a "more" press."""
+    if not hits:
+        text = f"{NO_ANSWER} {NO_ANSWER_HINT}" if offset == 0 else "No more passages answer that."
+        return Reply(html=esc(text), plain=text, shown=0)
+    kept = list(hits)
+    while kept:
+        n = len(kept)
+        parts_html = [f"<b>{esc(_header(n, offset))}</b>"]
+        parts_plain = [_header(n, offset)]
+        for k, h in enumerate(kept):
+            parts_html.append(hit_html(h, offset + k + 1, expandable=True if compact else None))
+            parts_plain.append(hit_plain(h, offset + k + 1))
+        body = "\n\n".join(parts_html)
+        if visible_len(body) <= limit:
+            return Reply(html=body, plain="\n\n".join(parts_plain), shown=n)
+        kept.pop()
+    # a single hit that does not fit (cannot happen with ~400-char excerpts): cite only
+    h = hits[0]
+    text = f"{_header(1, offset)}\n{cite(h)}"
+    return Reply(html=esc(text), plain=text, shown=1)
+
+
+def render_empty_question() -> Reply:
+    return Reply(html=esc(EMPTY_HINT), plain=EMPTY_HINT, shown=0)
+
+
+def render_sources(articles: Sequence[ArticleMeta]) -> Reply:
+    lines_html = [f"<b>Articles I quote ({len(articles)}):</b>"]
+    lines_plain = [f"Articles I quote ({len(articles)}):"]
+    for k, a in enumerate(articles, 1):
+        title = a.title or "(untitled)"
+        date = f" — {a.date}" if a.date else ""
+        lines_html.append(f"{k}. {esc(title)}{esc(date)}\n    <code>{esc(a.file)}</code>")
+        lines_plain.append(f"{k}. {title}{date}\n    {a.file}")
+    body = "\n".join(lines_html)
+    while visible_len(body) > TELEGRAM_LIMIT and len(lines_html) > 2:
+        lines_html.pop()
+        lines_plain.pop()
+        body = "\n".join(lines_html + ["…"])
+    return Reply(html=body, plain="\n".join(lines_plain), shown=len(lines_html) - 1)
+
+
+def inline_description(hit: Hit) -> str:
+    t = " ".join(hit.text.split())
+    return t if len(t) <= INLINE_DESCRIPTION_CHARS else t[: INLINE_DESCRIPTION_CHARS - 1] + "…"
+
+
+def html_to_plain(html_text: str) -> str:
+    return html.unescape(_TAG.sub("", html_text))

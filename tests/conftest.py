@@ -1,0 +1,19 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .botapi_standin import BotAPIStandIn
+
+
+@pytest.fixture
+def botapi() -> Iterator[BotAPIStandIn]:
+    """A running, strict Telegram Bot API stand-in; PTB: ``base_url=botapi.url + "/bot"``."""
+    with BotAPIStandIn() as standin:
+        yield standin
+
+# Search fixtures over the real corpus (owned by the search tests).
+from .search_fixtures import corpus, corpus_dir, engine  # noqa: E402, F401

@@ -1,0 +1,192 @@
+"""Ranking, excerpts, abstention and the dev-set thresholds, over the real corpus."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rank_bm25 import BM25Okapi
+
+from bot.analysis import terms
+from bot.engine import build_engine
+from bot.evaluate import evaluate, load_questions
+from bot.excerpt import ELLIPSIS, SEP
+from bot.index import BM25Index
+
+from .search_fixtures import SHARED, file_lines
+
+# -- BM25 equals rank-bm25 ----------------------------------------------------------------
+
+
+def test_scores_equal_rank_bm25_on_the_corpus(engine):
+    docs = [terms(p.text) for p in engine.searcher.store.passages()]
+    ref = BM25Okapi(docs)
+    vocab = sorted({t for d in docs for t in d})
+    rng = random.Random(7)
+    for _ in range(200):
+        q = rng.sample(vocab, rng.randint(1, 6)) + rng.sample(["zzz", "india", "defens"], 1)
+        assert np.array_equal(engine.searcher.index.scores_dense(q), ref.get_scores(q)), q
+
+
+def test_search_scores_are_rank_bm25_scores_of_the_question_terms(engine):
+    """A hit's score is rank-bm25's score for the question's terms (synonyms and acronym
+    expansions enter as extra terms with a weight below 1)."""
+    passages = engine.searcher.store.passages()
+    ref = BM25Okapi([terms(p.text) for p in passages])
+    inverse = {i: t for t, i in engine.searcher.index.vocab.items()}
+    for q in (
+        "Who greeted Jaishankar with a Navy band?",
+        "INDUS-X summit Stanford",
+        "What is QFMM?",
+    ):
+        plan = engine.searcher.plan(q)
+        if all(w == 1.0 for w in plan.weights):
+            expected = ref.get_scores([inverse[i] for i in plan.ids])
+        else:
+            expected = sum(
+                w * ref.get_scores([inverse[i]])
+                for i, w in zip(plan.ids, plan.weights, strict=True)
+            )
+        hits = engine.search(q, top=3)
+        assert hits
+        for h in hits:
+            k = next(
+                i
+                for i, p in enumerate(passages)
+                if p.file == h.file and p.line_start <= h.line_start <= p.line_end
+            )
+            assert h.score == pytest.approx(expected[k], rel=1e-12)
+
+
+def test_scores_equal_rank_bm25_with_repeated_and_common_terms():
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(50)]
+    docs = [
+        [rng.choice(words[: rng.randint(2, 50)]) for _ in range(rng.randint(1, 30))]
+        for _ in range(300)
+    ]
+    idx, ref = BM25Index.build(docs), BM25Okapi(docs)
+    for _ in range(100):
+        q = [rng.choice(words) for _ in range(rng.randint(1, 8))]  # repeats included
+        assert np.array_equal(idx.scores_dense(q), ref.get_scores(q))
+
+
+# -- excerpts are verbatim -------------------------------------------------------------------
+
+
+def assert_verbatim(hit):
+    cited = "\n".join(file_lines(hit.file)[hit.line_start - 1 : hit.line_end])
+    body = hit.text
+    if body.startswith(ELLIPSIS + " "):
+        body = body[2:]
+    if body.endswith(" " + ELLIPSIS):
+        body = body[:-2]
+    for piece in re.split(re.escape(SEP) + "|\n", body):
+        assert piece and piece in cited, (hit.file, hit.lines, piece)
+    for s, e in hit.highlights:
+        assert 0 <= s < e <= len(hit.text)
+
+
+def _corpus_words(engine):
+    words = set()
+    for p in engine.searcher.store.passages():
+        words.update(re.findall(r"[\w’'-]+", p.text))
+    return sorted(words)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_every_excerpt_is_verbatim_in_its_cited_lines(engine, data):
+    words = _corpus_words(engine)
+    q = " ".join(data.draw(st.lists(st.sampled_from(words), min_size=1, max_size=8)))
+    for hit in engine.search(q, top=5):
+        assert_verbatim(hit)
+        assert len(hit.text) <= 420
+
+
+def test_dev_questions_excerpts_are_verbatim(engine):
+    path = SHARED / "eval" / "dev.jsonl"
+    if not path.exists():
+        pytest.skip("no dev set beside this checkout")
+    for q in load_questions(path):
+        for h in engine.search(q["question"], top=5):
+            assert_verbatim(h)
+
+
+def test_matched_words_are_highlighted(engine):
+    hits = engine.search("Who greeted Jaishankar with a Navy band?", top=1)
+    shown = {hits[0].text[s:e] for s, e in hits[0].highlights}
+    assert {"greeted", "Jaishankar", "Navy", "band"} <= shown
+
+
+# -- abstention --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the weather in Delhi today?",
+        "How do I cook pasta carbonara?",
+        "Who won the football world cup?",
+        "What is the price of gold?",
+        "currency data charts and widgets",
+        "related news",
+    ],
+)
+def test_unanswerable_questions_get_no_quotes(engine, question):
+    assert engine.search(question) == []
+
+
+@pytest.mark.parametrize(
+    "question", ["", "   ", "the of and", "???", "!!! ...", "what is it?", "\u200b\u200f"]
+)
+def test_content_free_questions_get_no_quotes(engine, question):
+    assert engine.search(question) == []
+
+
+def test_top_hits_do_not_repeat_each_other(tmp_path):
+    same = "The two navies held a joint exercise in the Bay of Bengal in March this year."
+    (tmp_path / "a.txt").write_text(f"{same}\nThe ships then sailed to port for a routine stop.\n")
+    (tmp_path / "b.txt").write_text(
+        f"Another report on the drills ran on Monday evening.\n{same}\n"
+    )
+    e = build_engine(tmp_path)
+    hits = e.search("joint exercise Bay of Bengal", top=3)
+    assert sum(same in h.text for h in hits) == 1
+
+
+def test_hits_are_best_first_and_cite_real_lines(engine):
+    hits = engine.search("INDUS-X summit", top=3)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for h in hits:
+        assert 1 <= h.line_start <= h.line_end <= len(file_lines(h.file))
+
+
+# -- the dev set ---------------------------------------------------------------------------------
+
+
+def test_dev_set_thresholds(engine):
+    path = SHARED / "eval" / "dev.jsonl"
+    if not path.exists():
+        pytest.skip("no dev set beside this checkout")
+    res = evaluate(engine.search, load_questions(path))
+    m = res.metrics()
+    assert m["success@1"] >= 0.90, m
+    assert m["success@3"] >= 0.95, m
+    assert m["false_abstain_rate"] <= 0.05, m
+    assert res.abstain_ok == res.unanswerable, m
+
+
+def test_json_hit_shape(engine):
+    hits = engine.search("What is LEMOA?")
+    obj = json.loads(json.dumps({"question": "q", "hits": [h.as_json() for h in hits]}))
+    h = obj["hits"][0]
+    assert set(h) == {"file", "lines", "score", "text", "title"}
+    assert isinstance(h["lines"], list) and len(h["lines"]) == 2
