@@ -66,10 +66,10 @@ def highlight_html(hit: Hit) -> str:
 def hit_html(hit: Hit, number: int | None = None, expandable: bool | None = None) -> str:
     exp = len(hit.text) > EXPANDABLE_OVER if expandable is None else expandable
     open_tag = "<blockquote expandable>" if exp else "<blockquote>"
-    head = f"{number}. " if number is not None else ""
-    title = f"<i>{esc(hit.title)}</i>\n" if hit.title else ""
+    head = f"<b>{number}.</b> " if number is not None else ""
+    title = f"<i>{esc(hit.title)}</i> · " if hit.title else ""
     where = esc(cite(hit, with_title=False))
-    return f"{open_tag}{highlight_html(hit)}</blockquote>\n{head}{title}📄 <code>{where}</code>"
+    return f"{open_tag}{highlight_html(hit)}</blockquote>\n{head}{title}<code>{where}</code>"
 
 
 def hit_plain(hit: Hit, number: int | None = None) -> str:

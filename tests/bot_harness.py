@@ -1,0 +1,70 @@
+"""Run the real bot (PTB's HTTP stack) against the Bot API stand-in, in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.telegram_app import serve
+
+from .botapi_standin import BotAPIStandIn
+
+
+class RunningBot:
+    def __init__(self, standin: BotAPIStandIn, engine: Engine, **overrides: object) -> None:
+        self.settings = dataclasses.replace(
+            Settings(),
+            token=standin.token,
+            base_url=standin.url + "/bot",
+            **overrides,  # type: ignore[arg-type]
+        )
+        self.engine = engine
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> RunningBot:
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            self._stop = asyncio.Event()
+            self._ready.set()
+            try:
+                loop.run_until_complete(serve(self.settings, self.engine, self._stop))
+            except BaseException as exc:  # reported by stop()
+                self.error = exc
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=main, name="bot-under-test", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+        return self
+
+    def stop(self, timeout: float = 15) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            assert not self._thread.is_alive(), "bot did not stop in time"
+        if self.error is not None:
+            raise self.error
+
+
+@contextmanager
+def running_bot(
+    standin: BotAPIStandIn, engine: Engine, **overrides: object
+) -> Iterator[RunningBot]:
+    bot = RunningBot(standin, engine, **overrides).start()
+    try:
+        standin.wait_for_call("setMyCommands", timeout=15)
+        yield bot
+    finally:
+        bot.stop()
