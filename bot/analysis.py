@@ -303,14 +303,18 @@ _OUR_RE = re.compile(r"^(\w+?our)(s|ed|ing|ful|able|ite|ites|less)?$")
 USA = "usa"
 _USA_FORMS_ANY_CASE = {"usa", "u.s.a", "u.s", "america"}
 
-# A token: letters/digits with inner joiners (apostrophes, hyphens, dots, plus, slash, ampersand).
-_TOKEN_RE = re.compile(r"\w+(?:['’‘`´\-‐‑‒–+./&]\w+)*", re.UNICODE)
+# A token: a spaced model designation ("MH 60R", "P 8I"), "United States", or letters/digits
+# with inner joiners (apostrophes, hyphens, dots, plus, slash, ampersand).
+_TOKEN_RE = re.compile(
+    r"(?<!\w)[A-Z]{1,4} \d+[A-Za-z]{0,3}(?![\w-])"
+    r"|(?<!\w)[Uu]nited [Ss]tates(?!\w)"
+    r"|\w+(?:['’‘`´\-‐‑‒–+./&]\w+)*",
+    re.UNICODE,
+)
 _JOINERS_RE = re.compile(r"[\-‐‑‒–+/&.]")
 _QUOTES = str.maketrans(
     {"’": "'", "‘": "'", "`": "'", "´": "'", "‐": "-", "‑": "-", "‒": "-", "–": "-"}
 )
-_DESIGNATION_HEAD = re.compile(r"^[A-Z]{1,4}$")
-_DESIGNATION_TAIL = re.compile(r"^\d+[A-Za-z]{0,3}$")
 _PLURAL_DESIGNATION = re.compile(r"^([a-z]*\d+[a-z]*?)s$")
 
 
@@ -358,6 +362,15 @@ def analyze_word(surface: str) -> tuple[str, ...]:
         return ()
     if w in _USA_FORMS_ANY_CASE or (w == "us" and upper_original):
         return (USA,)
+    if " " in w:
+        if w == "united states":
+            return (USA,)
+        # "MH 60R": the joined designation, then the parts
+        head, _, tail = orig.partition(" ")
+        out = [_finish(head.lower() + tail.lower(), head + tail)]
+        for part in (head, tail):
+            out.extend(t for t in analyze_word(part) if t not in out)
+        return tuple(out)
     if "'" in w:  # contractions and O'Neil-like names: parts
         out: list[str] = []
         for part in w.split("'"):
@@ -402,43 +415,20 @@ def _finish(w: str, surface: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """Analysed tokens with the character spans (in ``text``) of the words they come from."""
     out: list[Token] = []
-    prev: re.Match[str] | None = None
-    prev_surface_upper_head = False
     for m in _TOKEN_RE.finditer(text):
-        surface = m.group(0)
         start, end = m.span()
-        # "United States" -> usa (replacing the two words' terms)
-        if (
-            prev is not None
-            and surface.lower() in ("states", "state's")
-            and prev.group(0).lower() == "united"
-            and text[prev.end() : start].strip() == ""
-        ):
-            if out and out[-1].term == _stem("united") and out[-1].start == prev.start():
-                out.pop()
-            out.append(Token(USA, prev.start(), end))
-            prev = m
-            prev_surface_upper_head = False
-            continue
-        # "MH 60R", "P 8I": the joined designation as well as the parts
-        if (
-            prev is not None
-            and prev_surface_upper_head
-            and _DESIGNATION_TAIL.match(surface)
-            and text[prev.end() : start] == " "
-        ):
-            joined = prev.group(0).lower() + surface.lower()
-            out.append(Token(_finish(joined, prev.group(0) + surface), prev.start(), end))
-        for term in analyze_word(surface):
+        for term in analyze_word(m.group(0)):
             out.append(Token(term, start, end))
-        prev = m
-        prev_surface_upper_head = bool(_DESIGNATION_HEAD.match(surface))
     return out
 
 
 def terms(text: str) -> list[str]:
-    """Just the terms of ``text`` (the indexing fast path)."""
-    return [t.term for t in tokenize(text)]
+    """Just the terms of ``text`` (the indexing fast path: same terms as ``tokenize``)."""
+    out: list[str] = []
+    extend = out.extend
+    for surface in _TOKEN_RE.findall(text):
+        extend(analyze_word(surface))
+    return out
 
 
 def is_content_free(text: str) -> bool:

@@ -187,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    quiet = args.command in ("ask", "eval", "chat", "check", "bench") or (
+        args.command is None and not settings.token
+    )
+    # one-shot commands print results, not progress logs (unless LOG_LEVEL=DEBUG)
+    setup_logging("WARNING" if quiet and settings.log_level in ("INFO",) else settings.log_level)
     if getattr(args, "top", 3) < 1 or getattr(args, "top", 3) > 50:
         print("error: --top must be between 1 and 50", file=sys.stderr)
         return 2

@@ -1,19 +1,35 @@
-"""Corpus folder -> ready :class:`Searcher` (the one place that wires corpus, index and store)."""
+"""Corpus folder -> ready :class:`Engine` (the one place that wires corpus, index and store).
+
+The built index is saved under ``INDEX_DIR`` and reused while the corpus is unchanged (file
+names, sizes and modification times, and the analysis code itself). A missing, stale, truncated
+or corrupt cache is rebuilt with a log line. Writes are atomic: a new index is written to a
+fresh folder and then published by replacing a one-line pointer file, so a crash mid-write
+leaves the previous index in use.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import shutil
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import analysis, corpus, excerpt, index, lexicon, search, store
 from .analysis import terms
-from .corpus import Corpus, CorpusProblem, load_corpus
+from .corpus import CorpusError, CorpusProblem, list_article_files, load_corpus
 from .index import BM25Index
 from .search import Hit, Searcher
 from .store import ArticleMeta, PassageStore
 
 log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+PROGRESS_OVER = 5_000  # passages: show a progress bar above this many (command line)
 
 
 @dataclass
@@ -24,6 +40,9 @@ class Engine:
     corpus_dir: Path
     problems: list[CorpusProblem]
     build_seconds: float
+    signature: str = ""
+    from_cache: bool = False
+    loaded_at: float = field(default_factory=time.time)
 
     @property
     def n_articles(self) -> int:
@@ -40,19 +59,140 @@ class Engine:
         return self.searcher.search(question, top=top)
 
 
-def open_engine(
-    corpus_dir: Path, settings: object = None, progress: bool = False, force_rebuild: bool = False
+def _code_version() -> str:
+    """Changes to the analysis or index code invalidate saved indexes."""
+    h = hashlib.sha1(str(CACHE_FORMAT).encode())
+    for mod in (analysis, corpus, excerpt, index, lexicon, search, store):
+        h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
+    h.update(lexicon._ZIPF_FILE.read_bytes() if lexicon._ZIPF_FILE.exists() else b"")
+    return h.hexdigest()[:16]
+
+
+def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
+    """Names, sizes and modification times of the article files (and the code version)."""
+    h = hashlib.sha1(_code_version().encode())
+    h.update(str(max_file_bytes).encode())
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    for p in list_article_files(corpus_dir):
+        try:
+            st = p.stat()
+            h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "replace"))
+        except OSError:
+            h.update(f"{p.name}\0unreadable\n".encode("utf-8", "replace"))
+    return h.hexdigest()
+
+
+def _cache_base(index_dir: Path, corpus_dir: Path) -> Path:
+    key = hashlib.sha1(str(corpus_dir.resolve()).encode()).hexdigest()[:12]
+    return index_dir / f"index-{key}"
+
+
+def build_engine(
+    corpus_dir: Path, max_file_bytes: int = 5 * 1024 * 1024, progress: bool = False
 ) -> Engine:
-    """The engine for ``corpus_dir`` (index cache: see issue 4; builds in memory for now)."""
-    max_bytes = getattr(settings, "max_file_bytes", 5 * 1024 * 1024)
-    return build_engine(corpus_dir, max_file_bytes=max_bytes)
-
-
-def build_engine(corpus_dir: Path, max_file_bytes: int = 5 * 1024 * 1024) -> Engine:
-    """Read the corpus and index it. Raises CorpusError when nothing can be served."""
+    """Read the corpus and index it in memory. Raises CorpusError when nothing can be served."""
     t0 = time.perf_counter()
-    corpus: Corpus = load_corpus(corpus_dir, max_bytes=max_file_bytes)
-    store = PassageStore.from_articles(corpus.articles)
-    index = BM25Index.build(terms(p.text) for p in store.passages())
+    c = load_corpus(corpus_dir, max_bytes=max_file_bytes)
+    st = PassageStore.from_articles(c.articles)
+    n = len(st)
+    bar = None
+    if progress and n > PROGRESS_OVER:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, unit="passage", desc="indexing", delay=1.0, mininterval=0.5)
+    try:
+        idx = BM25Index.build((terms(st.text(i)) for i in range(n)), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     dt = time.perf_counter() - t0
-    return Engine(Searcher(index, store), Path(corpus_dir), corpus.problems, dt)
+    return Engine(Searcher(idx, st), Path(corpus_dir), c.problems, dt)
+
+
+def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    if manifest.get("signature") != signature:
+        raise ValueError("corpus changed")
+    idx = BM25Index.load(folder)
+    st = PassageStore.load(folder)
+    if idx.n_docs != len(st):
+        raise ValueError("index and passages disagree")
+    problems = [CorpusProblem(f, r) for f, r in manifest.get("problems", [])]
+    return idx, st, problems
+
+
+def _save(base: Path, engine: Engine) -> None:
+    base.mkdir(parents=True, exist_ok=True)
+    folder = base / f"build-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    try:
+        engine.searcher.index.save(folder)
+        engine.searcher.store.save(folder)
+        manifest = {
+            "signature": engine.signature,
+            "corpus": str(engine.corpus_dir.resolve()),
+            "passages": engine.n_passages,
+            "problems": [[p.file, p.reason] for p in engine.problems],
+            "built": time.time(),
+        }
+        # the manifest is written last: a folder without one is never loaded
+        (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+        pointer_tmp = base / f".current-{uuid.uuid4().hex[:8]}"
+        pointer_tmp.write_text(folder.name, "utf-8")
+        os.replace(pointer_tmp, base / "current")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    # old builds are no longer pointed at
+    for old in base.glob("build-*"):
+        if old.name != folder.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def open_engine(
+    corpus_dir: Path,
+    settings: object = None,
+    progress: bool = False,
+    force_rebuild: bool = False,
+) -> Engine:
+    """The engine for ``corpus_dir``: the saved index when it is current, else a fresh build
+    (saved for next time). ``settings`` supplies ``index_dir`` and ``max_file_bytes``."""
+    corpus_dir = Path(corpus_dir)
+    max_bytes = int(getattr(settings, "max_file_bytes", 5 * 1024 * 1024))
+    index_dir = getattr(settings, "index_dir", None)
+    signature = corpus_signature(corpus_dir, max_bytes)
+    base = _cache_base(Path(index_dir), corpus_dir) if index_dir else None
+    if base is not None and not force_rebuild:
+        pointer = base / "current"
+        if pointer.exists():
+            t0 = time.perf_counter()
+            try:
+                folder = base / pointer.read_text("utf-8").strip()
+                idx, st, problems = _load(folder, signature)
+                log.debug("loaded saved index %s", folder)
+                return Engine(
+                    Searcher(idx, st),
+                    corpus_dir,
+                    problems,
+                    time.perf_counter() - t0,
+                    signature=signature,
+                    from_cache=True,
+                )
+            except Exception as exc:  # stale, truncated, corrupt: rebuild
+                log.warning("saved index not usable (%s); rebuilding", exc)
+    log.info("building index for %s", corpus_dir)
+    engine = build_engine(corpus_dir, max_bytes, progress=progress)
+    engine.signature = signature
+    log.info(
+        "indexed %d passages from %d articles in %.2f s",
+        engine.n_passages,
+        engine.n_articles,
+        engine.build_seconds,
+    )
+    if base is not None:
+        try:
+            _save(base, engine)
+        except OSError as exc:
+            log.warning("could not save the index under %s (%s); serving from memory", base, exc)
+    return engine

@@ -181,7 +181,7 @@ class Searcher:
         if want_date:
             scores = scores.copy()
             for i in part.tolist():
-                if _has_date(self.store.passage(int(docs[i])).text):
+                if _has_date(self.store.text(int(docs[i]))):
                     scores[i] *= DATE_BONUS
         cands = sorted(part.tolist(), key=lambda i: (-scores[i], int(docs[i])))
         hits: list[Hit] = []

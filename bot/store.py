@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from .analysis import analyze_word, terms
 from .corpus import Article, Passage
@@ -84,16 +88,28 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
 
 
 class PassageStore:
-    """Passages by number, article metadata, acronyms and names."""
+    """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata,
+    acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
+    stay on disk until an excerpt needs one."""
+
+    ARRAYS = ("file_idx", "lines", "text_off")
 
     def __init__(
         self,
-        passages: list[Passage],
+        files: list[str],
+        file_idx: np.ndarray,
+        lines: np.ndarray,
+        text_off: np.ndarray,
+        blob: bytes | np.ndarray,
         articles: dict[str, ArticleMeta],
         acronyms: dict[str, list[list[str]]],
         names: dict[str, str],
     ) -> None:
-        self._passages = passages
+        self._files = files
+        self._file_idx = file_idx
+        self._lines = lines
+        self._text_off = text_off
+        self._blob = blob
         self._articles = articles
         self._acronyms = acronyms
         self._names = names
@@ -103,22 +119,32 @@ class PassageStore:
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article]) -> PassageStore:
-        passages: list[Passage] = []
+        files: list[str] = []
+        file_idx: list[int] = []
+        lines: list[tuple[int, int]] = []
+        offsets = [0]
+        chunks: list[bytes] = []
         metas: dict[str, ArticleMeta] = {}
         acronyms: dict[str, list[list[str]]] = {}
         name_counts: Counter[str] = Counter()
         for art in articles:
             metas[art.file] = ArticleMeta(art.file, art.title, art.date, len(art.passages))
+            files.append(art.file)
             for p in art.passages:
-                passages.append(p)
-                for sf, lf in find_acronyms(p.text):
-                    sf_terms = analyze_word(sf)
-                    lf_terms = terms(lf)
-                    if len(sf_terms) != 1 or not lf_terms:
-                        continue
-                    exps = acronyms.setdefault(sf_terms[0], [])
-                    if lf_terms not in exps:
-                        exps.append(lf_terms)
+                data = p.text.encode("utf-8", "surrogatepass")
+                chunks.append(data)
+                offsets.append(offsets[-1] + len(data))
+                file_idx.append(len(files) - 1)
+                lines.append((p.line_start, p.line_end))
+                if "(" in p.text:
+                    for sf, lf in find_acronyms(p.text):
+                        sf_terms = analyze_word(sf)
+                        lf_terms = terms(lf)
+                        if len(sf_terms) != 1 or not lf_terms:
+                            continue
+                        exps = acronyms.setdefault(sf_terms[0], [])
+                        if lf_terms not in exps:
+                            exps.append(lf_terms)
                 name_counts.update(m.group(0).lower() for m in _NAME.finditer(p.text))
         names: dict[str, str] = {}
         for name in name_counts:
@@ -126,16 +152,72 @@ class PassageStore:
             # names, not capitalised common words ("Prime", "Deputy")
             if len(t) == 1 and zipf(name) < NAME_MAX_ZIPF:
                 names[name] = t[0]
-        return cls(passages, metas, acronyms, names)
+        return cls(
+            files,
+            np.asarray(file_idx, dtype=np.int32),
+            np.asarray(lines, dtype=np.int32).reshape(-1, 2),
+            np.asarray(offsets, dtype=np.int64),
+            b"".join(chunks),
+            metas,
+            acronyms,
+            names,
+        )
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        for name in self.ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
+        blob = self._blob if isinstance(self._blob, bytes) else bytes(self._blob)
+        (folder / "texts.bin").write_bytes(blob)
+        meta = {
+            "files": self._files,
+            "articles": [[a.file, a.title, a.date, a.passages] for a in self._articles.values()],
+            "acronyms": self._acronyms,
+            "names": self._names,
+        }
+        (folder / "store.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> PassageStore:
+        meta = json.loads((folder / "store.json").read_text("utf-8"))
+        arrays = {
+            n: np.load(folder / f"{n}.npy", mmap_mode="r", allow_pickle=False) for n in cls.ARRAYS
+        }
+        size = (folder / "texts.bin").stat().st_size
+        off = arrays["text_off"]
+        if off.shape[0] != arrays["file_idx"].shape[0] + 1 or int(off[-1]) != size:
+            raise ValueError("passage store is truncated")
+        blob: bytes | np.ndarray = (
+            np.memmap(folder / "texts.bin", dtype=np.uint8, mode="r") if size else b""
+        )
+        articles = {a[0]: ArticleMeta(a[0], a[1], a[2], a[3]) for a in meta["articles"]}
+        return cls(
+            meta["files"],
+            arrays["file_idx"],
+            arrays["lines"],
+            np.asarray(off),
+            blob,
+            articles,
+            meta["acronyms"],
+            meta["names"],
+        )
+
+    # -- access --------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._passages)
+        return int(self._file_idx.shape[0])
+
+    def text(self, i: int) -> str:
+        a, b = int(self._text_off[i]), int(self._text_off[i + 1])
+        return bytes(self._blob[a:b]).decode("utf-8", "surrogatepass")
 
     def passage(self, i: int) -> Passage:
-        return self._passages[i]
+        ls, le = (int(x) for x in self._lines[i])
+        return Passage(self._files[int(self._file_idx[i])], ls, le, self.text(i))
 
     def passages(self) -> list[Passage]:
-        return self._passages
+        return [self.passage(i) for i in range(len(self))]
 
     def article_meta(self, file: str) -> ArticleMeta:
         return self._articles.get(file) or ArticleMeta(file, None, None, 0)

@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import re
+import select
 import socket
 import struct
 import threading
@@ -507,9 +508,11 @@ def _bad(description: str) -> APIError:
 
 
 class _Drop(Exception):
-    def __init__(self, reset: bool = False) -> None:
+    """Close the connection without an answer; ``status`` is what ``calls`` records."""
+
+    def __init__(self, status: int = 0, reset: bool = False) -> None:
         super().__init__("drop connection")
-        self.reset = reset
+        self.status, self.reset = status, reset
 
 
 @dataclass
@@ -605,6 +608,7 @@ def _record_view(params: dict[str, str], files: dict[str, bytes]) -> dict[str, A
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like api.telegram.org
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
     server_version = "BotAPIStandIn/1.0"
     timeout = 120  # idle keep-alive connections are closed after this
     standin: BotAPIStandIn
@@ -622,8 +626,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         finally:
             self.standin._track_connection(self.connection, False)
 
+    def _peer_closed(self) -> bool:
+        """True once the client hung up (e.g. PTB cancelled a long poll)."""
+        try:
+            if not select.select([self.connection], [], [], 0)[0]:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.standin._local.peer_closed = self._peer_closed
         try:
             status, payload, headers = self.standin._handle(self.path, self.headers, body)
         except _Drop as drop:
@@ -638,8 +652,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:  # the client is gone; nothing to tell it
+            self.close_connection = True
 
     do_GET = do_POST
 
@@ -676,6 +693,7 @@ class BotAPIStandIn:
         self.privacy_mode = True
         self.close_min_uptime = 600.0
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._cond = threading.Condition(self._lock)
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -709,7 +727,7 @@ class BotAPIStandIn:
         self._flood_chat: dict[int, deque[float]] = {}
         self.updates_dropped = 0
         self.filtered_by_privacy: list[JSON] = []
-        self.default_user = self.make_user(1001, "Alice", username="alice_test")
+        self.default_user = self.make_user(1002, "Bob", username="bob_test")  # groups' sender
         self._methods: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
             name.lower(): (
                 name,
@@ -735,7 +753,7 @@ class BotAPIStandIn:
             self._stopping, self._started = False, time.monotonic()
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                kwargs={"poll_interval": 0.5},
                 name="botapi-standin",
                 daemon=True,
             )
@@ -749,7 +767,14 @@ class BotAPIStandIn:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        self._server.shutdown()
+        # shutdown() waits for serve_forever to notice; poke it with connections so that it
+        # doesn't sit out its whole poll interval.
+        stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            with contextlib.suppress(OSError):
+                socket.create_connection(self._server.server_address, timeout=1).close()
+            stopper.join(0.01)
         self._server.server_close()
         with self._lock:
             conns = list(self._connections)
@@ -840,9 +865,10 @@ class BotAPIStandIn:
         with self._lock:
             down = self._down
         if down:
-            self._record(method, {}, 0 if down == "reset" else 502)
             if down == "reset":
+                self._record(method, {}, 0)
                 raise _Drop(reset=True)
+            self._record(method, {}, 502)
             html = b"<html><head><title>502 Bad Gateway</title></head></html>\r\n"
             return 502, html, {"Content-Type": "text/html"}
         status, payload, retry, view = 200, None, None, {}
@@ -868,6 +894,9 @@ class BotAPIStandIn:
                 raise APIError(500, f"Internal Server Error: stand-in bug: {exc!r}") from exc
             if fault:
                 self._raise_fault(fault, method, view)
+        except _Drop as drop:
+            self._record(method, view, drop.status)
+            raise
         except APIError as err:
             status, retry = err.status, err.retry_after
             answer: JSON = {"ok": False, "error_code": status, "description": err.description}
@@ -884,7 +913,6 @@ class BotAPIStandIn:
 
     def _raise_fault(self, fault: _Fault, method: str, view: dict[str, Any]) -> None:
         if fault.drop_connection:
-            self._record(method, view, 0)
             raise _Drop()
         if fault.status == 429:
             raise APIError(
@@ -1229,6 +1257,9 @@ class BotAPIStandIn:
             while True:
                 if self._stopping:
                     raise _Drop()
+                peer_closed = getattr(self._local, "peer_closed", None)
+                if peer_closed and peer_closed():  # recorded as 499, nginx' "client closed"
+                    raise _Drop(status=499)
                 if generation is not None and generation != self._poll_generation:
                     raise APIError(
                         409,
@@ -1245,7 +1276,7 @@ class BotAPIStandIn:
                     self._poll_generation += 1
                     generation = self._poll_generation
                     self._cond.notify_all()
-                self._cond.wait(remaining)
+                self._cond.wait(min(remaining, 0.1))
 
     def _m_set_webhook(self, p: dict[str, str]) -> bool:
         url = p.get("url", "")

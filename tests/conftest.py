@@ -15,5 +15,6 @@ def botapi() -> Iterator[BotAPIStandIn]:
     with BotAPIStandIn() as standin:
         yield standin
 
+
 # Search fixtures over the real corpus (owned by the search tests).
 from .search_fixtures import corpus, corpus_dir, engine  # noqa: E402, F401
