@@ -53,7 +53,8 @@ from telegram.ext import (
 )
 
 from .config import Settings
-from .engine import Engine
+from .corpus import CorpusError
+from .engine import Engine, corpus_signature, open_engine
 from .render import (
     EMPTY_HINT,
     Reply,
@@ -92,6 +93,7 @@ HELP_TEXT = (
 UNKNOWN_COMMAND = "I don't know that command. Send me a question, or see /help."
 NOT_TEXT = "I can only answer questions sent as text. Send me a question, or see /help."
 ASK_USAGE = "Add a question after /ask, e.g. <code>/ask When was INDUS-X launched?</code>"
+NOT_ALLOWED = "Sorry, that command is not available to you."
 STALE_BUTTON = "This button has expired — please ask the question again."
 ERROR_TEXT = "Sorry, something went wrong while answering. Please try again."
 
@@ -156,6 +158,7 @@ class QuoteBot:
         self._questions: OrderedDict[str, str] = OrderedDict()  # callback key -> question
         self.username = ""
         self.bot_id = 0
+        self._reload_lock = asyncio.Lock()
 
     # -- searching -----------------------------------------------------------------------
 
@@ -371,6 +374,86 @@ class QuoteBot:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(ERROR_TEXT)
 
+    # -- corpus reload and admin ---------------------------------------------------------
+
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admin_user_ids
+
+    async def reload(self, force: bool = False) -> str:
+        """Rebuild in a worker thread if the corpus changed, then swap engines atomically."""
+        async with self._reload_lock:
+            current = self.engine
+            sig = await asyncio.to_thread(
+                corpus_signature, current.corpus_dir, self.settings.max_file_bytes
+            )
+            if sig == current.signature and not force:
+                return "unchanged"
+            log.info("corpus changed: building a new index in the background")
+            new = await asyncio.to_thread(
+                open_engine, current.corpus_dir, self.settings, False, force
+            )
+            self.engine = new  # questions in flight finish on the old engine
+            for p in new.problems:
+                log.warning("corpus file %s skipped: %s", p.file, p.reason)
+            log.info("now serving %d articles (%d passages)", new.n_articles, new.n_passages)
+            return "reloaded"
+
+    async def watch_corpus(self, stop: asyncio.Event) -> None:
+        interval = self.settings.reload_interval
+        if interval <= 0:
+            return
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            if stop.is_set():
+                return
+            try:
+                await self.reload()
+            except CorpusError as exc:
+                log.warning("corpus reload failed (%s); still serving the previous index", exc)
+            except Exception:
+                log.exception("corpus reload failed; still serving the previous index")
+
+    async def on_reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = update.effective_message
+        if msg is None:
+            return
+        if not self.is_admin(update):
+            await msg.reply_text(NOT_ALLOWED)
+            return
+        try:
+            outcome = await self.reload(force=False)
+        except CorpusError as exc:
+            await msg.reply_text(f"Reload failed: {esc(str(exc))}. Still serving the old index.")
+            return
+        e = self.engine
+        what = "Reloaded" if outcome == "reloaded" else "The corpus is unchanged"
+        problems = f", {len(e.problems)} file(s) skipped" if e.problems else ""
+        await msg.reply_text(f"{what}: {e.n_articles} articles, {e.n_passages} passages{problems}.")
+
+    async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = update.effective_message
+        if msg is None:
+            return
+        if not self.is_admin(update):
+            await msg.reply_text(NOT_ALLOWED)
+            return
+        st = self.stats
+        up = int(time.monotonic() - st.started)
+        lat = sorted(st.latencies_ms)
+        median = f"{lat[len(lat) // 2]:.1f} ms" if lat else "—"
+        rate = f"{st.no_match / st.questions:.0%}" if st.questions else "—"
+        e = self.engine
+        await msg.reply_text(
+            "<b>Stats</b>\n"
+            f"uptime: {up // 3600}h {up % 3600 // 60}m {up % 60}s\n"
+            f"questions answered: {st.questions}\n"
+            f"no-match rate: {rate}\n"
+            f"median search latency: {median}\n"
+            f"articles: {e.n_articles}, passages: {e.n_passages}"
+        )
+
     # -- helpers -------------------------------------------------------------------------
 
     def _mentions_me(self, msg: Message) -> bool:
@@ -459,6 +542,8 @@ def build_application(settings: Settings, engine: Engine) -> tuple[Application, 
     app.add_handler(CommandHandler("help", qb.on_help))
     app.add_handler(CommandHandler("sources", qb.on_sources))
     app.add_handler(CommandHandler("ask", qb.on_ask))
+    app.add_handler(CommandHandler("reload", qb.on_reload))
+    app.add_handler(CommandHandler("stats", qb.on_stats))
     app.add_handler(MessageHandler(private & filters.COMMAND, qb.on_unknown_command))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, qb.on_private_text))
     app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, qb.on_group_text))
@@ -538,7 +623,11 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
                 bootstrap_retries=-1,
             )
         await app.start()
+        watcher = asyncio.create_task(qb.watch_corpus(stop), name="corpus-watcher")
         await stop.wait()
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
         log.info("stopping: finishing questions in progress")
     finally:
         with contextlib.suppress(Exception):
@@ -553,8 +642,6 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
 
 
 def run_bot(settings: Settings) -> int:
-    from .engine import open_engine
-
     assert settings.token
     install_token_redaction(settings.token)
     engine = open_engine(settings.corpus_dir, settings)

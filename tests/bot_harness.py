@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from bot.config import Settings
 from bot.engine import Engine
@@ -17,11 +19,16 @@ from .botapi_standin import BotAPIStandIn
 
 class RunningBot:
     def __init__(self, standin: BotAPIStandIn, engine: Engine, **overrides: object) -> None:
+        defaults: dict[str, object] = {
+            "reload_interval": 0.0,  # tests that want live reload ask for it
+            "index_dir": Path(tempfile.gettempdir()) / "quote-bot-test-index",
+        }
+        defaults.update(overrides)
         self.settings = dataclasses.replace(
             Settings(),
             token=standin.token,
             base_url=standin.url + "/bot",
-            **overrides,  # type: ignore[arg-type]
+            **defaults,  # type: ignore[arg-type]
         )
         self.engine = engine
         self._loop: asyncio.AbstractEventLoop | None = None
