@@ -46,3 +46,8 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
+
+## bench-bot: update->reply latency and throughput of the bot through the Bot API stand-in
+.PHONY: bench-bot
+bench-bot: $(STAMP)
+	PYTHONPATH=. $(PY) tools/bench_telegram.py

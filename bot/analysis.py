@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import Stemmer
 
@@ -306,8 +307,8 @@ _USA_FORMS_ANY_CASE = {"usa", "u.s.a", "u.s", "america"}
 # A token: a spaced model designation ("MH 60R", "P 8I"), "United States", or letters/digits
 # with inner joiners (apostrophes, hyphens, dots, plus, slash, ampersand).
 _TOKEN_RE = re.compile(
-    r"(?<!\w)[A-Z]{1,4} \d+[A-Za-z]{0,3}(?![\w-])"
-    r"|(?<!\w)[Uu]nited [Ss]tates(?!\w)"
+    r"(?=[A-Z])(?<!\w)[A-Z]{1,4} \d+[A-Za-z]{0,3}(?![\w-])"
+    r"|(?=[Uu]nited )(?<!\w)[Uu]nited [Ss]tates(?!\w)"
     r"|\w+(?:['’‘`´\-‐‑‒–+./&]\w+)*",
     re.UNICODE,
 )
@@ -331,12 +332,14 @@ def _spelling(word: str) -> str:
     w = _SPELLING.get(word)
     if w is not None:
         return w
-    m = _OUR_RE.match(word)
-    if m and m.group(1) in _OUR_WORDS:
-        return m.group(1)[:-2] + "r" + (m.group(2) or "")
-    m = _ISE_RE.match(word)
-    if m and (m.group(1) + "ise") not in _ISE_KEEP and word not in _ISE_KEEP:
-        return m.group(1) + "iz" + m.group(2)
+    if "our" in word:
+        m = _OUR_RE.match(word)
+        if m and m.group(1) in _OUR_WORDS:
+            return m.group(1)[:-2] + "r" + (m.group(2) or "")
+    if "is" in word:
+        m = _ISE_RE.match(word)
+        if m and (m.group(1) + "ise") not in _ISE_KEEP and word not in _ISE_KEEP:
+            return m.group(1) + "iz" + m.group(2)
     if word.endswith("yse") and len(word) > 5:
         return word[:-3] + "yze"
     return word
@@ -351,6 +354,13 @@ def _stem(word: str) -> str:
 @lru_cache(maxsize=200_000)
 def analyze_word(surface: str) -> tuple[str, ...]:
     """Terms for one surface token (as matched by the tokenizer), in order, stopwords removed."""
+    if surface.isascii() and surface.isalpha():  # fast path: a plain word
+        w = surface.lower()
+        if w in _USA_FORMS_ANY_CASE or (w == "us" and surface == "US"):
+            return (USA,)
+        if w in STOPWORDS:
+            return ()
+        return (_stem(w),)
     orig = unicodedata.normalize("NFKC", surface).translate(_QUOTES)
     upper_original = orig.isupper()
     w = orig.casefold()
@@ -422,6 +432,31 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+def matches(text: str, wanted: dict[str, float] | set[str]) -> list[tuple[str, int, int]]:
+    """(term, start, end) for the words of ``text`` whose terms are in ``wanted``."""
+    keys = wanted.keys() if isinstance(wanted, dict) else wanted
+    surfaces = _TOKEN_RE.findall(text)
+    analysed = [analyze_word(w) for w in surfaces]
+    hits = [k for k, ts in enumerate(analysed) if ts and not keys.isdisjoint(ts)]
+    if not hits:
+        return []
+    out: list[tuple[str, int, int]] = []
+    # exact spans by chained find: the text between two tokens holds no word character
+    find = text.find
+    pos = 0
+    wanted_k = iter(hits)
+    k_next = next(wanted_k)
+    for k, w in enumerate(surfaces):
+        start = find(w, pos)
+        pos = start + len(w)
+        if k == k_next:
+            out.extend((t, start, pos) for t in analysed[k] if t in keys)
+            k_next = next(wanted_k, -1)
+            if k_next < 0:
+                break
+    return out
+
+
 def terms(text: str) -> list[str]:
     """Just the terms of ``text`` (the indexing fast path: same terms as ``tokenize``)."""
     out: list[str] = []
@@ -429,6 +464,31 @@ def terms(text: str) -> list[str]:
     for surface in _TOKEN_RE.findall(text):
         extend(analyze_word(surface))
     return out
+
+
+class TermIds:
+    """Passage text -> term ids, for indexing many passages in one go.
+
+    Each distinct word is analysed once; term ids are handed out in order of first
+    appearance (the order rank-bm25's dictionaries have, which its idf average depends on).
+    The per-word loop runs in C (``map``/``chain``)."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self.surfaces: dict[str, tuple[int, ...]] = {}
+
+    def ids(self, text: str) -> list[int]:
+        words = _TOKEN_RE.findall(text)
+        surfaces = self.surfaces
+        new = set(words).difference(surfaces)  # dict argument: probes, no key scan
+        if new:
+            vocab = self.vocab
+            # new words in order of first appearance: ids follow the text's order
+            for w in sorted(new, key=words.index):
+                surfaces[w] = tuple(
+                    vocab.setdefault(t, len(vocab)) for t in analyze_word.__wrapped__(w)
+                )
+        return list(chain.from_iterable(map(surfaces.__getitem__, words)))
 
 
 def is_content_free(text: str) -> bool:

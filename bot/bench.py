@@ -41,6 +41,7 @@ PASSAGES_PER_FILE = 10
 FILES_PER_CHUNK = 1000
 WARMUP_QUESTIONS = 20
 BASELINE_WARMUP = 3
+IO_FLOOR_LINES = 100
 TOP = 3
 
 # --- the synthetic corpus ----------------------------------------------------------------------
@@ -315,6 +316,17 @@ def _child_env(index_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
+def code_version() -> str:
+    """A hash of the bot's source files (not this one): tells whether they changed mid-run."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        if f.name != "bench.py":
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _tail(path: Path, n: int = 2000) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")[-n:]
@@ -360,16 +372,27 @@ class Child:
         return peak_rss_mb(self.proc.pid)
 
     def close(self, timeout: float = 600) -> int:
+        """End of input; the exit status."""
         try:
             if self.proc.stdin:
                 self.proc.stdin.close()
-            rest = self.proc.stdout.read() if self.proc.stdout else b""  # noqa: F841
+            if self.proc.stdout:
+                self.proc.stdout.read()
             return self.proc.wait(timeout=timeout)
         finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            self._log_f.close()
+            self.kill()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log_f.close()
+
+    def __enter__(self) -> Child:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        self.kill()  # on errors and Ctrl-C; a no-op after close()
 
 
 # --- ours ----------------------------------------------------------------------------------------
@@ -401,7 +424,7 @@ def run_ours(
     rss = re.search(r"^RSS_PEAK_MB (\S+)$", r.stdout, re.M)
     out["build_s"] = float(m.group(1)) if m else round(wall, 3)
     out["build_wall_s"] = round(wall, 3)
-    out["build_peak_rss_mb"] = float(rss.group(1)) if rss and rss.group(1) != "None" else None
+    out["index_peak_rss_mb"] = float(rss.group(1)) if rss and rss.group(1) != "None" else None
     out["index_output"] = m.group(0) if m else r.stdout.strip()[:200]
 
     ask_cmd = [py, "-m", "bot", "ask", "--json", "--top", str(TOP), "--corpus", str(corpus), "-"]
@@ -409,14 +432,10 @@ def run_ours(
     # 2. cold start: no saved index
     shutil.rmtree(index_dir, ignore_errors=True)
     _say("ours: cold start ...")
-    child = Child(ask_cmd, env, workdir, workdir / "ours-cold.log")
-    try:
-        child.proc.stdin.write(questions[0].text.encode() + b"\n")  # type: ignore[union-attr]
-        child.proc.stdin.flush()  # type: ignore[union-attr]
-        child.readline()
+    with Child(ask_cmd, env, workdir, workdir / "ours-cold.log") as child:
+        child.ask(questions[0].text)
         out["cold_start_s"] = round(time.perf_counter() - child.t_spawn, 4)
         out["cold_peak_rss_mb"] = child.peak_rss_mb()
-    finally:
         child.close()
     saved = index_dir.is_dir() and any(index_dir.rglob("*"))
     out["index_saved"] = saved
@@ -427,13 +446,10 @@ def run_ours(
 
     # 3. warm start and per-question latency, in one fresh process
     _say("ours: warm start and per-question latency ...")
-    child = Child(ask_cmd, env, workdir, workdir / "ours-warm.log")
-    try:
-        child.proc.stdin.write(questions[0].text.encode() + b"\n")  # type: ignore[union-attr]
-        child.proc.stdin.flush()  # type: ignore[union-attr]
-        child.readline()
+    with Child(ask_cmd, env, workdir, workdir / "ours-warm.log") as child:
+        child.ask(questions[0].text)
         out["warm_start_s"] = round(time.perf_counter() - child.t_spawn, 4)
-        out["warm_start_rss_mb"] = child.peak_rss_mb()
+        out["warm_start_peak_rss_mb"] = child.peak_rss_mb()
         for q in questions[1:warmup]:
             child.ask(q.text)
         timed = questions[warmup:]
@@ -446,11 +462,17 @@ def run_ours(
             lines.append(line)
             bar.update(1)
         bar.close()
-        out["peak_rss_mb"] = child.peak_rss_mb()
-    finally:
+        # the floor of that path: an empty line is answered without searching
+        floor = [child.ask("")[1] for _ in range(IO_FLOOR_LINES)]
+        out["io_floor_median_ms"] = round(float(np.median(floor)) * 1000, 4)
+        out["warm_peak_rss_mb"] = out["peak_rss_mb"] = child.peak_rss_mb()
         rc = child.close()
     if rc != 0:
         raise BenchError(f"`python -m bot ask` exited {rc}:\n{_tail(child.log)}")
+    log_text = _tail(child.log, 100_000)
+    out["warm_used_saved_index"] = bool(saved) and not re.search(
+        r"not usable|building index|rebuilding", log_text
+    )
     answered = at3 = 0
     for q, line in zip(timed, lines, strict=True):
         obj = json.loads(line)
@@ -563,7 +585,7 @@ def _worker_bm25s(args: argparse.Namespace) -> int:
         res["build_s"] = round(time.perf_counter() - t0, 3)
     else:
         retriever = bm25s.BM25.load(model_dir, load_corpus=True, mmap=True)
-        texts = retriever.corpus
+        texts, retriever.corpus = retriever.corpus, None  # retrieve() returns ids, as when cold
         res["load_s"] = round(time.perf_counter() - t0, 3)
 
     def ask(q: str) -> list[int]:
@@ -614,8 +636,7 @@ def _run_worker(
     cmd += ["--n-questions", str(n_questions), "--warmup", str(warmup)]
     if save:
         cmd.append("--save")
-    child = Child(cmd, _child_env(), workdir, workdir / f"{name}-{phase}.log")
-    try:
+    with Child(cmd, _child_env(), workdir, workdir / f"{name}-{phase}.log") as child:
         child.readline()  # FIRST
         start = time.perf_counter() - child.t_spawn
         result = None
@@ -623,7 +644,6 @@ def _run_worker(
             line = child.readline().decode()
             if line.startswith("RESULT "):
                 result = json.loads(line[7:])
-    finally:
         rc = child.close()
     if rc != 0:
         raise BenchError(f"{name} worker exited {rc}:\n{_tail(child.log)}")
@@ -642,6 +662,7 @@ def run_baseline(
     _say(f"{name}: build, cold start, {n_questions} timed questions ...")
     cold = _run_worker(name, "cold", corpus, workdir, qfile, n_questions, BASELINE_WARMUP, warm)
     out: dict[str, object] = {"system": name, **cold}
+    out["cold_peak_rss_mb"] = cold.get("peak_rss_mb")
     out["warm_start_s"] = None
     out["warm_peak_rss_mb"] = None
     if warm:
@@ -696,7 +717,10 @@ def ratios(ours: dict, other: dict) -> dict[str, float | None]:
         "warm_start_other_over_ours": _ratio(other.get("warm_start_s"), ours.get("warm_start_s")),
         "peak_rss_ours_over_other": _ratio(ours.get("peak_rss_mb"), other.get("peak_rss_mb")),
         "cold_peak_rss_ours_over_other": _ratio(
-            ours.get("cold_peak_rss_mb"), other.get("peak_rss_mb")
+            ours.get("cold_peak_rss_mb"), other.get("cold_peak_rss_mb")
+        ),
+        "warm_peak_rss_ours_over_other": _ratio(
+            ours.get("warm_peak_rss_mb"), other.get("warm_peak_rss_mb")
         ),
     }
 
@@ -727,7 +751,8 @@ def format_table(res: dict) -> str:
         ("p99 ms", 9),
         ("timed q", 8),
         ("peak RSS MB", 12),
-        ("build RSS MB", 13),
+        ("RSS cold MB", 12),
+        ("RSS warm MB", 12),
     ]
     widths = [w for _, w in cols]
     lines = [_row([c for c, _ in cols], widths)]
@@ -737,10 +762,6 @@ def format_table(res: dict) -> str:
         r = res.get(key)
         if not r or "skipped" in r:
             continue
-        if key == "ours":
-            serve_rss, build_rss = r.get("peak_rss_mb"), r.get("cold_peak_rss_mb")
-        else:
-            serve_rss, build_rss = r.get("warm_peak_rss_mb"), r.get("peak_rss_mb")
         cells = [
             key.replace("_", "-"),
             _fmt(n),
@@ -750,8 +771,9 @@ def format_table(res: dict) -> str:
             _fmt(r.get("median_ms"), 3),
             _fmt(r.get("p99_ms"), 3),
             _fmt(r.get("questions_timed")),
-            _fmt(serve_rss, 0),
-            _fmt(build_rss, 0),
+            _fmt(r.get("peak_rss_mb"), 0),
+            _fmt(r.get("cold_peak_rss_mb"), 0),
+            _fmt(r.get("warm_peak_rss_mb"), 0),
         ]
         lines.append(_row(cells, widths))
     return "\n".join(lines)
@@ -764,22 +786,44 @@ def format_report(res: dict) -> str:
     made = "cached" if c["cached"] else f"generated in {c['generate_seconds']} s"
     out = [
         f"machine: {m.get('cpu')}, {m.get('nproc')} CPU(s), {m.get('ram_gb')} GB RAM, "
-        f"Python {m.get('python')}",
+        f"Python {m.get('python')}, numpy {m.get('numpy')}",
         f"corpus: N = {res['n_passages']:,} passages in {c['files']:,} files, "
         f"{c['words']:,} words, {c['bytes'] / 2**20:,.1f} MB, vocabulary {c['vocabulary']:,} "
         f"(seed {res['seed']}; {made})",
-        f"questions: Q = {res['n_questions']:,} timed (+{WARMUP_QUESTIONS} warm-up) for ours",
+        f"questions: Q = {res['n_questions']:,} timed for ours (+{WARMUP_QUESTIONS} warm-up), "
+        f"e.g. {res['sample_questions'][0]!r}",
         "",
         format_table(res),
         "",
+        "build s: in-process time to read, analyse and index the corpus (ours: as printed by "
+        f"`python -m bot index`, whose wall time incl. start-up and save was "
+        f"{_fmt(ours.get('build_wall_s'))} s, "
+        f"peak RSS {_fmt(ours.get('index_peak_rss_mb'), 0)} MB).",
+        "cold/warm start: process spawn -> first answer, without / with a saved index "
+        "(baselines: a pickled rank-bm25 model, bm25s.BM25.load(mmap=True)).",
+        "peak RSS: VmHWM of the process that answered the timed questions (ours: the warm "
+        "`ask` process; baselines: the one that built the model, their plain usage);",
+        "  RSS cold = process that built the index and answered; RSS warm = process started "
+        "from the saved index/model.",
         "ours: per question = `python -m bot ask --json -` round trip (analysis, ranking, "
-        "excerpts, JSON, pipe I/O);",
-        "      peak RSS = VmHWM of that serving process (warm start); build RSS = the cold-start "
-        "process (build + serve).",
-        f"      answered {ours.get('answered', 0):.1%} of the questions; source passage in the "
-        f"top {TOP}: {ours.get('source_at_3', 0):.1%}. "
-        f"Saved index used by the warm start: {'yes' if ours.get('index_saved') else 'no'}.",
+        "excerpts, JSON, pipe I/O); "
+        f"pipe + JSON floor (empty line) {_fmt(ours.get('io_floor_median_ms'), 3)} ms; "
+        f"answered {ours.get('answered', 0):.1%}, source passage in the top {TOP}: "
+        f"{ours.get('source_at_3', 0):.1%}; saved index: "
+        f"{'yes' if ours.get('index_saved') else 'no'}"
+        + (f" ({ours['index_disk_mb']} MB)" if ours.get("index_disk_mb") else "")
+        + ".",
     ]
+    if ours.get("index_saved") and not ours.get("warm_used_saved_index"):
+        out.append(
+            "WARNING: the warm-start process did not use the saved index (it rebuilt; see "
+            "ours-warm.log in the workdir), so warm start and RSS warm are not warm figures."
+        )
+    if res.get("code_changed_during_run"):
+        out.append(
+            "WARNING: the bot's source files changed while ours was measured (the saved "
+            "index is keyed on them); rerun for consistent figures."
+        )
     for key in ("rank_bm25", "bm25s"):
         r = res.get(key)
         if not r:
@@ -789,28 +833,29 @@ def format_report(res: dict) -> str:
             out.append(f"{name}: skipped ({r['skipped']})")
             continue
         timed = r.get("questions_timed")
-        sampled = r.get("sampled")
+        how = (
+            "`get_scores(q.lower().split())` + argsort"
+            if key == "rank_bm25"
+            else "tokenize (stopwords, Snowball) + retrieve(k=3)"
+        )
         out.append(
-            f"{name}: in-process timing (no I/O, no excerpts) over {timed} question(s)"
-            + (f" (sampled: the first {timed} of the {res['n_questions']})" if sampled else "")
-            + f"; source in top {TOP}: {_fmt(r.get('source_at_3'))}; peak RSS = warm "
-            f"(loaded model), build RSS = cold process"
+            f"{name}: per question = in-process {how}, no I/O or excerpts, over {timed} "
+            "question(s)"
+            + (f" (SAMPLED: the first {timed} of the {res['n_questions']})" if r["sampled"] else "")
+            + f"; source passage in the top {TOP}: {_fmt(r.get('source_at_3'))}"
         )
         rt = res["ratios"].get(key, {})
         out.append(
             f"  median: {name} / ours = {_fmt(rt.get('median_other_over_ours'), 1)}x   "
             f"p99: {name} / ours = {_fmt(rt.get('p99_other_over_ours'), 1)}x   "
-            f"build: {name} / ours = {_fmt(rt.get('build_other_over_ours'))}x"
+            f"build: {name} / ours = {_fmt(rt.get('build_other_over_ours'))}x   "
+            f"cold start: {_fmt(rt.get('cold_start_other_over_ours'))}x   "
+            f"warm start: {_fmt(rt.get('warm_start_other_over_ours'))}x"
         )
         out.append(
-            f"  cold start: {name} / ours = {_fmt(rt.get('cold_start_other_over_ours'))}x   "
-            f"warm start: {name} / ours = {_fmt(rt.get('warm_start_other_over_ours'))}x"
-        )
-        out.append(
-            f"  peak RSS: ours (serving) / {name} (build+serve) = "
-            f"{_fmt(rt.get('peak_rss_ours_over_other'))}x   "
-            f"ours (build+serve) / {name} (build+serve) = "
-            f"{_fmt(rt.get('cold_peak_rss_ours_over_other'))}x"
+            f"  peak RSS: ours / {name} = {_fmt(rt.get('peak_rss_ours_over_other'))}x   "
+            f"cold: ours / {name} = {_fmt(rt.get('cold_peak_rss_ours_over_other'))}x   "
+            f"warm: ours / {name} = {_fmt(rt.get('warm_peak_rss_ours_over_other'))}x"
         )
     return "\n".join(out)
 
@@ -859,6 +904,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # `python -m bot bench -- --passages N`
+        argv = argv[1:]
     args = build_parser().parse_args(argv)
     if args.worker:
         worker = {"rank-bm25": _worker_rank_bm25, "bm25s": _worker_bm25s, "index": _worker_index}
@@ -899,8 +947,11 @@ def _bench(args: argparse.Namespace) -> int:
         "questions_file": str(qfile),
         "sample_questions": [x.text for x in questions[WARMUP_QUESTIONS : WARMUP_QUESTIONS + 3]],
     }
+    version = code_version()
     ours = run_ours(corpus, workdir, questions, WARMUP_QUESTIONS, progress)
     res["ours"] = ours
+    res["code_version"] = version
+    res["code_changed_during_run"] = code_version() != version
     res["ratios"] = {}
     if args.skip_rank_bm25:
         res["rank_bm25"] = {"skipped": "--skip-rank-bm25"}

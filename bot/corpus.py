@@ -96,7 +96,7 @@ _DATELINE = re.compile(
     r"(?:\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?)?\W*$",
     re.IGNORECASE,
 )
-# Markers of page furniture (case-insensitive, whole line or line start).
+# Markers of page furniture (case-insensitive): whole-line forms, and credits anywhere in a line.
 _FURNITURE_MARKERS = re.compile(
     r"""^\W*(?:
         read\ more|also\ read|read\ also|related(?:\ (?:news|stories|articles|posts|topics))?
@@ -106,11 +106,11 @@ _FURNITURE_MARKERS = re.compile(
         |join\ .{0,40}\b(?:whatsapp|telegram|facebook|group|channel|community)\b.*
         |follow\ us.*|subscribe.*|sign\ up.*|share\ (?:this|on).*|click\ here.*
         |advertisement|sponsored|(?:source|image|photo|credit|courtesy|via)\s*:.{0,60}
-        |.*\bpowered\ by\b.*|.*\ball\ rights\ reserved\b.*|(?:©|\(c\)|copyright).*
-        |.*\bbanner\b.*|tags?\s*:.*|filed\ under.*|share|tweet|print|email
+        |(?:©|\(c\)|copyright).*|tags?\s*:.*|filed\ under.*|share|tweet|print|email
     )\W*$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_FURNITURE_ANYWHERE = re.compile(r"\bpowered by\b|\ball rights reserved\b|\bbanner\b", re.I)
 
 
 def strip_byline(line: str) -> str:
@@ -118,18 +118,32 @@ def strip_byline(line: str) -> str:
     return _BYLINE_SUFFIX.sub("", line)
 
 
+_CLOSERS = "\"'”’»)]"
+MARKER_MAX_CHARS = 240  # furniture lines are short; long lines are never checked for markers
+
+
+def _ends_sentence(text: str) -> bool:
+    t = text.rstrip().rstrip(_CLOSERS)
+    return bool(t) and t[-1] in ".!?…"
+
+
 def is_prose(line: str) -> bool:
     """A line that reads as article prose: several words and sentence-final punctuation."""
-    text = strip_byline(line.strip())
-    if len(_WORD.findall(text)) < 6:
+    text = line.strip()
+    if not _ends_sentence(text):
+        text = strip_byline(text)  # "…a secure future.–News Desk"
+        if not _ends_sentence(text):
+            return False
+    if len(text) < 200 and len(_WORD.findall(text)) < 6:
         return False
-    if _FURNITURE_MARKERS.match(text):
-        return False
-    return bool(_TERMINAL.search(text))
+    return not is_furniture_marker(text)
 
 
 def is_furniture_marker(line: str) -> bool:
-    return bool(_FURNITURE_MARKERS.match(line.strip()))
+    s = line.strip()
+    return len(s) <= MARKER_MAX_CHARS and bool(
+        _FURNITURE_MARKERS.match(s) or _FURNITURE_ANYWHERE.search(s)
+    )
 
 
 def is_dateline(line: str) -> bool:
@@ -185,7 +199,9 @@ def parse_article(file: str, text: str) -> Article:
         in_tail_block = False
         start = lead_start if i == first else i
         body = "\n".join(lines[start : i + 1])
-        body = strip_byline(body).rstrip()
+        if not _ends_sentence(body):
+            body = strip_byline(body)
+        body = body.rstrip()
         passages.append(Passage(file=file, line_start=start + 1, line_end=i + 1, text=body))
     del in_tail_block
     furniture.extend(i + 1 for i in range(last + 1, n) if not blank[i])

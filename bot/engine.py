@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import analysis, corpus, excerpt, index, lexicon, search, store
-from .analysis import terms
+from .analysis import TermIds
 from .corpus import CorpusError, CorpusProblem, list_article_files, load_corpus
 from .index import BM25Index
 from .search import Hit, Searcher
@@ -94,18 +94,22 @@ def build_engine(
     """Read the corpus and index it in memory. Raises CorpusError when nothing can be served."""
     t0 = time.perf_counter()
     c = load_corpus(corpus_dir, max_bytes=max_file_bytes)
-    st = PassageStore.from_articles(c.articles)
-    n = len(st)
+    n = sum(len(a.passages) for a in c.articles)
     bar = None
     if progress and n > PROGRESS_OVER:
         from tqdm import tqdm
 
         bar = tqdm(total=n, unit="passage", desc="indexing", delay=1.0, mininterval=0.5)
+    tids = TermIds()
     try:
-        idx = BM25Index.build((terms(st.text(i)) for i in range(n)), progress=bar)
+        idx = BM25Index.build_ids(
+            (tids.ids(p.text) for a in c.articles for p in a.passages), tids.vocab, progress=bar
+        )
     finally:
         if bar is not None:
             bar.close()
+    st = PassageStore.from_articles(c.articles, surfaces=tids.surfaces)
+    del tids
     dt = time.perf_counter() - t0
     return Engine(Searcher(idx, st), Path(corpus_dir), c.problems, dt)
 

@@ -9,9 +9,10 @@ passage, which is itself exactly the cited lines.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
-from .analysis import tokenize
+from .analysis import matches
 from .corpus import DATE_RE
 
 ELLIPSIS = "…"
@@ -73,6 +74,7 @@ _ABBREV = frozenset(
     ]
 )
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n+""")
+_LAST_WORD = re.compile(r"([\w.]+)$")
 _ANAPHORA = re.compile(r"(?:These|This|Those|That|Such|It|They|Both)\b")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 
@@ -84,8 +86,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for m in _BOUNDARY.finditer(text):
         if m.group(0)[0] == ".":
             # the word before the period: an abbreviation or an initial does not end a sentence
-            before = text[start : m.start()]
-            word = re.search(r"([\w.]+)$", before)
+            before = text[max(start, m.start() - 24) : m.start()]
+            word = _LAST_WORD.search(before)
             if word:
                 w = word.group(1)
                 if (
@@ -133,21 +135,31 @@ def make_excerpt(
     query_terms: dict[str, float],
     want_date: bool = False,
     budget: int = MAX_CHARS,
-) -> tuple[str, list[tuple[int, int]], set[str]]:
-    """(excerpt, [(start, end) of each piece in ``text``], matched terms)."""
+) -> tuple[str, list[tuple[int, int]], set[str], list[tuple[int, int]]]:
+    """(excerpt, [(start, end) of each piece in ``text``], matched terms, highlight spans in
+    the excerpt)."""
     spans = sentence_spans(text)
     if not spans:
-        return "", [], set()
-    toks = tokenize(text)
+        return "", [], set(), []
+    toks = matches(text, query_terms)
 
     def terms_in(a: int, b: int) -> set[str]:
-        return {t.term for t in toks if t.start >= a and t.end <= b and t.term in query_terms}
+        return {t for t, s, e in toks if s >= a and e <= b}
 
     def weight(a: int, b: int) -> float:
         return sum(query_terms[t] for t in terms_in(a, b))
 
-    unit_terms = [terms_in(a, b) for a, b in spans]
-    unit_date = [bool(DATE_RE.search(text, a, b) or _YEAR.search(text, a, b)) for a, b in spans]
+    unit_terms: list[set[str]] = [set() for _ in spans]
+    starts = [a for a, _ in spans]
+    for t, s, e in toks:
+        u = bisect_right(starts, s) - 1
+        if u >= 0 and e <= spans[u][1]:
+            unit_terms[u].add(t)
+    unit_date = (
+        [bool(_YEAR.search(text, a, b) or DATE_RE.search(text, a, b)) for a, b in spans]
+        if want_date
+        else [False] * len(spans)
+    )
 
     def gain(i: int, have: set[str]) -> float:
         g = sum(query_terms[t] for t in unit_terms[i] - have)
@@ -203,28 +215,37 @@ def make_excerpt(
             merged[-1] = (merged[-1][0], b)
         else:
             merged.append((a, b))
-    out = []
+    out: list[str] = []
+    marks: list[tuple[int, int]] = []
+    pos = 0
+    lead = merged[0][0] > spans[0][0]
+    if lead:
+        out.append(ELLIPSIS + " ")
+        pos = len(out[0])
     for k, (a, b) in enumerate(merged):
         if k:
             gap = text[merged[k - 1][1] : a]
-            out.append("\n" if gap.strip() == "" else SEP)
+            sep = "\n" if gap.strip() == "" else SEP
+            out.append(sep)
+            pos += len(sep)
         out.append(text[a:b])
-    excerpt = "".join(out)
-    if merged[0][0] > spans[0][0]:
-        excerpt = ELLIPSIS + " " + excerpt
+        marks.extend((s - a + pos, e - a + pos) for _, s, e in toks if s >= a and e <= b)
+        pos += b - a
     if merged[-1][1] < spans[-1][1]:
-        excerpt = excerpt + " " + ELLIPSIS
-    return excerpt, merged, have
+        out.append(" " + ELLIPSIS)
+    return "".join(out), merged, have, _merge_spans(marks)
 
 
-def highlight_spans(excerpt: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Character spans of ``excerpt`` whose words analyse to one of ``terms`` (merged, sorted)."""
-    wanted = set(terms)
-    spans = sorted((t.start, t.end) for t in tokenize(excerpt) if t.term in wanted)
+def _merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
-    for s, e in spans:
+    for s, e in sorted(spans):
         if merged and s <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
         else:
             merged.append((s, e))
     return merged
+
+
+def highlight_spans(excerpt: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Character spans of ``excerpt`` whose words analyse to one of ``terms`` (merged, sorted)."""
+    return _merge_spans((s, e) for _, s, e in matches(excerpt, set(terms)))

@@ -57,11 +57,20 @@ class BM25Index:
         """Index tokenised passages. ``progress`` (optional) has ``update(n)``."""
         vocab: dict[str, int] = {}
         setdefault = vocab.setdefault
+        return cls.build_ids(
+            ([setdefault(t, len(vocab)) for t in doc] for doc in docs), vocab, progress
+        )
+
+    @classmethod
+    def build_ids(
+        cls, docs: Iterable[Sequence[int]], vocab: dict[str, int], progress: object = None
+    ) -> BM25Index:
+        """Index passages given as term ids; ids are ``vocab``'s, in first-appearance order
+        (``vocab`` may still be filling while ``docs`` is consumed)."""
         chunks: list[np.ndarray] = []
         lens: list[int] = []
         buf: list[int] = []
-        for doc in docs:
-            ids = [setdefault(t, len(vocab)) for t in doc]
+        for ids in docs:
             lens.append(len(ids))
             buf.extend(ids)
             if len(buf) > 1_000_000:
@@ -177,7 +186,9 @@ class BM25Index:
             touched.append(d)
         if not touched:
             return np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int64)
-        cand = touched[0] if len(touched) == 1 else np.unique(np.concatenate(touched))
+        # a passage touched by several terms appears once per term here; callers that rank
+        # take the best few and skip repeats (cheaper than np.unique over all postings)
+        cand = touched[0] if len(touched) == 1 else np.concatenate(touched)
         out_scores = acc[cand]
         out_masks = mask[cand]
         acc[cand] = 0.0
@@ -232,11 +243,12 @@ class BM25Index:
         # posting arrays are read per question: keep the small ones in memory
         return cls(
             vocab={t: i for i, t in enumerate(terms)},
-            idf=np.asarray(arrays["idf"]),
-            post_ptr=np.asarray(arrays["post_ptr"]),
-            post_docs=arrays["post_docs"],
-            post_scores=arrays["post_scores"],
-            doc_len=np.asarray(arrays["doc_len"]),
+            idf=np.array(arrays["idf"]),
+            post_ptr=np.array(arrays["post_ptr"]),
+            # plain ndarray views over the mapped files: slicing a np.memmap is slow
+            post_docs=arrays["post_docs"].view(np.ndarray),
+            post_scores=arrays["post_scores"].view(np.ndarray),
+            doc_len=np.array(arrays["doc_len"]),
             avgdl=float(meta["avgdl"]),
             average_idf=float(meta["average_idf"]),
             k1=float(meta["k1"]),

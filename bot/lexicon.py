@@ -79,6 +79,7 @@ def synonyms() -> dict[str, frozenset[str]]:
     return _build_synonyms()
 
 
+@cache
 def phrase_synonyms() -> list[tuple[tuple[str, ...], str]]:
     """Multi-word entries (analysed) and a one-word member of their group."""
     out: list[tuple[tuple[str, ...], str]] = []

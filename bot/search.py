@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import analyze_word, terms, tokenize
+from .analysis import analyze_word, tokenize
 from .corpus import DATE_RE
-from .excerpt import highlight_spans, make_excerpt
+from .excerpt import make_excerpt
 from .index import BM25Index
 from .lexicon import phrase_synonyms, specificity, synonyms
 from .store import PassageStore
@@ -175,8 +175,19 @@ class Searcher:
         total = sum(plan.word_weights)
         weights = plan.word_weights
         # coverage of each candidate: idf-weighted share of the question's terms it holds
-        k = min(CANDIDATES, docs.size)
+        # best candidates (a passage may be listed once per matching term: keep the first)
+        k = min(CANDIDATES * len(plan.ids), docs.size)
         part = np.argpartition(-scores, k - 1)[:k] if docs.size > k else np.arange(docs.size)
+        seen_docs: set[int] = set()
+        unique: list[int] = []
+        order = part[np.lexsort((docs[part], -scores[part]))]
+        for i, d in zip(order.tolist(), docs[order].tolist(), strict=True):
+            if d not in seen_docs:
+                seen_docs.add(d)
+                unique.append(i)
+                if len(unique) >= CANDIDATES:
+                    break
+        part = np.asarray(unique, dtype=np.int64)
         want_date = bool(_WHEN.search(question))
         if want_date:
             scores = scores.copy()
@@ -211,7 +222,7 @@ class Searcher:
 
     def _hit(self, doc: int, score: float, plan: QueryPlan, want_date: bool) -> Hit | None:
         p = self.store.passage(doc)
-        text, pieces, matched = make_excerpt(p.text, plan.highlight_terms, want_date)
+        text, pieces, matched, marks = make_excerpt(p.text, plan.highlight_terms, want_date)
         if not text:
             return None
         first_line = p.line_start + p.text.count("\n", 0, pieces[0][0])
@@ -226,7 +237,7 @@ class Searcher:
             title=art.title,
             date=art.date,
             matched_terms=tuple(sorted(matched)),
-            highlights=tuple(highlight_spans(text, plan.highlight_terms)),
+            highlights=tuple(marks),
         )
 
 
@@ -276,7 +287,7 @@ def _bits_for(groups: list[tuple[str, list[str]]], wanted: tuple[str, ...] | lis
 
 
 def _norm(text: str) -> str:
-    return " ".join(terms(text))
+    return " ".join(text.split()).casefold()
 
 
 __all__ = ["Hit", "Searcher", "clean_question", "analyze_word"]

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -69,6 +70,20 @@ def _best_long_form(sf: str, lf: str) -> str | None:
     return lf[start:]
 
 
+def names_of(surfaces: Iterable[str]) -> dict[str, str]:
+    """Capitalised words that are names, not common words ("Hegseth", not "Prime")."""
+    names: dict[str, str] = {}
+    for w in surfaces:
+        if len(w) >= 4 and w[0].isupper() and w[1:].islower() and w.isascii() and w.isalpha():
+            low = w.lower()
+            if low in names:
+                continue
+            t = analyze_word(w)
+            if len(t) == 1 and zipf(low) < NAME_MAX_ZIPF:
+                names[low] = t[0]
+    return names
+
+
 def _edit_distance(a: str, b: str, limit: int) -> int:
     if abs(len(a) - len(b)) > limit:
         return limit + 1
@@ -100,7 +115,7 @@ class PassageStore:
         file_idx: np.ndarray,
         lines: np.ndarray,
         text_off: np.ndarray,
-        blob: bytes | np.ndarray,
+        blob: bytes | mmap.mmap,
         articles: dict[str, ArticleMeta],
         acronyms: dict[str, list[list[str]]],
         names: dict[str, str],
@@ -118,7 +133,11 @@ class PassageStore:
             self._names_by_len.setdefault(len(name), []).append(name)
 
     @classmethod
-    def from_articles(cls, articles: Iterable[Article]) -> PassageStore:
+    def from_articles(
+        cls, articles: Iterable[Article], surfaces: Iterable[str] | None = None
+    ) -> PassageStore:
+        """The store for ``articles``. ``surfaces`` (every distinct word of the passages, when
+        the caller has them) spares a scan of all text for names."""
         files: list[str] = []
         file_idx: list[int] = []
         lines: list[tuple[int, int]] = []
@@ -145,13 +164,8 @@ class PassageStore:
                         exps = acronyms.setdefault(sf_terms[0], [])
                         if lf_terms not in exps:
                             exps.append(lf_terms)
-                name_counts.update(m.group(0).lower() for m in _NAME.finditer(p.text))
-        names: dict[str, str] = {}
-        for name in name_counts:
-            t = analyze_word(name)
-            # names, not capitalised common words ("Prime", "Deputy")
-            if len(t) == 1 and zipf(name) < NAME_MAX_ZIPF:
-                names[name] = t[0]
+                if surfaces is None:
+                    name_counts.update(m.group(0) for m in _NAME.finditer(p.text))
         return cls(
             files,
             np.asarray(file_idx, dtype=np.int32),
@@ -160,7 +174,7 @@ class PassageStore:
             b"".join(chunks),
             metas,
             acronyms,
-            names,
+            names_of(name_counts if surfaces is None else surfaces),
         )
 
     # -- persistence ---------------------------------------------------------------------
@@ -188,15 +202,16 @@ class PassageStore:
         off = arrays["text_off"]
         if off.shape[0] != arrays["file_idx"].shape[0] + 1 or int(off[-1]) != size:
             raise ValueError("passage store is truncated")
-        blob: bytes | np.ndarray = (
-            np.memmap(folder / "texts.bin", dtype=np.uint8, mode="r") if size else b""
-        )
+        blob: bytes | mmap.mmap = b""
+        if size:
+            with open(folder / "texts.bin", "rb") as fh:
+                blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         articles = {a[0]: ArticleMeta(a[0], a[1], a[2], a[3]) for a in meta["articles"]}
         return cls(
             meta["files"],
-            arrays["file_idx"],
-            arrays["lines"],
-            np.asarray(off),
+            np.array(arrays["file_idx"]),
+            np.array(arrays["lines"]),
+            np.array(off),
             blob,
             articles,
             meta["acronyms"],
@@ -210,7 +225,7 @@ class PassageStore:
 
     def text(self, i: int) -> str:
         a, b = int(self._text_off[i]), int(self._text_off[i + 1])
-        return bytes(self._blob[a:b]).decode("utf-8", "surrogatepass")
+        return self._blob[a:b].decode("utf-8", "surrogatepass")
 
     def passage(self, i: int) -> Passage:
         ls, le = (int(x) for x in self._lines[i])
