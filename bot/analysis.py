@@ -466,6 +466,11 @@ def terms(text: str) -> list[str]:
     return out
 
 
+# Analysed words, kept for the life of an indexing process (a worker builds many chunks).
+_BUILD_CACHE: dict[str, tuple[str, ...]] = {}
+_BUILD_CACHE_MAX = 2_000_000
+
+
 class TermIds:
     """Passage text -> term ids, for indexing many passages in one go.
 
@@ -484,10 +489,14 @@ class TermIds:
         if new:
             vocab = self.vocab
             # new words in order of first appearance: ids follow the text's order
+            known = _BUILD_CACHE
             for w in sorted(new, key=words.index):
-                surfaces[w] = tuple(
-                    vocab.setdefault(t, len(vocab)) for t in analyze_word.__wrapped__(w)
-                )
+                ts = known.get(w)
+                if ts is None:
+                    ts = analyze_word.__wrapped__(w)
+                    if len(known) < _BUILD_CACHE_MAX:
+                        known[w] = ts
+                surfaces[w] = tuple(vocab.setdefault(t, len(vocab)) for t in ts)
         return list(chain.from_iterable(map(surfaces.__getitem__, words)))
 
 

@@ -49,6 +49,10 @@ class CorpusProblem:
     file: str
     reason: str
 
+    def __post_init__(self) -> None:
+        # a file name that is not UTF-8 is reported printably (U+FFFD), never as lone surrogates
+        self.file = self.file.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
 
 @dataclass(slots=True)
 class Corpus:
@@ -249,8 +253,15 @@ def read_article_file(
 ) -> tuple[str | None, str | None]:
     """(text, None) for a usable article file, else (None, reason)."""
     try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name (surrogateescape)
+        return None, "file name is not UTF-8"
+    try:
         if path.is_symlink():
-            target = path.resolve()
+            try:
+                target = path.resolve()
+            except RuntimeError:  # Python 3.11 raises this, not OSError, on a symlink loop
+                return None, "symlink loop"
             if not target.is_relative_to(folder.resolve()):
                 return None, "symlink points outside the corpus folder"
         if not path.is_file():
@@ -276,6 +287,17 @@ def read_article_file(
     return text, None
 
 
+def load_article(path: Path, folder: Path, max_bytes: int) -> Article | CorpusProblem:
+    """One article file, parsed; or the reason it cannot be used."""
+    text, reason = read_article_file(path, folder, max_bytes)
+    if text is None:
+        return CorpusProblem(path.name, reason or "unusable")
+    art = parse_article(path.name, text)
+    if not art.passages:
+        return CorpusProblem(path.name, "no article text found (only furniture)")
+    return art
+
+
 def load_corpus(folder: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES_DEFAULT) -> Corpus:
     """Read every article in ``folder``. Unusable files are skipped with a warning."""
     root = Path(folder)
@@ -284,17 +306,12 @@ def load_corpus(folder: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES_
     articles: list[Article] = []
     problems: list[CorpusProblem] = []
     for path in list_article_files(root):
-        text, reason = read_article_file(path, root, max_bytes)
-        if text is None:
-            problems.append(CorpusProblem(path.name, reason or "unusable"))
-            log.warning("skipping corpus file %s: %s", path.name, reason)
-            continue
-        art = parse_article(path.name, text)
-        if not art.passages:
-            problems.append(CorpusProblem(path.name, "no article text found (only furniture)"))
-            log.warning("skipping corpus file %s: no article text found", path.name)
-            continue
-        articles.append(art)
+        got = load_article(path, root, max_bytes)
+        if isinstance(got, CorpusProblem):
+            problems.append(got)
+            log.warning("skipping corpus file %s: %s", got.file, got.reason)
+        else:
+            articles.append(got)
     if not articles:
         detail = f" ({len(problems)} unusable file(s))" if problems else ""
         raise CorpusError(f"no usable article in corpus folder {root}{detail}")

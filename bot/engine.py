@@ -19,9 +19,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import analysis, corpus, excerpt, index, lexicon, search, store
-from .analysis import TermIds
-from .corpus import CorpusError, CorpusProblem, list_article_files, load_corpus
+from . import analysis, builder, corpus, excerpt, index, lexicon, search, store
+from .builder import build_from_folder
+from .corpus import CorpusError, CorpusProblem, list_article_files
 from .index import BM25Index
 from .search import Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -29,7 +29,6 @@ from .store import ArticleMeta, PassageStore
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
-PROGRESS_OVER = 5_000  # passages: show a progress bar above this many (command line)
 
 
 @dataclass
@@ -62,7 +61,7 @@ class Engine:
 def _code_version() -> str:
     """Changes to the analysis or index code invalidate saved indexes."""
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
-    for mod in (analysis, corpus, excerpt, index, lexicon, search, store):
+    for mod in (analysis, builder, corpus, excerpt, index, lexicon, search, store):
         h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
     h.update(lexicon._ZIPF_FILE.read_bytes() if lexicon._ZIPF_FILE.exists() else b"")
     return h.hexdigest()[:16]
@@ -93,25 +92,22 @@ def build_engine(
 ) -> Engine:
     """Read the corpus and index it in memory. Raises CorpusError when nothing can be served."""
     t0 = time.perf_counter()
-    c = load_corpus(corpus_dir, max_bytes=max_file_bytes)
-    n = sum(len(a.passages) for a in c.articles)
     bar = None
-    if progress and n > PROGRESS_OVER:
+    if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n, unit="passage", desc="indexing", delay=1.0, mininterval=0.5)
-    tids = TermIds()
+        bar = tqdm(unit="passage", desc="indexing", delay=1.0, mininterval=0.5)
     try:
-        idx = BM25Index.build_ids(
-            (tids.ids(p.text) for a in c.articles for p in a.passages), tids.vocab, progress=bar
+        idx, st, problems = build_from_folder(
+            Path(corpus_dir), max_file_bytes, bar.update if bar is not None else None
         )
     finally:
         if bar is not None:
             bar.close()
-    st = PassageStore.from_articles(c.articles, surfaces=tids.surfaces)
-    del tids
+    for p in problems:
+        log.warning("skipping corpus file %s: %s", p.file, p.reason)
     dt = time.perf_counter() - t0
-    return Engine(Searcher(idx, st), Path(corpus_dir), c.problems, dt)
+    return Engine(Searcher(idx, st), Path(corpus_dir), problems, dt)
 
 
 def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:

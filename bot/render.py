@@ -18,6 +18,7 @@ from .store import ArticleMeta
 TELEGRAM_LIMIT = 4096
 EXPANDABLE_OVER = 300  # quotes longer than this are sent as expandable blockquotes
 INLINE_DESCRIPTION_CHARS = 120
+TITLE_MAX_CHARS = 200  # a title is a lead line of the file: a run-on one must not crowd out quotes
 
 NO_ANSWER = "The articles don't answer that."
 NO_ANSWER_HINT = "Try other words — names, places, agreements or programmes from the articles."
@@ -39,6 +40,12 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def short_title(title: str | None) -> str | None:
+    if title is None or len(title) <= TITLE_MAX_CHARS:
+        return title
+    return title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+
+
 def cite(hit: Hit, with_title: bool = True) -> str:
     """Plain citation: ``Title — file, line 6`` (or ``lines 6–8``)."""
     lines = (
@@ -48,7 +55,7 @@ def cite(hit: Hit, with_title: bool = True) -> str:
     )
     where = f"{hit.file}, {lines}"
     if with_title and hit.title:
-        return f"{hit.title} — {where}"
+        return f"{short_title(hit.title)} — {where}"
     return where
 
 
@@ -67,7 +74,7 @@ def hit_html(hit: Hit, number: int | None = None, expandable: bool | None = None
     exp = len(hit.text) > EXPANDABLE_OVER if expandable is None else expandable
     open_tag = "<blockquote expandable>" if exp else "<blockquote>"
     head = f"<b>{number}.</b> " if number is not None else ""
-    title = f"<i>{esc(hit.title)}</i> · " if hit.title else ""
+    title = f"<i>{esc(short_title(hit.title))}</i> · " if hit.title else ""
     where = esc(cite(hit, with_title=False))
     return f"{open_tag}{highlight_html(hit)}</blockquote>\n{head}{title}<code>{where}</code>"
 
@@ -129,7 +136,7 @@ def render_sources(articles: Sequence[ArticleMeta]) -> Reply:
     lines_html = [f"<b>Articles I quote ({len(articles)}):</b>"]
     lines_plain = [f"Articles I quote ({len(articles)}):"]
     for k, a in enumerate(articles, 1):
-        title = a.title or "(untitled)"
+        title = short_title(a.title) or "(untitled)"
         date = f" — {a.date}" if a.date else ""
         lines_html.append(f"{k}. {esc(title)}{esc(date)}\n    <code>{esc(a.file)}</code>")
         lines_plain.append(f"{k}. {title}{date}\n    {a.file}")

@@ -11,20 +11,18 @@ from __future__ import annotations
 import json
 import mmap
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .analysis import analyze_word, terms
+from .analysis import analyze_word
 from .corpus import Article, Passage
 from .lexicon import zipf
 
 NAME_MAX_ZIPF = 4.0  # words at least this common in English are not treated as names
 _PAREN = re.compile(r"\(([^()\s]{2,10})\)")
-_NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,49 +131,14 @@ class PassageStore:
             self._names_by_len.setdefault(len(name), []).append(name)
 
     @classmethod
-    def from_articles(
-        cls, articles: Iterable[Article], surfaces: Iterable[str] | None = None
-    ) -> PassageStore:
-        """The store for ``articles``. ``surfaces`` (every distinct word of the passages, when
-        the caller has them) spares a scan of all text for names."""
-        files: list[str] = []
-        file_idx: list[int] = []
-        lines: list[tuple[int, int]] = []
-        offsets = [0]
-        chunks: list[bytes] = []
-        metas: dict[str, ArticleMeta] = {}
-        acronyms: dict[str, list[list[str]]] = {}
-        name_counts: Counter[str] = Counter()
-        for art in articles:
-            metas[art.file] = ArticleMeta(art.file, art.title, art.date, len(art.passages))
-            files.append(art.file)
-            for p in art.passages:
-                data = p.text.encode("utf-8", "surrogatepass")
-                chunks.append(data)
-                offsets.append(offsets[-1] + len(data))
-                file_idx.append(len(files) - 1)
-                lines.append((p.line_start, p.line_end))
-                if "(" in p.text:
-                    for sf, lf in find_acronyms(p.text):
-                        sf_terms = analyze_word(sf)
-                        lf_terms = terms(lf)
-                        if len(sf_terms) != 1 or not lf_terms:
-                            continue
-                        exps = acronyms.setdefault(sf_terms[0], [])
-                        if lf_terms not in exps:
-                            exps.append(lf_terms)
-                if surfaces is None:
-                    name_counts.update(m.group(0) for m in _NAME.finditer(p.text))
-        return cls(
-            files,
-            np.asarray(file_idx, dtype=np.int32),
-            np.asarray(lines, dtype=np.int32).reshape(-1, 2),
-            np.asarray(offsets, dtype=np.int64),
-            b"".join(chunks),
-            metas,
-            acronyms,
-            names_of(name_counts if surfaces is None else surfaces),
-        )
+    def from_articles(cls, articles: Iterable[Article]) -> PassageStore:
+        """The store for already parsed articles (the index build makes it the same way)."""
+        from .builder import assemble, chunk_of_articles
+
+        _, store, _ = assemble([chunk_of_articles(articles)])
+        if store is None:
+            raise ValueError("no passages")
+        return store
 
     # -- persistence ---------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import logging
 import re
 import signal
 import time
+import traceback
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -43,12 +44,14 @@ from telegram.error import (
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -93,6 +96,8 @@ HELP_TEXT = (
 UNKNOWN_COMMAND = "I don't know that command. Send me a question, or see /help."
 NOT_TEXT = "I can only answer questions sent as text. Send me a question, or see /help."
 ASK_USAGE = "Add a question after /ask, e.g. <code>/ask When was INDUS-X launched?</code>"
+NOT_ALLOWED_HERE = "Sorry, this bot is not available in this chat."
+RATE_LIMITED = "You're asking faster than I can answer — please wait a few seconds."
 NOT_ALLOWED = "Sorry, that command is not available to you."
 STALE_BUTTON = "This button has expired — please ask the question again."
 ERROR_TEXT = "Sorry, something went wrong while answering. Please try again."
@@ -106,7 +111,8 @@ class RetryingRateLimiter(AIORateLimiter):
     """
 
     def __init__(self, network_retries: int = SEND_RETRIES, base_delay: float = 0.5) -> None:
-        super().__init__(max_retries=5)
+        # a little under Telegram's ~30/s overall and 20/min per group, so bursts stay inside
+        super().__init__(overall_max_rate=25, group_max_rate=18, max_retries=5)
         self.network_retries = network_retries
         self.base_delay = base_delay
 
@@ -139,6 +145,40 @@ class RetryingRateLimiter(AIORateLimiter):
         raise AssertionError("unreachable")
 
 
+class UserRateLimit:
+    """At most ``count`` questions per ``window`` seconds per user. Over it: one notice, then
+    silence until the window has room again. ``count`` 0 turns it off."""
+
+    def __init__(self, count: int, window: float) -> None:
+        self.count = count
+        self.window = window
+        self._seen: dict[int, deque[float]] = {}
+        self._notified: set[int] = set()
+
+    def check(self, user_id: int, now: float | None = None) -> str:
+        """ "ok", "notify" (first refusal in this window) or "silent"."""
+        if self.count <= 0:
+            return "ok"
+        now = time.monotonic() if now is None else now
+        q = self._seen.setdefault(user_id, deque())
+        while q and now - q[0] >= self.window:
+            q.popleft()
+        if len(q) < self.count:
+            q.append(now)
+            self._notified.discard(user_id)
+            return "ok"
+        if user_id in self._notified:
+            return "silent"
+        self._notified.add(user_id)
+        return "notify"
+
+    def prune(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        for uid in [u for u, q in self._seen.items() if not q or now - q[-1] >= self.window]:
+            self._seen.pop(uid, None)
+            self._notified.discard(uid)
+
+
 @dataclass
 class Stats:
     started: float = field(default_factory=time.monotonic)
@@ -159,6 +199,7 @@ class QuoteBot:
         self.username = ""
         self.bot_id = 0
         self._reload_lock = asyncio.Lock()
+        self.limiter = UserRateLimit(settings.rate_limit_count, settings.rate_limit_window)
 
     # -- searching -----------------------------------------------------------------------
 
@@ -218,6 +259,13 @@ class QuoteBot:
     async def answer(self, ask: Message, question: str, reply_to: Message | None = None) -> None:
         """Answer ``question`` (asked in ``ask``) as a reply to ``reply_to`` (default ``ask``)."""
         target = reply_to or ask
+        user = ask.from_user
+        verdict = self.limiter.check(user.id if user else ask.chat_id)
+        if verdict != "ok":
+            if verdict == "notify":
+                await ask.reply_text(RATE_LIMITED, do_quote=True)
+            log.info("rate limit: %s question from user %s", verdict, user.id if user else "?")
+            return
         q = clean_question(question)
         if not q:
             await target.reply_text(EMPTY_HINT, do_quote=True)
@@ -374,6 +422,28 @@ class QuoteBot:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(ERROR_TEXT)
 
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs before every handler: chats outside ALLOWED_CHAT_IDS get one refusal."""
+        allowed = self.settings.allowed_chat_ids
+        if not allowed:
+            return
+        if update.inline_query is not None:
+            if update.inline_query.from_user.id not in allowed:
+                await update.inline_query.answer([], cache_time=0, is_personal=True)
+                raise ApplicationHandlerStop
+            return
+        chat = update.effective_chat
+        if chat is None or chat.id in allowed:
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer(NOT_ALLOWED_HERE)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(NOT_ALLOWED_HERE)
+            if chat.type != ChatType.PRIVATE:
+                with contextlib.suppress(TelegramError):
+                    await context.bot.leave_chat(chat.id)
+        raise ApplicationHandlerStop
+
     # -- corpus reload and admin ---------------------------------------------------------
 
     def is_admin(self, update: Update) -> bool:
@@ -477,14 +547,17 @@ class QuoteBot:
         me = app.bot
         self.username = me.username or ""
         self.bot_id = me.id
-        await app.bot.set_my_commands(
-            [
-                BotCommand("ask", "Ask a question about the articles"),
-                BotCommand("sources", "List the articles I quote"),
-                BotCommand("help", "How to ask, in chats, groups and inline"),
-                BotCommand("start", "What this bot does"),
-            ]
-        )
+        try:
+            await app.bot.set_my_commands(
+                [
+                    BotCommand("ask", "Ask a question about the articles"),
+                    BotCommand("sources", "List the articles I quote"),
+                    BotCommand("help", "How to ask, in chats, groups and inline"),
+                    BotCommand("start", "What this bot does"),
+                ]
+            )
+        except TelegramError as exc:  # the command menu is a nicety: serve without it
+            log.warning("could not register the command menu: %s", exc)
         log.info(
             "serving %d articles (%d passages) as @%s",
             self.engine.n_articles,
@@ -538,6 +611,7 @@ def build_application(settings: Settings, engine: Engine) -> tuple[Application, 
     )
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    app.add_handler(TypeHandler(Update, qb.gate), group=-1)
     app.add_handler(CommandHandler("start", qb.on_start))
     app.add_handler(CommandHandler("help", qb.on_help))
     app.add_handler(CommandHandler("sources", qb.on_sources))
@@ -556,24 +630,44 @@ def build_application(settings: Settings, engine: Engine) -> tuple[Application, 
     return app, qb
 
 
-class _RedactToken(logging.Filter):
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        if self.token in msg:
-            record.msg = msg.replace(self.token, "[TOKEN]")
-            record.args = ()
-        return True
+_SECRETS: set[str] = set()
 
 
 def install_token_redaction(token: str) -> None:
-    """Defence in depth: no log line anywhere may carry the token."""
-    flt = _RedactToken(token)
-    for h in logging.getLogger().handlers:
-        h.addFilter(flt)
+    """No log record, from any logger, may carry the token (or its secret half): it is
+    replaced when the record is made, before any handler sees it. httpx, which logs request
+    URLs (they contain the token) at INFO, is kept at WARNING as well."""
+    for noisy in ("httpx", "httpcore"):
+        lg = logging.getLogger(noisy)
+        if lg.getEffectiveLevel() < logging.WARNING:
+            lg.setLevel(logging.WARNING)
+    if token in _SECRETS:
+        return
+    first = not _SECRETS
+    _SECRETS.add(token)
+    if ":" in token:
+        _SECRETS.add(token.split(":", 1)[1])
+    if not first:
+        return
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        rec = make(*args, **kwargs)
+        msg = rec.getMessage()
+        if any(t in msg for t in _SECRETS):
+            for t in sorted(_SECRETS, key=len, reverse=True):
+                msg = msg.replace(t, "[TOKEN]")
+            rec.msg, rec.args = msg, ()
+        if rec.exc_info and rec.exc_info[1] is not None:
+            text = "".join(traceback.format_exception(*rec.exc_info))
+            if any(t in text for t in _SECRETS):
+                for t in sorted(_SECRETS, key=len, reverse=True):
+                    text = text.replace(t, "[TOKEN]")
+                rec.exc_text = text
+                rec.exc_info = None
+        return rec
+
+    logging.setLogRecordFactory(factory)
 
 
 async def _initialize_with_retry(app: Application, stop: asyncio.Event) -> bool:
@@ -599,6 +693,8 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    assert settings.token
+    install_token_redaction(settings.token)
     app, qb = build_application(settings, engine)
     if not await _initialize_with_retry(app, stop):
         return
@@ -644,7 +740,7 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
 def run_bot(settings: Settings) -> int:
     assert settings.token
     install_token_redaction(settings.token)
-    engine = open_engine(settings.corpus_dir, settings)
+    engine = open_engine(settings.corpus_dir, settings, progress=False)
     try:
         asyncio.run(serve(settings, engine))
     except InvalidToken:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ class RunningBot:
     def __init__(self, standin: BotAPIStandIn, engine: Engine, **overrides: object) -> None:
         defaults: dict[str, object] = {
             "reload_interval": 0.0,  # tests that want live reload ask for it
+            "rate_limit_count": 0,  # likewise the per-user limit
             "index_dir": Path(tempfile.gettempdir()) / "quote-bot-test-index",
         }
         defaults.update(overrides)
@@ -65,13 +67,37 @@ class RunningBot:
             raise self.error
 
 
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(logging.Formatter("%(name)s %(message)s").format(record))
+
+
 @contextmanager
 def running_bot(
-    standin: BotAPIStandIn, engine: Engine, **overrides: object
+    standin: BotAPIStandIn, engine: Engine, wait_ready: bool = True, **overrides: object
 ) -> Iterator[RunningBot]:
+    """The bot, logging at DEBUG; on exit, no log line may contain the token."""
+    root = logging.getLogger()
+    capture = _Capture()
+    old_level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
     bot = RunningBot(standin, engine, **overrides).start()
     try:
-        standin.wait_for_call("setMyCommands", timeout=15)
+        if wait_ready:
+            standin.wait_for_call("setMyCommands", timeout=30)
         yield bot
     finally:
-        bot.stop()
+        try:
+            bot.stop()
+        finally:
+            root.removeHandler(capture)
+            root.setLevel(old_level)
+        secret = standin.token.split(":", 1)[1]
+        leaked = [line for line in capture.lines if secret in line]
+        assert not leaked, f"token in logs: {leaked[:3]}"
+        assert capture.lines, "the bot logged nothing at DEBUG"

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from .bot_harness import running_bot
 from .botapi_standin import BotAPIStandIn, parse_telegram_html, utf16_len
-from .search_fixtures import PROJECT
 
 BOT = "QuoteTestBot"
 # too long to travel inside callback data (64 bytes), and broad enough for a second page
@@ -306,22 +301,9 @@ def test_questions_sent_while_down_are_answered_after_restart_once(botapi, engin
 
 
 def test_python_m_bot_serves_logs_and_stops_cleanly_on_sigterm(botapi, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(
-        TELEGRAM_BOT_TOKEN=botapi.token,
-        TELEGRAM_BASE_URL=botapi.url + "/bot",
-        PYTHONPATH=str(PROJECT),
-        LOG_LEVEL="DEBUG",
-        INDEX_DIR=str(tmp_path / "index"),
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    from .test_resilience import _start, _stop
+
+    proc = _start(botapi, tmp_path)
     try:
         botapi.wait_for_call("setMyCommands", timeout=30)
         chat = botapi.private_chat()
@@ -329,15 +311,15 @@ def test_python_m_bot_serves_logs_and_stops_cleanly_on_sigterm(botapi, tmp_path)
         (msg,) = replies(botapi, chat["id"], timeout=15)
         assert "June 21" in msg["text"]
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=15)
+        out = _stop(proc)
         stopped_in = time.monotonic() - t0
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, out
+    assert proc.returncode == 0, out[-2000:]
     assert stopped_in < 10
     assert "serving 5 articles" in out and f"@{BOT}" in out
+    assert "DEBUG" in out  # LOG_LEVEL=DEBUG: even then, no token
     assert botapi.token not in out
     assert botapi.token.split(":")[1] not in out
     assert "Traceback" not in out
