@@ -466,6 +466,10 @@ def run_ours(
         floor = [child.ask("")[1] for _ in range(IO_FLOOR_LINES)]
         out["io_floor_median_ms"] = round(float(np.median(floor)) * 1000, 4)
         out["warm_peak_rss_mb"] = out["peak_rss_mb"] = child.peak_rss_mb()
+        # what the resident set is made of at the end: heap vs mapped index files
+        for key in ("RssAnon", "RssFile"):
+            kb = _proc_status_kb(child.proc.pid, key)
+            out[f"warm_end_{key.lower()}_mb"] = round(kb / 1024, 1) if kb is not None else None
         rc = child.close()
     if rc != 0:
         raise BenchError(f"`python -m bot ask` exited {rc}:\n{_tail(child.log)}")
@@ -725,6 +729,10 @@ def ratios(ours: dict, other: dict) -> dict[str, float | None]:
     }
 
 
+def _x(v: object, digits: int = 2) -> str:
+    return "-" if v is None else _fmt(v, digits) + "x"
+
+
 def _fmt(v: object, digits: int = 2) -> str:
     if v is None:
         return "-"
@@ -812,7 +820,9 @@ def format_report(res: dict) -> str:
         f"{ours.get('source_at_3', 0):.1%}; saved index: "
         f"{'yes' if ours.get('index_saved') else 'no'}"
         + (f" ({ours['index_disk_mb']} MB)" if ours.get("index_disk_mb") else "")
-        + ".",
+        + "; the serving process's resident set at the end: "
+        f"{_fmt(ours.get('warm_end_rssanon_mb'), 0)} MB heap + "
+        f"{_fmt(ours.get('warm_end_rssfile_mb'), 0)} MB mapped files.",
     ]
     if ours.get("index_saved") and not ours.get("warm_used_saved_index"):
         out.append(
@@ -846,16 +856,16 @@ def format_report(res: dict) -> str:
         )
         rt = res["ratios"].get(key, {})
         out.append(
-            f"  median: {name} / ours = {_fmt(rt.get('median_other_over_ours'), 1)}x   "
-            f"p99: {name} / ours = {_fmt(rt.get('p99_other_over_ours'), 1)}x   "
-            f"build: {name} / ours = {_fmt(rt.get('build_other_over_ours'))}x   "
-            f"cold start: {_fmt(rt.get('cold_start_other_over_ours'))}x   "
-            f"warm start: {_fmt(rt.get('warm_start_other_over_ours'))}x"
+            f"  median: {name} / ours = {_x(rt.get('median_other_over_ours'), 1)}   "
+            f"p99: {name} / ours = {_x(rt.get('p99_other_over_ours'), 1)}   "
+            f"build: {name} / ours = {_x(rt.get('build_other_over_ours'))}   "
+            f"cold start: {_x(rt.get('cold_start_other_over_ours'))}   "
+            f"warm start: {_x(rt.get('warm_start_other_over_ours'))}"
         )
         out.append(
-            f"  peak RSS: ours / {name} = {_fmt(rt.get('peak_rss_ours_over_other'))}x   "
-            f"cold: ours / {name} = {_fmt(rt.get('cold_peak_rss_ours_over_other'))}x   "
-            f"warm: ours / {name} = {_fmt(rt.get('warm_peak_rss_ours_over_other'))}x"
+            f"  peak RSS: ours / {name} = {_x(rt.get('peak_rss_ours_over_other'))}   "
+            f"cold: ours / {name} = {_x(rt.get('cold_peak_rss_ours_over_other'))}   "
+            f"warm: ours / {name} = {_x(rt.get('warm_peak_rss_ours_over_other'))}"
         )
     return "\n".join(out)
 

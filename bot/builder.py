@@ -9,6 +9,7 @@ parallel build's scores are bit-identical to the sequential ones.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,8 @@ from .analysis import TermIds, analyze_word, terms
 from .corpus import Article, CorpusError, CorpusProblem, list_article_files, load_article
 from .index import BM25Index
 from .store import ArticleMeta, PassageStore, find_acronyms, names_of
+
+log = logging.getLogger("bot.corpus")
 
 FILES_PER_CHUNK = 400
 PARALLEL_OVER_FILES = 2 * FILES_PER_CHUNK  # smaller corpora are built in-process
@@ -167,6 +170,8 @@ def build_from_folder(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunks = pool.map(chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
             index, store, problems = assemble(chunks, progress)
+    for p in problems:
+        log.warning("skipping corpus file %s: %s", p.file, p.reason)
     if index is None or store is None:
         detail = f" ({len(problems)} unusable file(s))" if problems else ""
         raise CorpusError(f"no usable article in corpus folder {folder}{detail}")

@@ -271,7 +271,10 @@ def read_article_file(
             return None, "empty file"
         if size > max_bytes:
             return None, f"larger than the limit ({size} > {max_bytes} bytes)"
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)  # a file growing meanwhile is still capped
+        if len(data) > max_bytes:
+            return None, f"larger than the limit (> {max_bytes} bytes)"
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc.__class__.__name__})"
     if b"\x00" in data:

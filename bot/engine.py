@@ -104,8 +104,6 @@ def build_engine(
     finally:
         if bar is not None:
             bar.close()
-    for p in problems:
-        log.warning("skipping corpus file %s: %s", p.file, p.reason)
     dt = time.perf_counter() - t0
     return Engine(Searcher(idx, st), Path(corpus_dir), problems, dt)
 
