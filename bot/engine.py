@@ -111,7 +111,7 @@ def build_engine(
 def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     if manifest.get("signature") != signature:
-        raise ValueError("corpus changed")
+        raise ValueError("out of date: the corpus or the search code changed")
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
     if idx.n_docs != len(st):

@@ -155,8 +155,9 @@ class Searcher:
                 plan.highlight_terms.setdefault(single, float(idf[vocab[single]]) * SYNONYM_WEIGHT)
         # a question that spells out a defined long form also finds the acronym
         present = set(all_terms)
-        for acro, long_terms in self.store.acronyms_items():
-            if acro not in present and long_terms and set(long_terms) <= present:
+        candidates = [pair for t in present for pair in self.store.long_forms_starting(t)]
+        for acro, long_terms in candidates:
+            if acro not in present and set(long_terms) <= present:
                 tid = vocab.get(acro)
                 if tid is not None:
                     plan.add(tid, _bits_for(groups, long_terms), 1.0)

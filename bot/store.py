@@ -129,6 +129,11 @@ class PassageStore:
         self._names_by_len: dict[int, list[str]] = {}
         for name in names:
             self._names_by_len.setdefault(len(name), []).append(name)
+        # long forms by their first term: a question is checked against the few that can match
+        self._long_forms: dict[str, list[tuple[str, list[str]]]] = {}
+        for sf, exps in acronyms.items():
+            for lf in exps:
+                self._long_forms.setdefault(lf[0], []).append((sf, lf))
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article]) -> PassageStore:
@@ -210,6 +215,10 @@ class PassageStore:
         for sf, exps in self._acronyms.items():
             for lf in exps:
                 yield sf, lf
+
+    def long_forms_starting(self, term: str) -> list[tuple[str, list[str]]]:
+        """(acronym, long form) pairs whose long form starts with ``term``."""
+        return self._long_forms.get(term, [])
 
     def fuzzy_name(self, surface: str) -> str | None:
         """The index term of the article name closest to ``surface`` (1-2 edits), if any."""
