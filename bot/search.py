@@ -93,6 +93,9 @@ class QueryPlan:
 
 def clean_question(question: str) -> str:
     """Drop control/format characters (RTL marks, zero-width) and cap the length."""
+    head = question[:MAX_QUESTION_CHARS]
+    if head.isascii() and head.isprintable():  # the common case: nothing to drop
+        return " ".join(head.split())
     q = "".join(
         " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
         for c in question[:MAX_QUESTION_CHARS]
