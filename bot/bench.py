@@ -514,7 +514,7 @@ def _emit(tag: str, obj: object = None) -> None:
 def _timed_loop(ask, questions: list[Question], warmup: int, k: int) -> dict[str, object]:  # noqa: ANN001
     for q in questions[1:warmup]:
         ask(q.text)
-    timed = questions[warmup:][:k]
+    timed = questions[WARMUP_QUESTIONS:][:k]  # the questions ours is timed on (the first k)
     times: list[float] = []
     at3 = 0
     for q in timed:

@@ -35,10 +35,10 @@ class Chunk:
 
     files: list[str] = field(default_factory=list)
     metas: list[ArticleMeta] = field(default_factory=list)
-    file_idx: list[int] = field(default_factory=list)  # chunk-local file numbers
-    lines: list[tuple[int, int]] = field(default_factory=list)
-    text_lens: list[int] = field(default_factory=list)
-    texts: list[bytes] = field(default_factory=list)
+    file_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # chunk-local
+    lines: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
+    text_lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blob: bytes = b""  # the passages' UTF-8 texts, one after another
     acronyms: list[tuple[str, list[str]]] = field(default_factory=list)
     name_words: list[str] = field(default_factory=list)
     problems: list[CorpusProblem] = field(default_factory=list)
@@ -54,15 +54,16 @@ def chunk_of_articles(
     tids = TermIds()
     ids: list[int] = []
     lens: list[int] = []
+    texts: list[bytes] = []
+    file_idx: list[int] = []
+    lines: list[tuple[int, int]] = []
     for art in articles:
         ch.files.append(art.file)
         ch.metas.append(ArticleMeta(art.file, art.title, art.date, len(art.passages)))
         for p in art.passages:
-            data = p.text.encode("utf-8", "surrogatepass")
-            ch.texts.append(data)
-            ch.text_lens.append(len(data))
-            ch.file_idx.append(len(ch.files) - 1)
-            ch.lines.append((p.line_start, p.line_end))
+            texts.append(p.text.encode("utf-8", "surrogatepass"))
+            file_idx.append(len(ch.files) - 1)
+            lines.append((p.line_start, p.line_end))
             pid = tids.ids(p.text)
             ids.extend(pid)
             lens.append(len(pid))
@@ -72,6 +73,10 @@ def chunk_of_articles(
                     lf_terms = terms(lf)
                     if len(sf_terms) == 1 and lf_terms:
                         ch.acronyms.append((sf_terms[0], lf_terms))
+    ch.blob = b"".join(texts)
+    ch.text_lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    ch.file_idx = np.asarray(file_idx, dtype=np.int32)
+    ch.lines = np.asarray(lines, dtype=np.int32).reshape(-1, 2)
     ch.vocab = sorted(tids.vocab, key=tids.vocab.__getitem__)
     ch.ids = np.asarray(ids, dtype=np.int32)
     ch.lens = np.asarray(lens, dtype=np.int32)
@@ -104,9 +109,9 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
     files: list[str] = []
     metas: dict[str, ArticleMeta] = {}
     file_idx_parts: list[np.ndarray] = []
-    lines: list[tuple[int, int]] = []
-    text_lens: list[int] = []
-    texts: list[bytes] = []
+    lines_parts: list[np.ndarray] = []
+    lens_of_texts: list[np.ndarray] = []
+    blobs: list[bytes] = []
     acronyms: dict[str, list[list[str]]] = {}
     name_words: set[str] = set()
     problems: list[CorpusProblem] = []
@@ -117,13 +122,13 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
         if ch.ids.size:
             ids_parts.append(remap[ch.ids])
         lens_parts.append(ch.lens)
-        file_idx_parts.append(np.asarray(ch.file_idx, dtype=np.int32) + len(files))
+        file_idx_parts.append(ch.file_idx + len(files))
         files.extend(ch.files)
         for m in ch.metas:
             metas[m.file] = m
-        lines.extend(ch.lines)
-        text_lens.extend(ch.text_lens)
-        texts.extend(ch.texts)
+        lines_parts.append(ch.lines)
+        lens_of_texts.append(ch.text_lens)
+        blobs.append(ch.blob)
         for sf, lf in ch.acronyms:
             exps = acronyms.setdefault(sf, [])
             if lf not in exps:
@@ -137,14 +142,15 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
     term_ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
     doc_len = np.concatenate(lens_parts).astype(np.int32)
     index = BM25Index._from_arrays(vocab, term_ids, doc_len)
-    offsets = np.zeros(len(text_lens) + 1, dtype=np.int64)
-    np.cumsum(np.asarray(text_lens, dtype=np.int64), out=offsets[1:])
+    text_lens = np.concatenate(lens_of_texts)
+    offsets = np.zeros(text_lens.size + 1, dtype=np.int64)
+    np.cumsum(text_lens, out=offsets[1:])
     store = PassageStore(
         files,
         np.concatenate(file_idx_parts).astype(np.int32),
-        np.asarray(lines, dtype=np.int32).reshape(-1, 2),
+        np.concatenate(lines_parts).astype(np.int32).reshape(-1, 2),
         offsets,
-        b"".join(texts),
+        b"".join(blobs),
         metas,
         acronyms,
         names_of(name_words),
