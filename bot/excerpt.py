@@ -77,6 +77,7 @@ _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|
 _LAST_WORD = re.compile(r"([\w.]+)$")
 _ANAPHORA = re.compile(r"(?:These|This|Those|That|Such|It|They|Both)\b")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+_DIGIT = re.compile(r"\d")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -163,7 +164,11 @@ def make_excerpt(
         if u >= 0 and e <= spans[u][1]:
             unit_terms[u].add(t)
     unit_date = (
-        [bool(_YEAR.search(text, a, b) or DATE_RE.search(text, a, b)) for a, b in spans]
+        [
+            bool(_DIGIT.search(text, a, b))
+            and bool(_YEAR.search(text, a, b) or DATE_RE.search(text, a, b))
+            for a, b in spans
+        ]
         if want_date
         else [False] * len(spans)
     )

@@ -151,28 +151,24 @@ class BM25Index:
 
     # -- querying ---------------------------------------------------------------------------
 
-    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        loc = self._local
-        bufs = getattr(loc, "bufs", None)
-        if bufs is None or bufs[0].shape[0] != self.n_docs:
-            bufs = (np.zeros(self.n_docs, dtype=np.float64), np.zeros(self.n_docs, dtype=np.int64))
-            loc.bufs = bufs
-        return bufs
+    def _buffer(self) -> np.ndarray:
+        """A zeroed score accumulator of this thread (left zeroed after each use)."""
+        buf = getattr(self._local, "buf", None)
+        if buf is None or buf.shape[0] != self.n_docs:
+            buf = self._local.buf = np.zeros(self.n_docs, dtype=np.float64)
+        return buf
 
     def score(
-        self,
-        term_ids: Sequence[int],
-        masks: Sequence[int] | None = None,
-        weights: Sequence[float] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self, term_ids: Sequence[int], weights: Sequence[float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores of the passages that contain at least one of ``term_ids``.
 
-        Returns (doc ids, scores, match masks): ``masks`` gives for each term the bit to OR into
-        a passage's mask when the term occurs in it (default: bit i for the i-th term).
-        ``weights`` scale a term's contribution (default 1.0: plain BM25Okapi).
-        Repeated ids count again, as in rank-bm25.
+        Returns (doc ids, scores). ``weights`` scale a term's contribution (default 1.0:
+        plain BM25Okapi). Repeated ids count again, as in rank-bm25. A passage touched by
+        several terms is listed once per term (callers that rank take the best few and skip
+        repeats: cheaper than ``np.unique`` over all postings).
         """
-        acc, mask = self._buffers()
+        acc = self._buffer()
         ptr, docs, scores = self.post_ptr, self.post_docs, self.post_scores
         touched: list[np.ndarray] = []
         for i, t in enumerate(term_ids):
@@ -182,18 +178,23 @@ class BM25Index:
             d = docs[s:e]
             w = 1.0 if weights is None else weights[i]
             acc[d] += scores[s:e] if w == 1.0 else w * scores[s:e]
-            mask[d] |= masks[i] if masks is not None else (1 << i)
             touched.append(d)
         if not touched:
-            return np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int64)
-        # a passage touched by several terms appears once per term here; callers that rank
-        # take the best few and skip repeats (cheaper than np.unique over all postings)
+            return np.zeros(0, np.int32), np.zeros(0)
         cand = touched[0] if len(touched) == 1 else np.concatenate(touched)
-        out_scores = acc[cand]
-        out_masks = mask[cand]
+        out = acc[cand]
         acc[cand] = 0.0
-        mask[cand] = 0
-        return cand, out_scores, out_masks
+        return cand, out
+
+    def contains(self, term_id: int, docs: np.ndarray) -> np.ndarray:
+        """Which of ``docs`` contain ``term_id`` (binary search in its sorted postings)."""
+        s, e = int(self.post_ptr[term_id]), int(self.post_ptr[term_id + 1])
+        post = self.post_docs[s:e]
+        if post.size == 0:
+            return np.zeros(docs.shape, dtype=bool)
+        at = np.searchsorted(post, docs)
+        at[at >= post.size] = post.size - 1
+        return post[at] == docs
 
     def scores_dense(self, tokens: Sequence[str]) -> np.ndarray:
         """Scores for all passages for a token list (the rank-bm25 ``get_scores`` contract)."""

@@ -173,7 +173,7 @@ class Searcher:
         plan = self.plan(question)
         if not plan.words or not plan.ids:
             return []
-        docs, scores, masks = self.index.score(plan.ids, plan.masks, plan.weights)
+        docs, scores = self.index.score(plan.ids, plan.weights)
         if docs.size == 0:
             return []
         total = sum(plan.word_weights)
@@ -192,6 +192,13 @@ class Searcher:
                 if len(unique) >= CANDIDATES:
                     break
         part = np.asarray(unique, dtype=np.int64)
+        # which question words each of these candidates holds (for coverage)
+        masks = np.zeros(docs.shape[0], dtype=np.int64)
+        top_docs = docs[part]
+        held = np.zeros(part.size, dtype=np.int64)
+        for tid, bits in zip(plan.ids, plan.masks, strict=True):
+            held[self.index.contains(tid, top_docs)] |= bits
+        masks[part] = held
         want_date = bool(_WHEN.search(question))
         if want_date:
             scores = scores.copy()
@@ -246,10 +253,12 @@ class Searcher:
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+_DIGIT = re.compile(r"\d")
 
 
 def _has_date(text: str) -> bool:
-    return bool(DATE_RE.search(text) or _YEAR.search(text))
+    # every date form we know has a digit: most passages are ruled out by one cheap scan
+    return bool(_DIGIT.search(text) and (_YEAR.search(text) or DATE_RE.search(text)))
 
 
 def _word_groups(q: str) -> list[tuple[str, list[str]]]:
