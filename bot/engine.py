@@ -54,8 +54,8 @@ class Engine:
     def articles(self) -> list[ArticleMeta]:
         return self.searcher.store.articles()
 
-    def search(self, question: str, top: int = 3) -> list[Hit]:
-        return self.searcher.search(question, top=top)
+    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+        return self.searcher.search(question, top=top, highlight=highlight)
 
 
 def _code_version() -> str:

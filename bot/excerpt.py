@@ -136,17 +136,21 @@ def make_excerpt(
     query_terms: dict[str, float],
     want_date: bool = False,
     budget: int = MAX_CHARS,
+    highlight: bool = True,
 ) -> tuple[str, list[tuple[int, int]], set[str], list[tuple[int, int]]]:
     """(excerpt, [(start, end) of each piece in ``text``], matched terms, highlight spans in
     the excerpt)."""
-    toks = matches(text, query_terms)
     whole = text.strip()
     if whole and len(whole) <= budget and "\n" not in whole:
         # a one-line passage that fits: all of its sentences are the excerpt
         a = len(text) - len(text.lstrip())
         b = a + len(whole)
+        if not highlight:
+            return whole, [(a, b)], set(), []
+        toks = matches(text, query_terms)
         marks = _merge_spans((s - a, e - a) for _, s, e in toks if s >= a and e <= b)
         return whole, [(a, b)], {t for t, _, _ in toks}, marks
+    toks = matches(text, query_terms)
     spans = sentence_spans(text)
     if not spans:
         return "", [], set(), []

@@ -169,7 +169,9 @@ class Searcher:
 
     # -- search -----------------------------------------------------------------------------
 
-    def search(self, question: str, top: int = 3) -> list[Hit]:
+    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+        """The best ``top`` hits, or none when the articles don't answer. ``highlight=False``
+        skips the bold spans (front ends that show no bold: JSON, plain text)."""
         plan = self.plan(question)
         if not plan.words or not plan.ids:
             return []
@@ -219,7 +221,7 @@ class Searcher:
                 best = sc
             elif sc < MIN_RELATIVE_SCORE * best:
                 break
-            hit = self._hit(int(docs[i]), sc, plan, want_date)
+            hit = self._hit(int(docs[i]), sc, plan, want_date, highlight)
             if hit is None:
                 continue
             key = _norm(hit.text)
@@ -231,9 +233,13 @@ class Searcher:
                 break
         return hits
 
-    def _hit(self, doc: int, score: float, plan: QueryPlan, want_date: bool) -> Hit | None:
+    def _hit(
+        self, doc: int, score: float, plan: QueryPlan, want_date: bool, highlight: bool = True
+    ) -> Hit | None:
         p = self.store.passage(doc)
-        text, pieces, matched, marks = make_excerpt(p.text, plan.highlight_terms, want_date)
+        text, pieces, matched, marks = make_excerpt(
+            p.text, plan.highlight_terms, want_date, highlight=highlight
+        )
         if not text:
             return None
         first_line = p.line_start + p.text.count("\n", 0, pieces[0][0])
