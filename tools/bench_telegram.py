@@ -6,8 +6,9 @@ Runs the real bot (``bot.telegram_app.serve``, PTB's real HTTP stack and long po
 * latency: K questions asked one after another (median, p90, p99, max), from just before the
   update is enqueued in the stand-in to the moment the bot's ``sendMessage`` reply (replying to
   that question) is stored by the stand-in.  Questions are ``--gap`` apart (default 50 ms):
-  the bot paces its sends to Telegram's 30 messages/s (PTB's AIORateLimiter), so questions
-  asked back to back (``--back-to-back``) measure that pacing (~33 ms each), not the bot;
+  the bot paces its sends to 25 messages/s, a little under Telegram's 30 (PTB's
+  AIORateLimiter), so questions asked back to back (``--back-to-back``) measure that
+  pacing (~40 ms each), not the bot;
 * throughput: U users in U private chats asking P questions each, all pushed at once; wall time
   until every reply has arrived, questions/second and the latency distribution under load.
   Every question must get exactly one reply, replying to it, and no error reply.
@@ -464,8 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         if t["non_200_calls"]:
             print(f"  non-200 Bot API answers: {t['non_200_calls']}")
     print(
-        "note: the bot's send limiter (PTB AIORateLimiter) keeps replies at or under Telegram's "
-        "30 messages/s (a burst of 30, then 1 per 33 ms), which caps the throughput figure"
+        "note: the bot's send limiter (PTB AIORateLimiter) keeps replies at 25 messages/s, a "
+        "little under Telegram's 30 (a burst, then 1 per 40 ms), which caps the throughput figure"
     )
     logs = {"counts": dict(tally.counts), "samples": tally.samples}
     if tally.counts:
