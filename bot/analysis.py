@@ -498,8 +498,3 @@ class TermIds:
                         known[w] = ts
                 surfaces[w] = tuple(vocab.setdefault(t, len(vocab)) for t in ts)
         return list(chain.from_iterable(map(surfaces.__getitem__, words)))
-
-
-def is_content_free(text: str) -> bool:
-    """True for text with no searchable word (only stopwords, punctuation, symbols)."""
-    return not terms(text)

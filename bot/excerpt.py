@@ -260,8 +260,3 @@ def _merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((s, e))
     return merged
-
-
-def highlight_spans(excerpt: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Character spans of ``excerpt`` whose words analyse to one of ``terms`` (merged, sorted)."""
-    return _merge_spans((s, e) for _, s, e in matches(excerpt, set(terms)))

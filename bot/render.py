@@ -151,7 +151,3 @@ def render_sources(articles: Sequence[ArticleMeta]) -> Reply:
 def inline_description(hit: Hit) -> str:
     t = " ".join(hit.text.split())
     return t if len(t) <= INLINE_DESCRIPTION_CHARS else t[: INLINE_DESCRIPTION_CHARS - 1] + "…"
-
-
-def html_to_plain(html_text: str) -> str:
-    return html.unescape(_TAG.sub("", html_text))

@@ -485,12 +485,19 @@ class QuoteBot:
             except Exception:
                 log.exception("corpus reload failed; still serving the previous index")
 
-    async def on_reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _admin_message(self, update: Update) -> Message | None:
+        """The message of an admin's command; others get a refusal that says nothing more."""
         msg = update.effective_message
         if msg is None:
-            return
+            return None
         if not self.is_admin(update):
             await msg.reply_text(NOT_ALLOWED)
+            return None
+        return msg
+
+    async def on_reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = await self._admin_message(update)
+        if msg is None:
             return
         try:
             outcome = await self.reload(force=False)
@@ -503,11 +510,8 @@ class QuoteBot:
         await msg.reply_text(f"{what}: {e.n_articles} articles, {e.n_passages} passages{problems}.")
 
     async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        msg = update.effective_message
+        msg = await self._admin_message(update)
         if msg is None:
-            return
-        if not self.is_admin(update):
-            await msg.reply_text(NOT_ALLOWED)
             return
         st = self.stats
         up = int(time.monotonic() - st.started)
