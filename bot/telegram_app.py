@@ -154,12 +154,16 @@ class UserRateLimit:
         self.window = window
         self._seen: dict[int, deque[float]] = {}
         self._notified: set[int] = set()
+        self._checks = 0
 
     def check(self, user_id: int, now: float | None = None) -> str:
         """ "ok", "notify" (first refusal in this window) or "silent"."""
         if self.count <= 0:
             return "ok"
         now = time.monotonic() if now is None else now
+        self._checks += 1
+        if self._checks % 1000 == 0:  # forget users who went quiet (a bot runs for months)
+            self.prune(now)
         q = self._seen.setdefault(user_id, deque())
         while q and now - q[0] >= self.window:
             q.popleft()
@@ -171,6 +175,9 @@ class UserRateLimit:
             return "silent"
         self._notified.add(user_id)
         return "notify"
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def prune(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

@@ -70,6 +70,20 @@ def test_rate_limit_applies_in_groups_per_user(botapi, engine):
         assert sum("faster than I can answer" in t for t in texts) == 1
 
 
+def test_rate_limit_forgets_users_who_went_quiet():
+    from bot.telegram_app import UserRateLimit
+
+    lim = UserRateLimit(count=2, window=10)
+    for uid in range(5000):
+        assert lim.check(uid, now=0.0) == "ok"
+    assert lim.check(1, now=0.0) == "ok" and lim.check(1, now=0.0) == "notify"
+    assert lim.check(1, now=0.0) == "silent"
+    for k in range(1000):  # later traffic from one user triggers a prune
+        lim.check(99_999, now=100.0 + k * 10)
+    assert len(lim) < 10
+    assert lim.check(1, now=2000.0) == "ok"  # a returning user starts afresh
+
+
 # -- access ----------------------------------------------------------------------------------
 
 
