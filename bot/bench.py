@@ -32,6 +32,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -511,6 +512,24 @@ def _emit(tag: str, obj: object = None) -> None:
     sys.stdout.flush()
 
 
+def _serve_baseline(
+    ask: Any, save: Any, questions: list[Any], args: argparse.Namespace, res: dict[str, Any]
+) -> int:
+    """The shared tail of a baseline worker: first answer, timed questions (cold phase), peak
+    RSS, optional save of the model, result line."""
+    ask(questions[0].text)
+    _emit("FIRST")
+    if args.phase == "cold":
+        res.update(_timed_loop(ask, questions, args.warmup, args.n_questions))
+    res["peak_rss_mb"] = peak_rss_mb()
+    if args.phase == "cold" and args.save:
+        t0 = time.perf_counter()
+        save()
+        res["save_s"] = round(time.perf_counter() - t0, 3)
+    _emit("RESULT", res)
+    return 0
+
+
 def _timed_loop(ask, questions: list[Question], warmup: int, k: int) -> dict[str, object]:  # noqa: ANN001
     for q in questions[1:warmup]:
         ask(q.text)
@@ -554,18 +573,11 @@ def _worker_rank_bm25(args: argparse.Namespace) -> int:
         _ = [texts[i] for i in top]
         return top
 
-    ask(questions[0].text)
-    _emit("FIRST")
-    if args.phase == "cold":
-        res.update(_timed_loop(ask, questions, args.warmup, args.n_questions))
-    res["peak_rss_mb"] = peak_rss_mb()
-    if args.phase == "cold" and args.save:
-        t0 = time.perf_counter()
+    def save() -> None:
         with model_file.open("wb") as f:
             pickle.dump((texts, bm25), f, protocol=pickle.HIGHEST_PROTOCOL)
-        res["save_s"] = round(time.perf_counter() - t0, 3)
-    _emit("RESULT", res)
-    return 0
+
+    return _serve_baseline(ask, save, questions, args, res)
 
 
 def _worker_bm25s(args: argparse.Namespace) -> int:
@@ -601,18 +613,11 @@ def _worker_bm25s(args: argparse.Namespace) -> int:
         _ = [texts[i] for i in top]
         return top
 
-    ask(questions[0].text)
-    _emit("FIRST")
-    if args.phase == "cold":
-        res.update(_timed_loop(ask, questions, args.warmup, args.n_questions))
-    res["peak_rss_mb"] = peak_rss_mb()
-    if args.phase == "cold" and args.save:
-        t0 = time.perf_counter()
+    def save() -> None:
         shutil.rmtree(model_dir, ignore_errors=True)
         retriever.save(model_dir, corpus=texts, show_progress=False)
-        res["save_s"] = round(time.perf_counter() - t0, 3)
-    _emit("RESULT", res)
-    return 0
+
+    return _serve_baseline(ask, save, questions, args, res)
 
 
 def _worker_index(args: argparse.Namespace) -> int:
