@@ -17,6 +17,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from . import analysis, builder, corpus, excerpt, index, lexicon, search, store
@@ -58,8 +59,10 @@ class Engine:
         return self.searcher.search(question, top=top, highlight=highlight)
 
 
+@cache
 def _code_version() -> str:
-    """Changes to the analysis or index code invalidate saved indexes."""
+    """Changes to the analysis or index code invalidate saved indexes (hashed once a process:
+    the code cannot change under a running one, and reload polling asks every few seconds)."""
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
     for mod in (analysis, builder, corpus, excerpt, index, lexicon, search, store):
         h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]

@@ -127,14 +127,14 @@ class Searcher:
             for term in word_terms:
                 all_terms.append(term)
                 tid = vocab.get(term)
+                w = 1.0
                 if tid is None and len(word_terms) == 1:
                     alt = self.store.fuzzy_name(surface)
                     if alt is not None and alt in vocab:
                         plan.resolved[term] = alt
-                        term, tid = alt, vocab[alt]
+                        term, tid, w = alt, vocab[alt], FUZZY_WEIGHT
                 if tid is None:
                     continue
-                w = 1.0 if term not in plan.resolved.values() else FUZZY_WEIGHT
                 plan.add(tid, mask, w)
                 plan.highlight_terms[term] = float(idf[tid])
                 for st in syn.get(term, ()):
@@ -180,7 +180,6 @@ class Searcher:
             return []
         total = sum(plan.word_weights)
         weights = plan.word_weights
-        # coverage of each candidate: idf-weighted share of the question's terms it holds
         # best candidates (a passage may be listed once per matching term: keep the first)
         k = min(CANDIDATES * len(plan.ids), docs.size)
         part = np.argpartition(-scores, k - 1)[:k] if docs.size > k else np.arange(docs.size)
@@ -195,12 +194,11 @@ class Searcher:
                     break
         part = np.asarray(unique, dtype=np.int64)
         # which question words each of these candidates holds (for coverage)
-        masks = np.zeros(docs.shape[0], dtype=np.int64)
         top_docs = docs[part]
         held = np.zeros(part.size, dtype=np.int64)
         for tid, bits in zip(plan.ids, plan.masks, strict=True):
             held[self.index.contains(tid, top_docs)] |= bits
-        masks[part] = held
+        word_mask = dict(zip(part.tolist(), held.tolist(), strict=True))
         want_date = bool(_WHEN.search(question))
         if want_date:
             scores = scores.copy()
@@ -212,7 +210,8 @@ class Searcher:
         seen_sentences: set[str] = set()
         best = None
         for i in cands:
-            m = int(masks[i])
+            # coverage: the specificity-weighted share of the question's words it holds
+            m = word_mask[i]
             cov = sum(w for b, w in enumerate(weights) if m >> b & 1) / total
             if cov < MIN_COVERAGE:
                 continue
