@@ -67,7 +67,8 @@ from .render import (
     render_reply,
     render_sources,
 )
-from .search import Hit, clean_question
+from .query import clean_question
+from .search import Hit
 
 log = logging.getLogger("bot.telegram")
 
