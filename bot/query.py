@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .analysis import USA, analyze_word, tokenize
+from .analysis import analyze_word, tokenize
 from .lexicon import irregular_forms, neighbours, phrase_synonyms, specificity, synonyms, zipf
 from .spelling import COMMON_ZIPF
 
@@ -43,8 +43,8 @@ SYNONYM_CREDIT = 0.6
 NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MAX = 4  # corpus words added per question word
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
-BACKGROUND_WEIGHT = 0.4
-CHITCHAT_MAX_WEIGHT = 2.0  # a message whose words are all this common has nothing to look up  # words of the sentences around the one that asks
+BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
+CHITCHAT_MAX_WEIGHT = 2.0  # a message whose words are all this common has nothing to look up
 
 
 def _words(text: str) -> frozenset[str]:
