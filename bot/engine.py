@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -55,8 +56,19 @@ class Engine:
     def articles(self) -> list[ArticleMeta]:
         return self.searcher.store.articles()
 
-    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
-        return self.searcher.search(question, top=top, highlight=highlight)
+    def search(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> list[Hit]:
+        return self.searcher.search(question, top=top, highlight=highlight, context=context)
+
+    def idf(self, term: str) -> float | None:
+        """BM25 idf of an index term, or None when no passage has it."""
+        tid = self.searcher.index.vocab.get(term)
+        return None if tid is None else float(self.searcher.index.idf[tid])
 
 
 @cache

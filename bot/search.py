@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,10 @@ FUZZY_WEIGHT = 0.8
 EXPANSION_WEIGHT = 1.0
 DATE_BONUS = 1.15  # "when" questions: passages that hold a date or year rank higher
 SYNONYM_WEIGHT = 0.5
+# Words a follow-up carries from earlier turns (conversation.py) weigh this share of what they
+# would as the question's own words, in ranking and in coverage.
+CONTEXT_WEIGHT = 0.5
+MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_TERMS + this < 63
 
 _WHEN = re.compile(
     r"^\s*(?:when|what (?:year|date|day|month|time)|on what date|since when)\b", re.I
@@ -167,14 +172,44 @@ class Searcher:
                     plan.highlight_terms.setdefault(acro, float(idf[tid]))
         return plan
 
+    def add_context(self, plan: QueryPlan, context: Sequence[str]) -> None:
+        """Carried words join the plan at ``CONTEXT_WEIGHT`` of the weight they would have as
+        question words, in ranking (synonyms, acronyms, fuzzy names included) and in coverage
+        (their specificity); a term the message has itself keeps its own weight. A passage
+        then answers when it holds enough of message + carried words, or of the message's own
+        words alone (:meth:`search`): carried words never make a passage fail that answers the
+        message by itself, and a message none of whose words the articles use is abstained on
+        before they are added, so they never answer it alone."""
+        carried = self.plan(" ".join(context))
+        shift = len(plan.words)
+        n = min(len(carried.words), MAX_CONTEXT_WORDS)
+        keep = (1 << n) - 1
+        for tid, mask, w in zip(carried.ids, carried.masks, carried.weights, strict=True):
+            if mask & keep:
+                plan.add(tid, (mask & keep) << shift, w * CONTEXT_WEIGHT)
+        for term, w in carried.highlight_terms.items():
+            plan.highlight_terms.setdefault(term, w * CONTEXT_WEIGHT)
+        plan.words.extend(carried.words[:n])
+        plan.word_weights.extend(w * CONTEXT_WEIGHT for w in carried.word_weights[:n])
+
     # -- search -----------------------------------------------------------------------------
 
-    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> list[Hit]:
         """The best ``top`` hits, or none when the articles don't answer. ``highlight=False``
-        skips the bold spans (front ends that show no bold: JSON, plain text)."""
+        skips the bold spans (front ends that show no bold: JSON, plain text). ``context``:
+        words carried from earlier turns of a conversation (see :meth:`add_context`)."""
         plan = self.plan(question)
         if not plan.words or not plan.ids:
             return []
+        n_own = len(plan.words)
+        if context:
+            self.add_context(plan, context)
         docs, scores = self.index.score(plan.ids, plan.weights)
         if docs.size == 0:
             return []
@@ -213,6 +248,9 @@ class Searcher:
             # coverage: the specificity-weighted share of the question's words it holds
             m = word_mask[i]
             cov = sum(w for b, w in enumerate(weights) if m >> b & 1) / total
+            if n_own < len(weights):  # a follow-up: its own words alone may also suffice
+                own = sum(w for b, w in enumerate(weights[:n_own]) if m >> b & 1)
+                cov = max(cov, own / sum(weights[:n_own]))
             if cov < MIN_COVERAGE:
                 continue
             sc = float(scores[i])

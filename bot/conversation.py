@@ -1,0 +1,270 @@
+"""Follow-up questions: which earlier words a new message is read with.
+
+One set of rules for every front end (console chat, ``ask --conversation``, the evaluation of
+conversation files, the Telegram bot). A chat remembers one :class:`Context`: the words of its
+last question that the articles answered with, and when it was asked. A new message carries
+those words only when it needs them:
+
+- it is short and refers back: a pronoun ("when was *it* signed?", "was *that* in person?"),
+  or an ellipsis ("*and* DIU?", "*what about* the navy?");
+- or it has too little of its own to search with: none of its words picks out a topic in the
+  corpus ("which systems exactly?"). A topic word is one the articles use that is both
+  specific in English (``lexicon.specificity``) and rare in the corpus (BM25 idf).
+
+A self-contained question is read on its own, even right after another. Carried words never
+override the message's own: a word the message has is not carried, and in an ellipsis the new
+words take the place of the last words of the earlier question ("What is iDEX?" then "and
+DIU?" asks about DIU alone). The search ranks carried words at reduced weight and never counts
+them as the question's content (``Searcher.add_context``). Context expires after
+:data:`CONTEXT_TTL` seconds; ``/new`` and ``/start`` forget it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .analysis import terms, tokenize
+from .lexicon import specificity
+from .search import Hit
+
+CONTEXT_TTL = 600.0  # seconds a chat's last question stays the context of the next message
+RESET_COMMANDS = ("/new", "/start")
+MAX_CARRIED = 8  # words carried at most (the oldest are dropped first)
+SHORT_MESSAGE = 4  # content words at most for a message that refers back to be a follow-up
+# A topic word is specific in English and picks out few passages of the corpus.
+TOPIC_SPECIFICITY = 3.0
+TOPIC_IDF_SHARE = 0.5  # idf at least this share of the highest idf in the index
+
+# English function words that point back to something said before (grammar, not corpus words).
+_PRONOUNS = frozenset(
+    [
+        "it",
+        "its",
+        "itself",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+        "that",
+        "those",
+        "these",
+        "this",
+        "there",
+    ]
+)
+_ELLIPSIS = re.compile(r"^\W*(?:and|also|or|but|(?:and\s+)?(?:what|how)\s+about)\b", re.I)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a chat remembers of its last question."""
+
+    question: str
+    words: tuple[str, ...]  # words a follow-up may carry, in question order
+    at: float  # time.time() when it was asked
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How a message is read: its own text and the earlier words carried with it."""
+
+    message: str
+    carried: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str | None:
+        """Interface text that shows the carried words ("Reading this with: LEMOA")."""
+        return f"Reading this with: {' '.join(self.carried)}" if self.carried else None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    reading: Reading
+    hits: list[Hit]
+    context: Context  # what the chat remembers for its next message
+
+
+class ContextMemory(Protocol):
+    """Where contexts are kept: a dict for the console, SQLite for the bot (state.py)."""
+
+    def get(self, key: str) -> Context | None: ...
+    def put(self, key: str, context: Context) -> None: ...
+    def forget(self, key: str) -> None: ...
+
+
+class MemoryContexts:
+    """Contexts in a dict (console chat, ``ask --conversation``, evaluation)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Context] = {}
+
+    def get(self, key: str) -> Context | None:
+        return self._items.get(key)
+
+    def put(self, key: str, context: Context) -> None:
+        self._items[key] = context
+
+    def forget(self, key: str) -> None:
+        self._items.pop(key, None)
+
+
+def is_reset(message: str) -> bool:
+    """``/new`` or ``/start`` (also as ``/new@BotName``): forget the context."""
+    head = message.strip().split(maxsplit=1)[0].lower() if message.strip() else ""
+    return head.split("@", 1)[0] in RESET_COMMANDS
+
+
+class Searchable(Protocol):
+    def search(
+        self, question: str, top: int = 3, highlight: bool = True, context: Sequence[str] = ()
+    ) -> list[Hit]: ...
+
+    def idf(self, term: str) -> float | None: ...
+
+    @property
+    def n_passages(self) -> int: ...
+
+
+def _content_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(surface, terms) of the content words of ``text``, in order, once each."""
+    groups: list[tuple[int, int, list[str]]] = []
+    for t in tokenize(text):
+        if groups and t.start < groups[-1][1]:
+            s, e, ts = groups[-1]
+            if t.term not in ts:
+                ts.append(t.term)
+            groups[-1] = (s, max(e, t.end), ts)
+        else:
+            groups.append((t.start, t.end, [t.term]))
+    out: list[tuple[str, tuple[str, ...]]] = []
+    seen: set[tuple[str, ...]] = set()
+    for s, e, ts in groups:
+        if tuple(ts) not in seen:
+            seen.add(tuple(ts))
+            out.append((text[s:e], tuple(ts)))
+    return out
+
+
+class ContextRules:
+    """The rules above, with the corpus statistics they learn from (an engine's idf)."""
+
+    def __init__(self, engine: Searchable, max_idf: float | None = None) -> None:
+        self.engine = engine
+        self._max_idf = max_idf
+
+    def _topic_idf(self) -> float:
+        if self._max_idf is None:
+            n = self.engine.n_passages
+            # the idf of a term found in one passage (BM25Okapi's formula)
+            self._max_idf = math.log((n - 0.5) / 1.5) if n > 2 else 0.0
+        return TOPIC_IDF_SHARE * self._max_idf
+
+    def is_topic_word(self, surface: str, word_terms: Sequence[str]) -> bool:
+        if specificity(surface) < TOPIC_SPECIFICITY:
+            return False
+        floor = self._topic_idf()
+        return any((v := self.engine.idf(t)) is not None and v >= floor for t in word_terms)
+
+    def read(
+        self,
+        previous: Context | None,
+        message: str,
+        now: float,
+        ttl: float | None = CONTEXT_TTL,
+    ) -> Reading:
+        """How to read ``message`` after ``previous`` (None, or older than ``ttl``: alone)."""
+        if previous is None or not previous.words:
+            return Reading(message)
+        if ttl is not None and now - previous.at > ttl:
+            return Reading(message)
+        own = _content_words(message)
+        tokens = {w.lower() for w in _WORD.findall(message)}
+        ellipsis = bool(_ELLIPSIS.match(message)) and len(own) <= SHORT_MESSAGE
+        refers = bool(tokens & _PRONOUNS) and len(own) <= SHORT_MESSAGE
+        thin = not any(self.is_topic_word(s, ts) for s, ts in own)
+        if not (ellipsis or refers or thin):
+            return Reading(message)
+        own_terms = {t for _, ts in own for t in ts}
+        earlier = [w for w in previous.words if not own_terms.intersection(terms(w))]
+        if ellipsis and own:
+            # "and DIU?" after "What is iDEX?": the new words take the place of the last ones
+            earlier = earlier[: max(0, len(earlier) - len(own))]
+        return Reading(message, tuple(earlier[-MAX_CARRIED:]))
+
+    def remember(self, reading: Reading, hits: Sequence[Hit], now: float) -> Context:
+        """The context for the next message: the words of this reading (carried ones first)
+        that the quoted passages hold; all of them when nothing was quoted."""
+        words = list(reading.carried) + [s for s, _ in _content_words(reading.message)]
+        if hits:
+            quoted = {t for h in hits for t in terms(h.text)}
+            words = [w for w in words if quoted.intersection(terms(w))]
+        seen: set[tuple[str, ...]] = set()
+        unique = []
+        for w in words:
+            key = tuple(terms(w))
+            if key and key not in seen:
+                seen.add(key)
+                unique.append(w)
+        return Context(reading.message, tuple(unique[-MAX_CARRIED:]), now)
+
+    def answer(
+        self,
+        previous: Context | None,
+        message: str,
+        top: int = 3,
+        highlight: bool = True,
+        now: float | None = None,
+        ttl: float | None = CONTEXT_TTL,
+    ) -> Answer:
+        """Read ``message`` after ``previous``, search, and say what to remember."""
+        now = time.time() if now is None else now
+        reading = self.read(previous, message, now, ttl)
+        hits = self.engine.search(
+            reading.message, top=top, highlight=highlight, context=reading.carried
+        )
+        return Answer(reading, hits, self.remember(reading, hits, now))
+
+
+class Conversation:
+    """One chat: its context kept in ``memory`` under ``key``.
+
+    The console and ``ask --conversation`` use it with :class:`MemoryContexts`; the bot with
+    ``state.ContextStore`` and the chat id as key.
+    """
+
+    def __init__(
+        self,
+        engine: Searchable,
+        memory: ContextMemory | None = None,
+        key: str = "console",
+        clock: Callable[[], float] = time.time,
+        rules: ContextRules | None = None,
+    ) -> None:
+        self.rules = rules or ContextRules(engine)
+        self.memory: ContextMemory = memory if memory is not None else MemoryContexts()
+        self.key = key
+        self.clock = clock
+
+    def ask(self, message: str, top: int = 3, highlight: bool = True) -> Answer:
+        now = self.clock()
+        answer = self.rules.answer(self.memory.get(self.key), message, top, highlight, now)
+        self.memory.put(self.key, answer.context)
+        return answer
+
+    def reset(self) -> None:
+        self.memory.forget(self.key)
