@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import analysis, builder, corpus, excerpt, index, lexicon, search, store
 from .builder import build_from_folder
-from .corpus import CorpusError, CorpusProblem, list_article_files
+from .corpus import CorpusProblem, check_folder, list_article_files
 from .index import BM25Index
 from .search import Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -86,8 +86,7 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     """Names, sizes and modification times of the article files (and the code version)."""
     h = hashlib.sha1(_code_version().encode())
     h.update(str(max_file_bytes).encode())
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    check_folder(corpus_dir)
     for p in list_article_files(corpus_dir):
         try:
             st = p.stat()
