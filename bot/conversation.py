@@ -7,9 +7,9 @@ those words only when it needs them:
 
 - it is short and refers back: a pronoun ("when was *it* signed?", "was *that* in person?"),
   or an ellipsis ("*and* DIU?", "*what about* the navy?");
-- or it has too little of its own to search with: none of its words picks out a topic in the
-  corpus ("which systems exactly?"). A topic word is one the articles use that is both
-  specific in English (``lexicon.specificity``) and rare in the corpus (BM25 idf).
+- or it has too little of its own to search with: none of its words names a topic ("which
+  systems exactly?"). A topic word is specific in English (``lexicon.specificity``) and either
+  found in at most a quarter of the passages (BM25 idf) or not in the corpus at all.
 
 A self-contained question is read on its own, even right after another. Carried words never
 override the message's own: a word the message has is not carried, and in an ellipsis the new
@@ -38,10 +38,12 @@ MAX_CARRIED = 8  # words carried at most (the oldest are dropped first)
 SHORT_MESSAGE = 4  # content words at most for a message that refers back to be a follow-up
 # A topic word is specific in English and picks out few passages of the corpus.
 TOPIC_SPECIFICITY = 3.0
-TOPIC_IDF_SHARE = 0.5  # idf at least this share of the highest idf in the index
+TOPIC_MAX_SHARE = 0.25  # ... and is found in at most this share of the passages
 
 # English function words that point back to something said before (grammar, not corpus words).
-_PRONOUNS = frozenset(
+# Personal pronouns always point back; demonstratives ("that", "there") also introduce clauses
+# and places ("Did X say that ..."), so they point back only in a message without a topic word.
+_PERSONAL = frozenset(
     [
         "it",
         "its",
@@ -59,13 +61,9 @@ _PRONOUNS = frozenset(
         "their",
         "theirs",
         "themselves",
-        "that",
-        "those",
-        "these",
-        "this",
-        "there",
     ]
 )
+_DEMONSTRATIVE = frozenset(["that", "this", "these", "those", "there"])
 _ELLIPSIS = re.compile(r"^\W*(?:and|also|or|but|(?:and\s+)?(?:what|how)\s+about)\b", re.I)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -163,22 +161,25 @@ def _content_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
 class ContextRules:
     """The rules above, with the corpus statistics they learn from (an engine's idf)."""
 
-    def __init__(self, engine: Searchable, max_idf: float | None = None) -> None:
+    def __init__(self, engine: Searchable) -> None:
         self.engine = engine
-        self._max_idf = max_idf
+        self._min_idf: float | None = None
 
     def _topic_idf(self) -> float:
-        if self._max_idf is None:
+        """The BM25Okapi idf of a term found in ``TOPIC_MAX_SHARE`` of the passages."""
+        if self._min_idf is None:
             n = self.engine.n_passages
-            # the idf of a term found in one passage (BM25Okapi's formula)
-            self._max_idf = math.log((n - 0.5) / 1.5) if n > 2 else 0.0
-        return TOPIC_IDF_SHARE * self._max_idf
+            df = TOPIC_MAX_SHARE * n
+            self._min_idf = math.log((n - df + 0.5) / (df + 0.5)) if n else 0.0
+        return self._min_idf
 
     def is_topic_word(self, surface: str, word_terms: Sequence[str]) -> bool:
+        """A word that names a topic of its own: specific in English, and either rare in the
+        corpus or absent from it (a new subject the articles may not cover)."""
         if specificity(surface) < TOPIC_SPECIFICITY:
             return False
-        floor = self._topic_idf()
-        return any((v := self.engine.idf(t)) is not None and v >= floor for t in word_terms)
+        known = [v for t in word_terms if (v := self.engine.idf(t)) is not None]
+        return not known or max(known) >= self._topic_idf()
 
     def read(
         self,
@@ -195,8 +196,9 @@ class ContextRules:
         own = _content_words(message)
         tokens = {w.lower() for w in _WORD.findall(message)}
         ellipsis = bool(_ELLIPSIS.match(message)) and len(own) <= SHORT_MESSAGE
-        refers = bool(tokens & _PRONOUNS) and len(own) <= SHORT_MESSAGE
         thin = not any(self.is_topic_word(s, ts) for s, ts in own)
+        pointer = bool(tokens & _PERSONAL) or (thin and bool(tokens & _DEMONSTRATIVE))
+        refers = pointer and len(own) <= SHORT_MESSAGE
         if not (ellipsis or refers or thin):
             return Reading(message)
         own_terms = {t for _, ts in own for t in ts}
