@@ -242,3 +242,11 @@ def test_console_chat_on_a_terminal_has_a_prompt_and_line_history(tmp_path):
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     assert (tmp_path / "chat_history").read_text().strip().endswith("What is LEMOA?")
+
+
+def test_run_honours_corpus(tmp_path):
+    # the bot reads the folder given with --corpus (here one without articles: it says so)
+    token = "123456:" + "A" * 35
+    r = run("run", "--corpus", str(tmp_path), "--top", "2", env={"TELEGRAM_BOT_TOKEN": token})
+    assert r.returncode == 2 and f"no usable article in corpus folder {tmp_path}" in r.stderr
+    assert token not in r.stderr and "Traceback" not in r.stderr
