@@ -5,8 +5,10 @@ conversation files, the Telegram bot). A chat remembers one :class:`Context`: th
 last question that the articles answered with, and when it was asked. A new message carries
 those words only when it needs them:
 
-- it is short and refers back: a pronoun ("when was *it* signed?", "was *that* in person?"),
-  or an ellipsis ("*and* DIU?", "*what about* the navy?");
+- it is short and refers back: a personal pronoun with no topic word of the message before
+  it ("when was *it* signed?", but not "what did Hegseth say about *his* visit?"), a
+  demonstrative in a message without a topic word ("was *that* in person?"), or an ellipsis
+  ("*and* DIU?", "*what about* the navy?");
 - or it has too little of its own to search with: none of its words names a topic ("which
   systems exactly?"). A topic word is specific in English (``lexicon.specificity``) and either
   found in at most a quarter of the passages (BM25 idf) or not in the corpus at all.
@@ -26,7 +28,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .analysis import terms, tokenize
 from .lexicon import specificity
@@ -138,8 +140,14 @@ class Searchable(Protocol):
     def n_passages(self) -> int: ...
 
 
-def _content_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(surface, terms) of the content words of ``text``, in order, once each."""
+class _Word(NamedTuple):
+    surface: str
+    terms: tuple[str, ...]
+    start: int  # offset in the text
+
+
+def _content_words(text: str) -> list[_Word]:
+    """The content words of ``text``, in order, once each."""
     groups: list[tuple[int, int, list[str]]] = []
     for t in tokenize(text):
         if groups and t.start < groups[-1][1]:
@@ -149,12 +157,12 @@ def _content_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
             groups[-1] = (s, max(e, t.end), ts)
         else:
             groups.append((t.start, t.end, [t.term]))
-    out: list[tuple[str, tuple[str, ...]]] = []
+    out: list[_Word] = []
     seen: set[tuple[str, ...]] = set()
     for s, e, ts in groups:
         if tuple(ts) not in seen:
             seen.add(tuple(ts))
-            out.append((text[s:e], tuple(ts)))
+            out.append(_Word(text[s:e], tuple(ts), s))
     return out
 
 
@@ -194,14 +202,22 @@ class ContextRules:
         if ttl is not None and now - previous.at > ttl:
             return Reading(message)
         own = _content_words(message)
-        tokens = {w.lower() for w in _WORD.findall(message)}
-        ellipsis = bool(_ELLIPSIS.match(message)) and len(own) <= SHORT_MESSAGE
-        thin = not any(self.is_topic_word(s, ts) for s, ts in own)
-        pointer = bool(tokens & _PERSONAL) or (thin and bool(tokens & _DEMONSTRATIVE))
+        topics = [w.start for w in own if self.is_topic_word(w.surface, w.terms)]
+        thin = not topics
+        # a personal pronoun after a topic word of the message points to it, not back
+        # ("What did Hegseth say about his meeting?"); demonstratives only in thin messages
+        before = min(topics, default=len(message))
+        pointer = any(
+            (w := m.group(0).lower()) in _PERSONAL
+            and m.start() < before
+            or (thin and w in _DEMONSTRATIVE)
+            for m in _WORD.finditer(message)
+        )
         refers = pointer and len(own) <= SHORT_MESSAGE
+        ellipsis = bool(_ELLIPSIS.match(message)) and len(own) <= SHORT_MESSAGE
         if not (ellipsis or refers or thin):
             return Reading(message)
-        own_terms = {t for _, ts in own for t in ts}
+        own_terms = {t for w in own for t in w.terms}
         earlier = [w for w in previous.words if not own_terms.intersection(terms(w))]
         if ellipsis and own:
             # "and DIU?" after "What is iDEX?": the new words take the place of the last ones
@@ -211,7 +227,7 @@ class ContextRules:
     def remember(self, reading: Reading, hits: Sequence[Hit], now: float) -> Context:
         """The context for the next message: the words of this reading (carried ones first)
         that the quoted passages hold; all of them when nothing was quoted."""
-        words = list(reading.carried) + [s for s, _ in _content_words(reading.message)]
+        words = list(reading.carried) + [w.surface for w in _content_words(reading.message)]
         if hits:
             quoted = {t for h in hits for t in terms(h.text)}
             words = [w for w in words if quoted.intersection(terms(w))]

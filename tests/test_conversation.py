@@ -128,3 +128,12 @@ def test_with_the_first_answer_right_the_ellipsis_finds_the_systems(engine):
     # dd03.2 once dd03.1 quotes the right passage, whose words ("producing") are then carried
     hits = engine.search("which systems exactly?", context=("producing",))
     assert "jet engines, land mobility platforms, and munitions" in hits[0].text
+
+
+def test_a_pronoun_after_the_messages_own_topic_word_does_not_point_back(engine):
+    chat = Conversation(engine)
+    chat.ask("What is LEMOA?")
+    answer = chat.ask("What did Hegseth say about his meeting with Jaishankar?")
+    assert answer.reading.carried == ()
+    answer = chat.ask("What did he say about INDUS-X?")  # "he": nothing before it names anyone
+    assert "Hegseth" in answer.reading.carried
