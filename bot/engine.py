@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,7 +36,7 @@ from . import (
     store,
 )
 from .builder import build_from_folder
-from .corpus import CorpusError, CorpusProblem, list_article_files
+from .corpus import CorpusProblem, check_folder, list_article_files
 from .index import BM25Index
 from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -68,13 +69,30 @@ class Engine:
     def articles(self) -> list[ArticleMeta]:
         return self.searcher.store.articles()
 
-    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> list[Hit]:
         """Confident hits only."""
-        return self.searcher.search(question, top=top, highlight=highlight)
+        return self.searcher.search(question, top=top, highlight=highlight, context=context)
 
-    def answer(self, question: str, top: int = 3, highlight: bool = True) -> Answer:
+    def idf(self, term: str) -> float | None:
+        """BM25 idf of an index term, or None when no passage has it."""
+        tid = self.searcher.index.vocab.get(term)
+        return None if tid is None else float(self.searcher.index.idf[tid])
+
+    def answer(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> Answer:
         """Confident hits, else related passages, else nothing (see ``search.Answer``)."""
-        return self.searcher.answer(question, top=top, highlight=highlight)
+        return self.searcher.answer(question, top=top, highlight=highlight, context=context)
 
 
 @cache
@@ -94,8 +112,7 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     """Names, sizes and modification times of the article files (and the code version)."""
     h = hashlib.sha1(_code_version().encode())
     h.update(str(max_file_bytes).encode())
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    check_folder(corpus_dir)
     for p in list_article_files(corpus_dir):
         try:
             st = p.stat()
