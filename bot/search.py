@@ -92,6 +92,8 @@ class Searcher:
         self.spell = spell
         self._lex = Vocabulary(
             vocab=index.vocab,
+            idf=index.idf,
+            n_docs=index.n_docs,
             correct=spell.correct if spell is not None else (lambda w: None),
             expansions=store.expansions,
             long_forms_starting=store.long_forms_starting,
