@@ -78,12 +78,12 @@ SHORTHAND = {
 # Talk about the chat, the bot or the articles, greetings and politeness: never content.
 FRAMING_WORDS = _words(
     """
-    according hi hey hello hiya yo howdy greetings thanks thank cheers please pls plz lol lmao haha ok
-    okay bot article articles story stories piece text news mention mentions mentioned exactly
-    actually really exact precisely basically anyway someone somebody anybody anyone explain
-    explained tell tells told show help wondering wonder curious remember recall read heard
-    hear says say saying said question questions answer ask asking quick check checking sure
-    maybe thing stuff whatever pretty
+    according hi hey hello hiya yo howdy greetings thanks thank cheers please pls plz lol lmao
+    haha ok okay bot article articles story stories piece text news mention mentions mentioned
+    exactly actually really exact precisely basically anyway someone somebody anybody anyone
+    explain explained tell tells told show help wondering wonder curious remember recall read
+    heard hear says say saying said question questions answer ask asking quick check checking
+    sure maybe thing stuff whatever pretty
     """
 )
 # phrases of the same kind (kept whole so their words need not be framing everywhere)
