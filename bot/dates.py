@@ -39,10 +39,12 @@ _NUMBER_WORDS = (
 # A count: a number standing alone (not part of a model name such as "M777" or "P 8I"),
 # or a number word followed by a noun.
 _COUNT = re.compile(
-    r"(?<![\w-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?:-(?:year|month|day|week|member|nation|point))?"
+    r"(?<![\w-])(?<!(?-i:[A-Z]) )\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+    r"(?:-(?:year|month|day|week|member|nation|point))?"
     r"(?![\w-]*\d)(?!\w)|\b" + _NUMBER_WORDS + r"\b(?= \w)",
     re.IGNORECASE,
 )
+_YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)\d{2}\b")
 _AMOUNT = re.compile(
     r"(?:[$€£₹]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|crore|lakh|bn|mn|m|k))?"
     r"|\b\d[\d,.]*\s?(?:million|billion|trillion|crore|lakh)?\s?"

@@ -33,7 +33,7 @@ from .store import PassageStore
 
 CANDIDATES = 30
 # A confident hit holds this share of the question's meaning (specificity-weighted).
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.4
 # A related passage (shown only when nothing answers confidently) holds this share.
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
