@@ -74,6 +74,7 @@ def count_spans(text: str) -> list[tuple[int, int]]:
     spans = [
         m.span() for m in _COUNT.finditer(text) if m.group(0) not in years or "-" in m.group(0)
     ]
+    spans += [m.span() for m in _YEAR_RANGE.finditer(text)]  # "2025-2035" spans ten years
     return _outermost(spans)
 
 

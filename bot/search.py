@@ -19,6 +19,7 @@ front ends never see the index.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,8 @@ MIN_COVERAGE = 0.4
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
+CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
+_POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 ANSWER_BONUS = 1.15  # typed questions: passages whose excerpt holds the kind asked for
 
 
@@ -181,13 +184,27 @@ class Searcher:
         """For each doc, the specificity-weighted share of the question's words it holds."""
         n_words = len(plan.words)
         credit = np.zeros((docs.size, n_words))
+        # a passage that opens with a pronoun ("He said on X ...") is about whom the passage
+        # before it names: it holds that passage's words too, at a discount
+        prev = np.asarray(
+            [
+                d - 1
+                if _POINTS_BACK.match(self.store.text(int(d))) and self.store.same_article(d, d - 1)
+                else -1
+                for d in docs.tolist()
+            ],
+            dtype=np.int64,
+        )
         for tid, bits, cr in zip(plan.ids, plan.masks, plan.credits, strict=True):
-            held = self.index.contains(tid, docs)
+            held = np.where(self.index.contains(tid, docs), cr, 0.0)
+            if (prev >= 0).any():
+                before = self.index.contains(tid, np.maximum(prev, 0)) & (prev >= 0)
+                held = np.maximum(held, np.where(before, cr * CARRIED_OVER, 0.0))
             if not held.any():
                 continue
             for b in range(n_words):
                 if bits >> b & 1:
-                    np.maximum(credit[:, b], np.where(held, cr, 0.0), out=credit[:, b])
+                    np.maximum(credit[:, b], held, out=credit[:, b])
         weights = np.asarray([w.weight for w in plan.words])
         coverage = credit @ weights / max(weights.sum(), 1e-9)
         n_own = plan.own_words
