@@ -141,7 +141,7 @@ class Searcher:
             seen.add(key)
             confident = c.coverage >= MIN_COVERAGE and self._has_answer_kind(hit, plan)
             if confident and len(hits) < top:
-                score = c.score * (ANSWER_BONUS if plan.answer_type in STRICT_KINDS else 1.0)
+                score = c.score * (ANSWER_BONUS if plan.answer_type is not None else 1.0)
                 if best is None:
                     best = score
                     hits.append(hit)
@@ -175,7 +175,7 @@ class Searcher:
             Candidate(d, s, float(cv))
             for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
         ]
-        if plan.answer_type in STRICT_KINDS:
+        if plan.answer_type is not None:
             # passages that hold the kind of answer asked for rank first among equals
             out.sort(key=lambda c: -c.score * self._kind_bonus(c.doc, plan))
         return out
