@@ -39,9 +39,12 @@ MIN_COVERAGE = 0.4
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
+UNKNOWN_WORD_WEIGHT = 99.0  # (off: natural questions are full of words the articles lack)
+UNKNOWN_WORD_COVERAGE = 0.8  # ... unless a passage holds this much of the rest
 CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
-ANSWER_BONUS = 1.15  # typed questions: passages whose excerpt holds the kind asked for
+ANSWER_BONUS = 1.15
+COVERAGE_POWER = 0.5  # typed questions: passages whose excerpt holds the kind asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class Searcher:
             idf=index.idf,
             n_docs=index.n_docs,
             correct=spell.correct if spell is not None else (lambda w: None),
+            complete=spell.completions if spell is not None else (lambda w: []),
             expansions=store.expansions,
             long_forms_starting=store.long_forms_starting,
         )
@@ -125,6 +129,12 @@ class Searcher:
         cands = self.candidates(plan) if plan.own_terms_found else []
         if not cands:
             return Answer(question)
+        # a specific word of the question the articles never use (nor any word like it):
+        # what it asks about is probably not there ("China's reaction", "who replaced X")
+        unknown = any(
+            w.weight >= UNKNOWN_WORD_WEIGHT and not plan.holds(b)
+            for b, w in enumerate(plan.words[: plan.own_words])
+        )
         hits: list[Hit] = []
         related: list[Hit] = []
         best: float | None = None
@@ -139,7 +149,11 @@ class Searcher:
             if key in seen:
                 continue
             seen.add(key)
-            confident = c.coverage >= MIN_COVERAGE and self._has_answer_kind(hit, plan)
+            confident = (
+                c.coverage >= MIN_COVERAGE
+                and (c.coverage >= UNKNOWN_WORD_COVERAGE or not unknown)
+                and self._has_answer_kind(hit, plan)
+            )
             if confident and len(hits) < top:
                 score = c.score * (ANSWER_BONUS if plan.answer_type is not None else 1.0)
                 if best is None:
@@ -175,9 +189,13 @@ class Searcher:
             Candidate(d, s, float(cv))
             for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
         ]
-        if plan.answer_type is not None:
-            # passages that hold the kind of answer asked for rank first among equals
-            out.sort(key=lambda c: -c.score * self._kind_bonus(c.doc, plan))
+        # final order: BM25 times how much of the question the passage holds, and a bonus for
+        # passages that hold the kind of answer asked for
+        out.sort(
+            key=lambda c: (
+                -c.score * max(c.coverage, 1e-3) ** COVERAGE_POWER * self._kind_bonus(c.doc, plan)
+            )
+        )
         return out
 
     def _coverage(self, plan: QueryPlan, docs: np.ndarray) -> np.ndarray:
@@ -195,16 +213,17 @@ class Searcher:
             ],
             dtype=np.int64,
         )
-        for tid, bits, cr in zip(plan.ids, plan.masks, plan.credits, strict=True):
-            held = np.where(self.index.contains(tid, docs), cr, 0.0)
+        for tid in plan.ids:
+            held = self.index.contains(tid, docs).astype(np.float64)
             if (prev >= 0).any():
                 before = self.index.contains(tid, np.maximum(prev, 0)) & (prev >= 0)
-                held = np.maximum(held, np.where(before, cr * CARRIED_OVER, 0.0))
+                held = np.maximum(held, np.where(before, CARRIED_OVER, 0.0))
             if not held.any():
                 continue
             for b in range(n_words):
-                if bits >> b & 1:
-                    np.maximum(credit[:, b], held, out=credit[:, b])
+                cr = plan.word_credits.get((tid, b))
+                if cr is not None:
+                    np.maximum(credit[:, b], held * cr, out=credit[:, b])
         weights = np.asarray([w.weight for w in plan.words])
         coverage = credit @ weights / max(weights.sum(), 1e-9)
         n_own = plan.own_words
@@ -214,6 +233,8 @@ class Searcher:
         return coverage
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
+        if plan.answer_type is None:
+            return 1.0
         from .answers import answer_spans
 
         terms = {t for w in plan.words for t in w.terms}
