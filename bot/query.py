@@ -53,7 +53,7 @@ BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
 MIN_FOCUS = 1.0
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
-# a message whose words the corpus knows weigh less than this together has nothing to look up
+# a message whose words weigh less than this together has nothing to look up
 CHITCHAT_MAX_WEIGHT = 2.5
 
 
@@ -280,7 +280,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     q = _FRAMING_PHRASES.sub(" ", q)
     plan = QueryPlan(text=q, answer_type=answer_type(q))
     vocab = lex.vocab
-    groups = [(start, s, ts, 1.0) for start, s, ts in _word_groups(q)[:MAX_QUERY_WORDS]]
+    groups = [
+        (start, s, ts, 1.0)
+        for start, s, ts in [g for g in _word_groups(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
+    ]
     own_terms = {t for _, _, ts, _ in groups for t in ts}
     carried = " ".join(context)
     for _, s, ts in _word_groups(carried)[:MAX_CONTEXT_WORDS]:
@@ -339,9 +342,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
-    found = sum(w.weight for b, w in enumerate(plan.words[: plan.own_words]) if plan.holds(b))
+    # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
+    own = sum(w.weight for w in plan.words[: plan.own_words])
     plan.chitchat = plan.own_words == 0 or (
-        plan.own_words == len(plan.words) and found < CHITCHAT_MAX_WEIGHT
+        plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
     )
     return plan
 

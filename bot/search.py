@@ -39,8 +39,6 @@ MIN_COVERAGE = 0.4
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
-UNKNOWN_WORD_WEIGHT = 99.0  # (off: natural questions are full of words the articles lack)
-UNKNOWN_WORD_COVERAGE = 0.8  # ... unless a passage holds this much of the rest
 CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 ANSWER_BONUS = 1.15
@@ -82,9 +80,13 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """A passage worth a look: its BM25 score, the share of the question it holds, and the
+    key it is ranked by (score, coverage and the asked-for kind together)."""
+
     doc: int
     score: float
     coverage: float
+    rank: float
 
 
 class Searcher:
@@ -129,43 +131,43 @@ class Searcher:
         cands = self.candidates(plan) if plan.own_terms_found else []
         if not cands:
             return Answer(question)
-        # a specific word of the question the articles never use (nor any word like it):
-        # what it asks about is probably not there ("China's reaction", "who replaced X")
-        unknown = any(
-            w.weight >= UNKNOWN_WORD_WEIGHT and not plan.holds(b)
-            for b, w in enumerate(plan.words[: plan.own_words])
-        )
         hits: list[Hit] = []
-        related: list[Hit] = []
-        best: float | None = None
+        held_back: list[Candidate] = []  # related, excerpted only if nothing answers
         seen: set[str] = set()
         for c in cands:
             if c.coverage < RELATED_COVERAGE:
                 continue
+            if c.coverage < MIN_COVERAGE or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank):
+                held_back.append(c)
+                continue
             hit = self._hit(c.doc, c.score, plan, highlight)
             if hit is None:
                 continue
-            key = " ".join(hit.text.split()).casefold()
-            if key in seen:
-                continue
-            seen.add(key)
-            confident = (
-                c.coverage >= MIN_COVERAGE
-                and (c.coverage >= UNKNOWN_WORD_COVERAGE or not unknown)
-                and self._has_answer_kind(hit, plan)
-            )
-            if confident and len(hits) < top:
-                score = c.score * (ANSWER_BONUS if plan.answer_type is not None else 1.0)
-                if best is None:
-                    best = score
-                    hits.append(hit)
-                elif score >= MIN_RELATIVE_SCORE * best:
-                    hits.append(hit)
-            elif not confident and len(related) < top:
-                related.append(hit)
+            if not self._has_answer_kind(hit, plan):
+                held_back.append(c)
+            elif self._new(hit, seen):
+                hits.append(hit)
+                if len(hits) >= top:
+                    break
         if hits:
             return Answer(question, hits=tuple(hits))
+        related: list[Hit] = []
+        for c in held_back:
+            hit = self._hit(c.doc, c.score, plan, highlight)
+            if hit is not None and self._new(hit, seen):
+                related.append(hit)
+                if len(related) >= top:
+                    break
         return Answer(question, related=tuple(related))
+
+    @staticmethod
+    def _new(hit: Hit, seen: set[str]) -> bool:
+        """False for a quote already given (the same sentences cited twice)."""
+        key = " ".join(hit.text.split()).casefold()
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -185,17 +187,20 @@ class Searcher:
                     break
         top_docs = np.fromiter(picked, dtype=np.int64, count=len(picked))
         coverage = self._coverage(plan, top_docs)
-        out = [
-            Candidate(d, s, float(cv))
-            for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
-        ]
         # final order: BM25 times how much of the question the passage holds, and a bonus for
         # passages that hold the kind of answer asked for
-        out.sort(
-            key=lambda c: (
-                -c.score * max(c.coverage, 1e-3) ** COVERAGE_POWER * self._kind_bonus(c.doc, plan)
+        out = [
+            Candidate(
+                d,
+                s,
+                cv,
+                s
+                * max(cv, 1e-3) ** COVERAGE_POWER
+                * (self._kind_bonus(d, plan) if cv >= RELATED_COVERAGE else 1.0),
             )
-        )
+            for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
+        ]
+        out.sort(key=lambda c: (-c.rank, c.doc))
         return out
 
     def _coverage(self, plan: QueryPlan, docs: np.ndarray) -> np.ndarray:
@@ -240,13 +245,11 @@ class Searcher:
         terms = {t for w in plan.words for t in w.terms}
         return ANSWER_BONUS if answer_spans(self.store.text(doc), plan.answer_type, terms) else 1.0
 
-    def _has_answer_kind(self, hit: Hit, plan: QueryPlan) -> bool:
-        if plan.answer_type not in STRICT_KINDS:
-            return True
-        from .answers import answer_spans
-
-        terms = {t for w in plan.words for t in w.terms}
-        return bool(answer_spans(hit.text, plan.answer_type, terms))
+    @staticmethod
+    def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
+        """Typed questions: the quote holds a span of the asked kind in a sentence that holds
+        the question's words (``Hit.answers``), not just anywhere in the passage."""
+        return plan.answer_type not in STRICT_KINDS or bool(hit.answers)
 
     def _hit(self, doc: int, score: float, plan: QueryPlan, highlight: bool) -> Hit | None:
         p = self.store.passage(doc)
