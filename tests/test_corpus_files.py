@@ -21,7 +21,7 @@ import pytest
 from bot.config import Settings
 from bot.corpus import CorpusError, load_corpus, read_article_file
 from bot.engine import build_engine, open_engine
-from bot.render import NO_ANSWER, render_reply
+from bot.render import render_reply
 
 from .bot_harness import running_bot
 from .botapi_standin import parse_telegram_html
