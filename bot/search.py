@@ -81,7 +81,7 @@ class Answer:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A passage worth a look: its BM25 score, the share of the question it holds, and the
-    key it is ranked by (score, coverage and the asked-for kind together)."""
+    key it is ranked by (the score, raised when it holds the kind of answer asked for)."""
 
     doc: int
     score: float
@@ -187,8 +187,7 @@ class Searcher:
                     break
         top_docs = np.fromiter(picked, dtype=np.int64, count=len(picked))
         coverage = self._coverage(plan, top_docs)
-        # final order: BM25 times how much of the question the passage holds, and a bonus for
-        # passages that hold the kind of answer asked for
+        # final order: BM25, with a bonus for passages that hold the kind of answer asked for
         out = [
             Candidate(
                 d,
