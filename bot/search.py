@@ -35,6 +35,8 @@ from .store import PassageStore
 CANDIDATES = 30
 # A confident hit holds this share of the question's meaning (specificity-weighted).
 MIN_COVERAGE = 0.4
+MIN_COVERAGE_SHORT = 0.5  # ... for questions of at most SHORT_QUESTION words
+SHORT_QUESTION = 3
 # A related passage (shown only when nothing answers confidently) holds this share.
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
@@ -131,13 +133,15 @@ class Searcher:
         cands = self.candidates(plan) if plan.own_terms_found else []
         if not cands:
             return Answer(question)
+        # a short question must be held nearly whole; a long one carries words of context
+        need = MIN_COVERAGE_SHORT if plan.own_words <= SHORT_QUESTION else MIN_COVERAGE
         hits: list[Hit] = []
         held_back: list[Candidate] = []  # related, excerpted only if nothing answers
         seen: set[str] = set()
         for c in cands:
             if c.coverage < RELATED_COVERAGE:
                 continue
-            if c.coverage < MIN_COVERAGE or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank):
+            if c.coverage < need or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank):
                 held_back.append(c)
                 continue
             hit = self._hit(c.doc, c.score, plan, highlight)
