@@ -32,6 +32,7 @@ _LOOSE_DATE = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+_RELATIVE = re.compile(r"\b(?:last|this|next) (?:year|month|week)\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|fifty|hundred|thousand|dozens?|several|a few|hundreds|thousands)"
@@ -62,7 +63,9 @@ def has_date(text: str, start: int = 0, end: int | None = None) -> bool:
 
 def date_spans(text: str) -> list[tuple[int, int]]:
     """Spans of full dates, loose dates ("June 21 last year", "May 2022") and years."""
-    spans = [m.span() for m in DATE_RE.finditer(text)] if _DIGIT.search(text) else []
+    if not _DIGIT.search(text):  # the one date form without a digit: "last year"
+        return [m.span() for m in _RELATIVE.finditer(text)]
+    spans = [m.span() for m in DATE_RE.finditer(text)]
     spans += [m.span() for m in _LOOSE_DATE.finditer(text)]
     spans += [m.span() for m in YEAR_RE.finditer(text)]
     return _outermost(spans)

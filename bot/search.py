@@ -215,7 +215,7 @@ class Searcher:
         prev = np.asarray(
             [
                 d - 1
-                if _POINTS_BACK.match(self.store.text(int(d))) and self.store.same_article(d, d - 1)
+                if _POINTS_BACK.match(self.store.opening(d)) and self.store.same_article(d, d - 1)
                 else -1
                 for d in docs.tolist()
             ],
