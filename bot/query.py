@@ -238,6 +238,24 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("person", re.compile(r"^\W*(?:and )?(?:who|whom|whose)\b|\bwho (?:is|was|are|were)\b", re.I)),
     ("place", re.compile(r"^\W*(?:and )?where\b|\bwhere (?:is|was|are|were|did|do|will)\b", re.I)),
     (
+        "reason",
+        re.compile(
+            r"^\W*(?:and )?why\b|\bfor what reason\b"
+            r"|\bwhat (?:is|was|are|were) (?:behind|driving|causing|making)\b",
+            re.I,
+        ),
+    ),
+    (
+        "purpose",
+        re.compile(
+            r"\b(?:set up|meant|designed|supposed|created|formed|launched) (?:to do|for)\b"
+            r"|\bwhat (?:is|was|are|were) (?:it|they|\S+(?: \S+)?) for\b"
+            r"|\bwhat does \S+(?: \S+)? do\b"
+            r"|^\W*(?:what(?:'s| is| are)|whats) (?:the )?\S+(?: \S+)?\W*$|=\s*\W*(?:what|\?)",
+            re.I,
+        ),
+    ),
+    (
         "yesno",
         re.compile(
             r"^\W*(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would)\b", re.I
