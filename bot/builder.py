@@ -141,7 +141,7 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
         return None, None, problems
     term_ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
     doc_len = np.concatenate(lens_parts).astype(np.int32)
-    index = BM25Index._from_arrays(vocab, term_ids, doc_len)
+    index = BM25Index.from_arrays(vocab, term_ids, doc_len)
     text_lens = np.concatenate(lens_of_texts)
     offsets = np.zeros(text_lens.size + 1, dtype=np.int64)
     np.cumsum(text_lens, out=offsets[1:])
