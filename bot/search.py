@@ -175,24 +175,13 @@ class Searcher:
         plan = self.plan(question)
         if not plan.words or not plan.ids:
             return []
-        docs, scores = self.index.score(plan.ids, plan.weights)
+        # the best CANDIDATES passages, exactly as exhaustive BM25 ranks them (index.top_k)
+        docs, scores = self.index.top_k(plan.ids, plan.weights, CANDIDATES)
         if docs.size == 0:
             return []
         total = sum(plan.word_weights)
         weights = plan.word_weights
-        # best candidates (a passage may be listed once per matching term: keep the first)
-        k = min(CANDIDATES * len(plan.ids), docs.size)
-        part = np.argpartition(-scores, k - 1)[:k] if docs.size > k else np.arange(docs.size)
-        seen_docs: set[int] = set()
-        unique: list[int] = []
-        order = part[np.lexsort((docs[part], -scores[part]))]
-        for i, d in zip(order.tolist(), docs[order].tolist(), strict=True):
-            if d not in seen_docs:
-                seen_docs.add(d)
-                unique.append(i)
-                if len(unique) >= CANDIDATES:
-                    break
-        part = np.asarray(unique, dtype=np.int64)
+        part = np.arange(docs.size)
         # which question words each of these candidates holds (for coverage)
         top_docs = docs[part]
         held = np.zeros(part.size, dtype=np.int64)
