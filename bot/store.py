@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import analyze_word
-from .corpus import Article, Passage
+from .corpus import Passage
 from .lexicon import zipf
 
 NAME_MAX_ZIPF = 4.0  # words at least this common in English are not treated as names
@@ -134,16 +134,6 @@ class PassageStore:
         for sf, exps in acronyms.items():
             for lf in exps:
                 self._long_forms.setdefault(lf[0], []).append((sf, lf))
-
-    @classmethod
-    def from_articles(cls, articles: Iterable[Article]) -> PassageStore:
-        """The store for already parsed articles (the index build makes it the same way)."""
-        from .builder import assemble, chunk_of_articles
-
-        _, store, _ = assemble([chunk_of_articles(articles)])
-        if store is None:
-            raise ValueError("no passages")
-        return store
 
     # -- persistence ---------------------------------------------------------------------
 
