@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import analysis, builder, corpus, excerpt, index, lexicon, search, store
 from .builder import build_from_folder
-from .corpus import CorpusError, CorpusProblem, list_article_files
+from .corpus import CorpusError, CorpusProblem
 from .index import BM25Index
 from .search import Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -71,17 +71,26 @@ def _code_version() -> str:
 
 
 def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
-    """Names, sizes and modification times of the article files (and the code version)."""
+    """Names, sizes and modification times of the article files (and the code version).
+
+    Read with one ``os.scandir`` pass over plain strings: no ``Path`` per file, so a warm
+    start over 100k files costs milliseconds, not a second."""
     h = hashlib.sha1(_code_version().encode())
     h.update(str(max_file_bytes).encode())
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    for p in list_article_files(corpus_dir):
+    try:
+        with os.scandir(corpus_dir) as it:
+            entries = [e for e in it if os.path.splitext(e.name)[1].lower() in (".txt", ".md")]
+    except (FileNotFoundError, NotADirectoryError):
+        raise CorpusError(f"corpus folder not found: {corpus_dir}") from None
+    entries.sort(key=lambda e: e.name)
+    lines = []
+    for e in entries:
         try:
-            st = p.stat()
-            h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "replace"))
+            st = e.stat()
+            lines.append(f"{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n")
         except OSError:
-            h.update(f"{p.name}\0unreadable\n".encode("utf-8", "replace"))
+            lines.append(f"{e.name}\0unreadable\n")
+    h.update("".join(lines).encode("utf-8", "replace"))
     return h.hexdigest()
 
 
