@@ -1,4 +1,4 @@
-"""Command line: ask, eval, chat, check, index, bench, run.
+"""Command line: ask, eval, chat, check, index, run (the benchmark is ``python -m benchmarks``).
 
 ``python -m bot`` starts the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console chat.
 """
@@ -128,12 +128,6 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if engine.problems else 0
 
 
-def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from .bench import main as bench_main
-
-    return bench_main(args.bench_args)
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.token:
         print(
@@ -173,9 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_check)
     i = sub.add_parser("index", parents=[common], help="rebuild the saved index now")
     i.set_defaults(func=cmd_index)
-    b = sub.add_parser("bench", help="benchmark against rank-bm25 (see --help)", add_help=False)
-    b.add_argument("bench_args", nargs=argparse.REMAINDER)
-    b.set_defaults(func=cmd_bench)
     r = sub.add_parser("run", parents=[common], help="start the Telegram bot")
     r.set_defaults(func=cmd_run)
     return p
@@ -183,10 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["bench"]:  # its own options (argparse's REMAINDER would reject them)
-        from .bench import main as bench_main
-
-        return bench_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -194,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("ask", "eval", "chat", "check", "bench") or (
+    quiet = args.command in ("ask", "eval", "chat", "check") or (
         args.command is None and not settings.token
     )
     # one-shot commands print results, not progress logs (unless LOG_LEVEL=DEBUG)
