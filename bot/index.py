@@ -41,8 +41,8 @@ HEAD_MIN_DF = 256  # ... when it is in more passages than this
 DENSE_MIN_FRACTION = 1 / 16  # terms in this share of the passages get a dense row ...
 DENSE_MAX_ROWS = 32  # ... the most frequent ones, at most this many
 REFINE_OVER = 512  # more candidates than this are pruned with the optional terms' scores
-SMALL_POSTINGS = 2048  # questions touching fewer postings are summed exhaustively
-SEED_POSTINGS = 4096  # the rarest terms' postings, up to this many, are scored exactly first
+SMALL_POSTINGS = 8192  # questions touching fewer postings are summed exhaustively
+SEED_POSTINGS = 1024  # the rarest terms' postings, up to this many, are scored exactly first
 # upper bounds are widened by this much, so float rounding in a sum never prunes a passage
 # that belongs in the top k
 BOUND_SLACK = 1e-9
