@@ -35,6 +35,8 @@ B = 0.75
 EPSILON = 0.25
 FORMAT_VERSION = 4
 
+SCORE_SLICE = 1 << 22  # postings scored at a time while building
+
 # top_k tuning (none of these changes a result, only how fast it is found)
 HEAD = 64  # each frequent term keeps its HEAD highest-impact passages, to seed the k-th score
 HEAD_MIN_DF = 256  # ... when it is in more passages than this
@@ -145,36 +147,30 @@ class BM25Index:
         if n_docs == 0:
             raise ValueError("cannot index an empty corpus")
         n_terms = len(vocab)
-        doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), doc_len.astype(np.int64))
-        # (term, doc) pairs sorted by term then doc; counts are the term frequencies
-        keys = term_ids.astype(np.int64) * n_docs + doc_of
-        del doc_of
+        # (term, doc) keys sorted by term then doc; runs of equal keys are term frequencies
+        # (built in place: the memory of a build is a few bytes per token)
+        keys = term_ids.astype(np.int64)
+        keys *= n_docs
+        keys += np.repeat(np.arange(n_docs, dtype=np.int32), doc_len)
         keys.sort()
-        if keys.size:
-            boundary = np.empty(keys.size, dtype=bool)
-            boundary[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
-            starts = np.flatnonzero(boundary)
-            del boundary
-            uniq = keys[starts]
-            tf = np.diff(np.append(starts, keys.size)).astype(np.float64)
-            del starts
-        else:
-            uniq = keys
-            tf = np.zeros(0)
-        del keys
-        post_terms = uniq // n_docs
-        post_docs = (uniq - post_terms * n_docs).astype(np.int32)
+        n = keys.shape[0]
+        boundary = np.ones(n, dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
+        starts = np.flatnonzero(boundary)
+        del boundary
+        tf = np.diff(starts, append=n).astype(np.int32)
+        uniq = keys[starts]
+        del keys, starts
+        post_ptr = np.searchsorted(uniq, np.arange(n_terms + 1, dtype=np.int64) * n_docs)
+        np.remainder(uniq, n_docs, out=uniq)
+        post_docs = uniq.astype(np.int32)
         del uniq
-        df = np.bincount(post_terms, minlength=n_terms)
-        post_ptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df, out=post_ptr[1:])
+        df = np.diff(post_ptr)
 
         # idf exactly as BM25Okapi._calc_idf (term order = first appearance = dict order),
         # with math.log per word as rank-bm25 does
-        corpus_size = n_docs
         idf = np.fromiter(
-            (math.log(corpus_size - f + 0.5) - math.log(f + 0.5) for f in df.tolist()),
+            (math.log(n_docs - f + 0.5) - math.log(f + 0.5) for f in df.tolist()),
             dtype=np.float64,
             count=n_terms,
         )
@@ -182,17 +178,10 @@ class BM25Index:
         for v in idf.tolist():  # sequential, like rank-bm25's loop
             idf_sum += v
         average_idf = idf_sum / n_terms if n_terms else 0.0
-        eps = epsilon * average_idf
-        idf[idf < 0] = eps
-
-        num_doc = int(doc_len.sum())
-        avgdl = num_doc / corpus_size
-        dl = doc_len[post_docs].astype(np.int64)
-        # same operation order as BM25Okapi.get_scores
-        denom = tf + k1 * (1 - b + b * dl / avgdl)
-        del dl
-        post_scores = idf[post_terms] * (tf * (k1 + 1) / denom)
-        del denom, tf, post_terms
+        idf[idf < 0] = epsilon * average_idf
+        avgdl = int(doc_len.sum()) / n_docs
+        post_scores = _contributions(post_ptr, post_docs, tf, doc_len, idf, avgdl, k1, b)
+        del tf
         term_max, head_row, heads = impact_heads(post_ptr, post_docs, post_scores)
         dense_row, dense = dense_rows(post_ptr, post_docs, post_scores, term_max, n_docs)
         return cls(
@@ -485,6 +474,36 @@ class BM25Index:
             b=float(meta["b"]),
             epsilon=float(meta["epsilon"]),
         )
+
+
+def _contributions(
+    post_ptr: np.ndarray,
+    post_docs: np.ndarray,
+    tf: np.ndarray,
+    doc_len: np.ndarray,
+    idf: np.ndarray,
+    avgdl: float,
+    k1: float,
+    b: float,
+) -> np.ndarray:
+    """Each posting's score, with BM25Okapi.get_scores's float64 operations (``idf * (tf *
+    (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))``, reordered only where IEEE arithmetic
+    is commutative), a slice at a time so that the temporaries stay small."""
+    out = np.empty(post_docs.shape[0])
+    for a in range(0, post_docs.shape[0], SCORE_SLICE):
+        z = min(a + SCORE_SLICE, post_docs.shape[0])
+        f = tf[a:z].astype(np.float64)
+        denom = doc_len[post_docs[a:z]].astype(np.float64)
+        denom *= b
+        denom /= avgdl
+        denom += 1 - b
+        denom *= k1
+        denom += f
+        f *= k1 + 1
+        f /= denom
+        f *= idf[np.searchsorted(post_ptr, np.arange(a, z), side="right") - 1]
+        out[a:z] = f
+    return out
 
 
 def impact_heads(
