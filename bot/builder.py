@@ -10,11 +10,14 @@ parallel build's scores are bit-identical to the sequential ones.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -102,7 +105,28 @@ Built = tuple[BM25Index | None, PassageStore | None, list[CorpusProblem]]
 
 def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None) -> Built:
     """Merge chunks, in corpus order, into one index and one passage store (``None`` for both
-    when no article is usable)."""
+    when no article is usable). Passage texts go straight to an unnamed temporary file,
+    mapped once all are in: the parent never holds the whole corpus's text."""
+    with tempfile.TemporaryFile() as blob_file:
+        index, parts, problems = _merge(chunks, blob_file, progress)
+        if parts is None:
+            return None, None, problems
+        blob: bytes | mmap.mmap = b""
+        blob_file.flush()
+        if blob_file.tell():
+            blob = mmap.mmap(blob_file.fileno(), 0, access=mmap.ACCESS_READ)
+    # (the mapping keeps the closed, unnamed file's pages)
+    files, file_idx, lines, offsets, metas, acronyms, names = parts
+    return (
+        index,
+        PassageStore(files, file_idx, lines, offsets, blob, metas, acronyms, names),
+        problems,
+    )
+
+
+def _merge(
+    chunks: Iterable[Chunk], blob_file: BinaryIO, progress: Callable[[int], None] | None
+) -> tuple[BM25Index | None, tuple | None, list[CorpusProblem]]:
     vocab: dict[str, int] = {}
     ids_parts: list[np.ndarray] = []
     lens_parts: list[np.ndarray] = []
@@ -111,7 +135,6 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
     file_idx_parts: list[np.ndarray] = []
     lines_parts: list[np.ndarray] = []
     lens_of_texts: list[np.ndarray] = []
-    blobs: list[bytes] = []
     acronyms: dict[str, list[list[str]]] = {}
     name_words: set[str] = set()
     problems: list[CorpusProblem] = []
@@ -128,7 +151,7 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
             metas[m.file] = m
         lines_parts.append(ch.lines)
         lens_of_texts.append(ch.text_lens)
-        blobs.append(ch.blob)
+        blob_file.write(ch.blob)
         for sf, lf in ch.acronyms:
             exps = acronyms.setdefault(sf, [])
             if lf not in exps:
@@ -139,23 +162,21 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
             progress(len(ch.lens))
     if not files:
         return None, None, problems
-    term_ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
     doc_len = np.concatenate(lens_parts).astype(np.int32)
-    index = BM25Index.from_arrays(vocab, term_ids, doc_len)
+    index = BM25Index.from_arrays(vocab, ids_parts, doc_len)
     text_lens = np.concatenate(lens_of_texts)
     offsets = np.zeros(text_lens.size + 1, dtype=np.int64)
     np.cumsum(text_lens, out=offsets[1:])
-    store = PassageStore(
+    parts = (
         files,
         np.concatenate(file_idx_parts).astype(np.int32),
         np.concatenate(lines_parts).astype(np.int32).reshape(-1, 2),
         offsets,
-        b"".join(blobs),
         metas,
         acronyms,
         names_of(name_words),
     )
-    return index, store, problems
+    return index, parts, problems
 
 
 def build_from_folder(

@@ -134,24 +134,23 @@ class BM25Index:
     def from_arrays(
         cls,
         vocab: dict[str, int],
-        term_ids: np.ndarray,
+        term_ids: np.ndarray | list[np.ndarray],
         doc_len: np.ndarray,
         *,
         k1: float = K1,
         b: float = B,
         epsilon: float = EPSILON,
     ) -> BM25Index:
-        """The index of passages given as one array of term ids (passage after passage) and
-        the passages' lengths; ids are ``vocab``'s, numbered in first-appearance order."""
+        """The index of passages given as term ids, passage after passage (one array, or a
+        list of consecutive pieces, which is emptied as it is read), and the passages'
+        lengths; ids are ``vocab``'s, numbered in first-appearance order."""
         n_docs = int(doc_len.shape[0])
         if n_docs == 0:
             raise ValueError("cannot index an empty corpus")
         n_terms = len(vocab)
         # (term, doc) keys sorted by term then doc; runs of equal keys are term frequencies
         # (built in place: the memory of a build is a few bytes per token)
-        keys = term_ids.astype(np.int64)
-        keys *= n_docs
-        keys += np.repeat(np.arange(n_docs, dtype=np.int32), doc_len)
+        keys = _keys(term_ids, doc_len)
         keys.sort()
         n = keys.shape[0]
         boundary = np.ones(n, dtype=bool)
@@ -474,6 +473,31 @@ class BM25Index:
             b=float(meta["b"]),
             epsilon=float(meta["epsilon"]),
         )
+
+
+def _keys(term_ids: np.ndarray | list[np.ndarray], doc_len: np.ndarray) -> np.ndarray:
+    """``term * n_docs + doc`` for every token, filled a piece at a time."""
+    pieces = term_ids if isinstance(term_ids, list) else [term_ids]
+    n_docs = int(doc_len.shape[0])
+    keys = np.empty(sum(int(p.shape[0]) for p in pieces), dtype=np.int64)
+    doc_start = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(doc_len, out=doc_start[1:])
+    at = 0
+    while pieces:
+        piece = pieces.pop(0)
+        if piece.shape[0] == 0:
+            continue
+        z = at + piece.shape[0]
+        k = keys[at:z]
+        k[:] = piece
+        k *= n_docs
+        # the doc of each token: tokens [doc_start[d], doc_start[d + 1]) belong to doc d
+        d0 = int(np.searchsorted(doc_start, at, side="right")) - 1
+        d1 = int(np.searchsorted(doc_start, z, side="left"))
+        lens = np.minimum(doc_start[d0 + 1 : d1 + 1], z) - np.maximum(doc_start[d0:d1], at)
+        k += np.repeat(np.arange(d0, d1, dtype=np.int64), lens)
+        at = z
+    return keys
 
 
 def _contributions(
