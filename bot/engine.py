@@ -79,7 +79,7 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     h.update(str(max_file_bytes).encode())
     try:
         with os.scandir(corpus_dir) as it:
-            entries = [e for e in it if os.path.splitext(e.name)[1].lower() in (".txt", ".md")]
+            entries = [e for e in it if e.name.lower().endswith((".txt", ".md"))]
     except (FileNotFoundError, NotADirectoryError):
         raise CorpusError(f"corpus folder not found: {corpus_dir}") from None
     entries.sort(key=lambda e: e.name)

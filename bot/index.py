@@ -455,7 +455,7 @@ class BM25Index:
             raise ValueError("index postings are truncated")
         # posting arrays are read per question: keep the small ones in memory
         return cls(
-            vocab={t: i for i, t in enumerate(terms)},
+            vocab=dict(zip(terms, range(len(terms)), strict=True)),
             idf=np.array(arrays["idf"]),
             post_ptr=np.array(arrays["post_ptr"]),
             # plain ndarray views over the mapped files: slicing a np.memmap is slow
