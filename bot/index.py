@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,9 +50,67 @@ SEED_POSTINGS = 1024  # the rarest terms' postings, up to this many, are scored 
 BOUND_SLACK = 1e-9
 
 
+class TermVocab(Mapping[str, int]):
+    """term -> id, compact and memory-mapped: terms sorted as UTF-8 bytes in one fixed-width
+    array (binary search, about a microsecond), terms longer than that width in a dict.
+    A loaded index costs no Python object per term: nothing to build at start-up."""
+
+    WIDTH = 24  # bytes; longer terms (rare) go to ``long``
+
+    def __init__(self, keys: np.ndarray, ids: np.ndarray, long: dict[str, int]) -> None:
+        self.keys_ = keys
+        self.ids = ids
+        self.long = long
+
+    @classmethod
+    def of(cls, vocab: Mapping[str, int]) -> TermVocab:
+        if isinstance(vocab, TermVocab):
+            return vocab
+        short: list[tuple[bytes, int]] = []
+        long: dict[str, int] = {}
+        for t, i in vocab.items():
+            b = t.encode("utf-8", "surrogatepass")
+            if len(b) > cls.WIDTH or b.endswith(b"\0"):
+                long[t] = i
+            else:
+                short.append((b, i))
+        short.sort()
+        width = max((len(b) for b, _ in short), default=1)
+        keys = np.array([b for b, _ in short], dtype=f"S{width}")
+        ids = np.array([i for _, i in short], dtype=np.int32)
+        return cls(keys, ids, long)
+
+    def get(self, term: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        b = term.encode("utf-8", "surrogatepass")
+        keys = self.keys_
+        if len(b) > keys.dtype.itemsize or b.endswith(b"\0"):
+            return self.long.get(term, default)
+        i = int(keys.searchsorted(b))
+        if i < keys.shape[0] and keys[i] == b:
+            return int(self.ids[i])
+        return default
+
+    def __getitem__(self, term: str) -> int:
+        i = self.get(term)
+        if i is None:
+            raise KeyError(term)
+        return i
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.get(term) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        for b in self.keys_.tolist():
+            yield b.decode("utf-8", "surrogatepass")
+        yield from self.long
+
+    def __len__(self) -> int:
+        return int(self.keys_.shape[0]) + len(self.long)
+
+
 @dataclass(slots=True)
 class BM25Index:
-    vocab: dict[str, int]
+    vocab: Mapping[str, int]  # a dict when built, a TermVocab when loaded
     idf: np.ndarray  # float64 [V]
     post_ptr: np.ndarray  # int64 [V+1]
     post_docs: np.ndarray  # int32 [P], sorted within a term
@@ -427,15 +485,17 @@ class BM25Index:
         folder.mkdir(parents=True, exist_ok=True)
         for name in self.ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
-        terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        (folder / "vocab.txt").write_text("\n".join(terms), encoding="utf-8")
+        vocab = TermVocab.of(self.vocab)
+        np.save(folder / "vocab_keys.npy", vocab.keys_, allow_pickle=False)
+        np.save(folder / "vocab_ids.npy", vocab.ids, allow_pickle=False)
+        (folder / "vocab_long.json").write_text(json.dumps(vocab.long), encoding="utf-8")
         meta = {
             "avgdl": self.avgdl,
             "average_idf": self.average_idf,
             "k1": self.k1,
             "b": self.b,
             "epsilon": self.epsilon,
-            "n_terms": len(terms),
+            "n_terms": len(vocab),
         }
         (folder / "bm25.json").write_text(json.dumps(meta), encoding="utf-8")
 
@@ -446,27 +506,28 @@ class BM25Index:
             name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
             for name in cls.ARRAYS
         }
-        text = (folder / "vocab.txt").read_text(encoding="utf-8")
-        terms = text.split("\n") if text else []
-        if len(terms) != meta["n_terms"] or arrays["post_ptr"].shape[0] != len(terms) + 1:
+        vocab = TermVocab(
+            np.load(folder / "vocab_keys.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray),
+            np.load(folder / "vocab_ids.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray),
+            json.loads((folder / "vocab_long.json").read_text(encoding="utf-8")),
+        )
+        n_terms = meta["n_terms"]
+        if (
+            vocab.keys_.shape != vocab.ids.shape
+            or len(vocab) != n_terms
+            or arrays["post_ptr"].shape[0] != n_terms + 1
+        ):
             raise ValueError("index vocabulary does not match its arrays")
         n_post = int(arrays["post_ptr"][-1])
         if arrays["post_docs"].shape[0] != n_post or arrays["post_scores"].shape[0] != n_post:
             raise ValueError("index postings are truncated")
-        # posting arrays are read per question: keep the small ones in memory
+        # plain ndarray views over the mapped files (slicing a np.memmap is slow): only the
+        # pages that questions touch are ever read
+        view = {name: a.view(np.ndarray) for name, a in arrays.items()}
         return cls(
-            vocab=dict(zip(terms, range(len(terms)), strict=True)),
-            idf=np.array(arrays["idf"]),
-            post_ptr=np.array(arrays["post_ptr"]),
-            # plain ndarray views over the mapped files: slicing a np.memmap is slow
-            post_docs=arrays["post_docs"].view(np.ndarray),
-            post_scores=arrays["post_scores"].view(np.ndarray),
-            doc_len=np.array(arrays["doc_len"]),
-            term_max=np.array(arrays["term_max"]),
-            head_row=np.array(arrays["head_row"]),
-            heads=np.array(arrays["heads"]),
-            dense_row=np.array(arrays["dense_row"]),
-            dense=arrays["dense"].view(np.ndarray),
+            vocab=vocab,
+            doc_len=np.array(arrays["doc_len"]),  # the accumulator's size, read at once
+            **{name: view[name] for name in cls.ARRAYS if name != "doc_len"},
             avgdl=float(meta["avgdl"]),
             average_idf=float(meta["average_idf"]),
             k1=float(meta["k1"]),

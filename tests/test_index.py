@@ -135,3 +135,20 @@ def test_bm25_parameters_are_used_and_saved(tmp_path, k1, b, epsilon):
             loaded.top_k([loaded.vocab[t] for t in q], None, 5),
             brute_force(docs, ref, q, [1.0] * 3, 5),
         )
+
+
+def test_a_saved_vocabulary_finds_every_term_and_no_other(tmp_path):
+    words = ["a", "zz", "ab", "abc", "éclair", "naïve", "x" * 40, "y" * 24, "b"]
+    docs = [words[i : i + 3] for i in range(len(words))]
+    idx = BM25Index.build(docs)
+    idx.save(tmp_path)
+    loaded = BM25Index.load(tmp_path)
+    assert len(loaded.vocab) == len(idx.vocab)
+    assert dict(loaded.vocab.items()) == idx.vocab
+    for w in words:
+        assert w in loaded.vocab and loaded.vocab[w] == idx.vocab[w]
+    for other in ["", "abcd", "x" * 39, "x" * 41, "y" * 25, "eclair", "aa"]:
+        assert other not in loaded.vocab and loaded.vocab.get(other) is None
+    assert (
+        loaded.scores_dense(["éclair", "b"]).tolist() == idx.scores_dense(["éclair", "b"]).tolist()
+    )
