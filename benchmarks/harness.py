@@ -78,7 +78,6 @@ class RunResult:
     wall_s: float
     cpu_s: float  # user + system of the process and every child it waited for
     peak_tree_rss_mb: float  # largest sum of resident memory over the process tree (sampled)
-    peak_rss_mb: float  # largest single process (ru_maxrss)
     stdout: str
     returncode: int
 
@@ -104,7 +103,6 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> R
         wall_s=round(wall, 3),
         cpu_s=round(cpu, 2),
         peak_tree_rss_mb=round(peak / 1024, 1),
-        peak_rss_mb=round(after.ru_maxrss / 1024, 1),
         stdout=b"".join(out).decode("utf-8", "replace"),
         returncode=proc.returncode,
     )

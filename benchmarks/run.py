@@ -71,7 +71,6 @@ def build_all(
             "build_wall_s": r.wall_s,
             "build_cpu_s": r.cpu_s,
             "build_peak_tree_rss_mb": r.peak_tree_rss_mb,
-            "build_peak_process_rss_mb": r.peak_rss_mb,
         }
     return out
 

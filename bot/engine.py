@@ -73,23 +73,25 @@ def _code_version() -> str:
 def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     """Names, sizes and modification times of the article files (and the code version).
 
-    Read with one ``os.scandir`` pass over plain strings: no ``Path`` per file, so a warm
-    start over 100k files costs milliseconds, not a second."""
+    Names come from one ``listdir`` and are stat-ed relative to the open folder: no ``Path``
+    per file. (At 100k files the ``stat`` calls themselves are most of the cost.)"""
     h = hashlib.sha1(_code_version().encode())
     h.update(str(max_file_bytes).encode())
     try:
-        with os.scandir(corpus_dir) as it:
-            entries = [e for e in it if e.name.lower().endswith((".txt", ".md"))]
+        fd = os.open(corpus_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (FileNotFoundError, NotADirectoryError):
         raise CorpusError(f"corpus folder not found: {corpus_dir}") from None
-    entries.sort(key=lambda e: e.name)
-    lines = []
-    for e in entries:
-        try:
-            st = e.stat()
-            lines.append(f"{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n")
-        except OSError:
-            lines.append(f"{e.name}\0unreadable\n")
+    try:
+        names = sorted(n for n in os.listdir(fd) if n.lower().endswith((".txt", ".md")))
+        lines = []
+        for n in names:
+            try:
+                st = os.stat(n, dir_fd=fd)
+                lines.append(f"{n}\0{st.st_size}\0{st.st_mtime_ns}\n")
+            except OSError:
+                lines.append(f"{n}\0unreadable\n")
+    finally:
+        os.close(fd)
     h.update("".join(lines).encode("utf-8", "replace"))
     return h.hexdigest()
 
