@@ -213,11 +213,15 @@ class BM25Index:
         n = keys.shape[0]
         boundary = np.ones(n, dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
+        uniq = keys[boundary]
+        del keys
         starts = np.flatnonzero(boundary)
         del boundary
-        tf = np.diff(starts, append=n).astype(np.int32)
-        uniq = keys[starts]
-        del keys, starts
+        tf = np.empty(starts.shape[0], dtype=np.int32)  # run lengths, cast as they are written
+        np.subtract(starts[1:], starts[:-1], out=tf[:-1], casting="unsafe")
+        if tf.shape[0]:
+            tf[-1] = n - starts[-1]
+        del starts
         post_ptr = np.searchsorted(uniq, np.arange(n_terms + 1, dtype=np.int64) * n_docs)
         np.remainder(uniq, n_docs, out=uniq)
         post_docs = uniq.astype(np.int32)
