@@ -194,8 +194,9 @@ class Ours:
         return out
 
     def answer(self, q: str) -> str:
-        hits = self.engine.search(q, top=TOP, highlight=False)
-        return json.dumps({"question": q, "hits": [h.as_json() for h in hits]})
+        from bot.render import answer_json
+
+        return json.dumps(answer_json(self.engine.answer(q, top=TOP, highlight=False)))
 
     def timed(self, questions: list[Question], k: int) -> list[float]:
         out = []

@@ -93,6 +93,10 @@ def format_report(res: dict[str, Any]) -> str:
                 f"{_x(rt['serve_peak_rss_mb'])}"
             )
         o = systems["ours"]
+        out.append(
+            "answered (hits or related passages) / source passage among the quotes: "
+            + ", ".join(_quoted(n, systems[n]) for n in SYSTEMS if n in systems)
+        )
         k30 = o.get("inproc_k30", {})
         e = r.get("exactness", {})
         out.append(
@@ -126,6 +130,10 @@ def format_report(res: dict[str, Any]) -> str:
         "tantivy: searcher.search; bm25s: retrieve, numba backend).",
     ]
     return "\n".join(out)
+
+
+def _quoted(name: str, s: dict[str, Any]) -> str:
+    return f"{name} {s.get('answered', 0):.1%} / {s.get('source_quoted', 0):.1%}"
 
 
 def _x(v: float | None) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .corpus import KINDS, ensure_corpus, make_questions
+from .corpus import KINDS, Question, ensure_corpus, make_questions, passage_location
 from .harness import BenchError, Child, child_env, run_measured, say
 from .report import format_report
 
@@ -130,8 +130,9 @@ def bench_kind(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
             order = whole[r % len(whole) :] + whole[: r % len(whole)]
             for name in order:
                 answers, dt = children[name].batch(timed)
-                _check_answers(name, answers, timed)
+                quoted = _check_answers(name, answers, questions[WARMUP:])
                 per_q[name].append(dt / len(timed))
+                res["systems"][name].update(quoted)
             order = list(inproc)
             order = order[r % len(order) :] + order[: r % len(order)]
             for name in order:
@@ -162,11 +163,24 @@ def bench_kind(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
     return res
 
 
-def _check_answers(name: str, answers: list[bytes], questions: list[str]) -> None:
+def _check_answers(name: str, answers: list[bytes], questions: list[Question]) -> dict[str, float]:
+    """Answers in order, one per question; the share answered (hits, or related passages)
+    and the share whose source passage is among the quotes."""
+    answered = at_source = 0
     for a, q in zip(answers, questions, strict=True):
         obj = json.loads(a)
-        if obj.get("question") != q:
-            raise BenchError(f"{name}: answer out of order: {obj.get('question')!r} != {q!r}")
+        if obj.get("question") != q.text:
+            raise BenchError(f"{name}: answer out of order: {obj.get('question')!r} != {q.text!r}")
+        quoted = obj["hits"] + obj.get("related", [])
+        answered += bool(quoted)
+        file, line = passage_location(q.passage)
+        at_source += any(
+            h["file"] == file and h["lines"][0] <= line <= h["lines"][1] for h in quoted
+        )
+    return {
+        "answered": round(answered / len(questions), 4),
+        "source_quoted": round(at_source / len(questions), 4),
+    }
 
 
 def machine_info() -> dict[str, Any]:

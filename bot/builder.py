@@ -24,7 +24,8 @@ import numpy as np
 from .analysis import TermIds, analyze_word, terms
 from .corpus import Article, CorpusError, CorpusProblem, list_article_files, load_article
 from .index import BM25Index
-from .store import ArticleMeta, PassageStore, find_acronyms, names_of
+from .spelling import SpellIndex, spellable
+from .store import ArticleMeta, PassageStore, find_acronyms
 
 log = logging.getLogger("bot.corpus")
 
@@ -43,7 +44,7 @@ class Chunk:
     text_lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     blob: bytes = b""  # the passages' UTF-8 texts, one after another
     acronyms: list[tuple[str, list[str]]] = field(default_factory=list)
-    name_words: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # surface words (spelling vocabulary)
     problems: list[CorpusProblem] = field(default_factory=list)
     vocab: list[str] = field(default_factory=list)  # local term ids -> terms
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -83,8 +84,8 @@ def chunk_of_articles(
     ch.vocab = sorted(tids.vocab, key=tids.vocab.__getitem__)
     ch.ids = np.asarray(ids, dtype=np.int32)
     ch.lens = np.asarray(lens, dtype=np.int32)
-    # capitalised words are the candidates for names (typo tolerance)
-    ch.name_words = [w for w in tids.surfaces if w[:1].isupper()]
+    # the words a misspelt question word may be read as
+    ch.words = [w for w in tids.surfaces if spellable(w)]
     return ch
 
 
@@ -118,7 +119,7 @@ class Merged:
     lines_parts: list[np.ndarray] = field(default_factory=list)
     lens_of_texts: list[np.ndarray] = field(default_factory=list)
     acronyms: dict[str, list[list[str]]] = field(default_factory=dict)
-    name_words: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)  # surface words (spelling vocabulary)
     problems: list[CorpusProblem] = field(default_factory=list)
 
     def add(self, ch: Chunk) -> None:
@@ -140,7 +141,7 @@ class Merged:
             exps = self.acronyms.setdefault(sf, [])
             if lf not in exps:
                 exps.append(lf)
-        self.name_words.update(ch.name_words)
+        self.words.update(ch.words)
         self.problems.extend(ch.problems)
 
 
@@ -183,7 +184,7 @@ def finish(merged: Merged) -> Built:
         blob,
         m.metas,
         m.acronyms,
-        names_of(m.name_words),
+        _spell_index(m.words, index),
     )
     return index, store, m.problems
 
@@ -191,6 +192,17 @@ def finish(merged: Merged) -> Built:
 def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None) -> Built:
     """Merge chunks, in corpus order, into one index and one passage store."""
     return finish(merge(chunks, progress))
+
+
+def _spell_index(words: Iterable[str], index: BM25Index) -> SpellIndex:
+    """Spelling vocabulary: corpus words, ranked by how many passages use their term."""
+    counts: list[tuple[str, int]] = []
+    for w in words:
+        ts = analyze_word(w)
+        tid = index.vocab.get(ts[0]) if len(ts) == 1 else None
+        if tid is not None:
+            counts.append((w, index.df(tid)))
+    return SpellIndex.build(counts)
 
 
 def build_from_folder(

@@ -20,11 +20,24 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from . import analysis, builder, corpus, excerpt, index, lexicon, search, store
+from . import (
+    analysis,
+    answers,
+    builder,
+    corpus,
+    dates,
+    excerpt,
+    index,
+    lexicon,
+    query,
+    search,
+    spelling,
+    store,
+)
 from .builder import build_from_folder
 from .corpus import CorpusError, CorpusProblem
 from .index import BM25Index
-from .search import Hit, Searcher
+from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
 
 log = logging.getLogger(__name__)
@@ -56,7 +69,12 @@ class Engine:
         return self.searcher.store.articles()
 
     def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+        """Confident hits only."""
         return self.searcher.search(question, top=top, highlight=highlight)
+
+    def answer(self, question: str, top: int = 3, highlight: bool = True) -> Answer:
+        """Confident hits, else related passages, else nothing (see ``search.Answer``)."""
+        return self.searcher.answer(question, top=top, highlight=highlight)
 
 
 @cache
@@ -64,9 +82,11 @@ def _code_version() -> str:
     """Changes to the analysis or index code invalidate saved indexes (hashed once a process:
     the code cannot change under a running one, and reload polling asks every few seconds)."""
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
-    for mod in (analysis, builder, corpus, excerpt, index, lexicon, search, store):
+    modules = (analysis, answers, builder, corpus, dates, excerpt, index, lexicon, query)
+    for mod in (*modules, search, spelling, store):
         h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
-    h.update(lexicon._ZIPF_FILE.read_bytes() if lexicon._ZIPF_FILE.exists() else b"")
+    for data in lexicon.DATA_FILES:
+        h.update(data.read_bytes() if data.exists() else b"")
     return h.hexdigest()[:16]
 
 
@@ -119,7 +139,7 @@ def build_engine(
         if bar is not None:
             bar.close()
     dt = time.perf_counter() - t0
-    return Engine(Searcher(idx, st), Path(corpus_dir), problems, dt)
+    return Engine(Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt)
 
 
 def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
@@ -184,7 +204,7 @@ def open_engine(
                 idx, st, problems = _load(folder, signature)
                 log.debug("loaded saved index %s", folder)
                 return Engine(
-                    Searcher(idx, st),
+                    Searcher(idx, st, st.spell),
                     corpus_dir,
                     problems,
                     time.perf_counter() - t0,

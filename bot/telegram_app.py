@@ -58,6 +58,7 @@ from telegram.ext import (
 from .config import Settings
 from .corpus import CorpusError
 from .engine import Engine, corpus_signature, open_engine
+from .query import clean_question
 from .render import (
     EMPTY_HINT,
     Reply,
@@ -67,7 +68,7 @@ from .render import (
     render_reply,
     render_sources,
 )
-from .search import Hit, clean_question
+from .search import Hit
 
 log = logging.getLogger("bot.telegram")
 

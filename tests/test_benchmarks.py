@@ -76,6 +76,7 @@ def test_benchmark_runs_and_reports_exactness(tmp_path: Path) -> None:
         assert ours[key] > 0, key
     assert ours["inproc"]["median_ms"] > 0 and ours["serve_peak_rss_mb"] > 0
     assert res["ours_warm_used_saved_index"]
+    assert ours["answered"] == 1.0  # every generated question gets hits or related passages
     e = res["exactness"]
     assert e["questions"] == 30
     assert e["top3_disagreements"] == e["top30_disagreements"] == 0

@@ -61,7 +61,8 @@ def assert_same(got, want):
 
 def test_top_k_equals_rank_bm25_get_scores_ranking(tuning):
     docs = zipf_corpus(1, 600, 300, dup_every=7)
-    idx, ref = BM25Index.build(docs), BM25Okapi(docs)
+    idx = BM25Index.build(docs)
+    ref = BM25Okapi(docs, k1=idx.k1, b=idx.b, epsilon=idx.epsilon)
     rng = random.Random(2)
     vocab = sorted(idx.vocab)
     for _ in range(120):
@@ -81,7 +82,8 @@ def test_top_k_equals_rank_bm25_get_scores_ranking(tuning):
 
 def test_top_k_with_weights_ties_and_frequent_words_equals_brute_force(tuning):
     docs = zipf_corpus(3, 800, 120, dup_every=5)
-    idx, ref = BM25Index.build(docs), BM25Okapi(docs)
+    idx = BM25Index.build(docs)
+    ref = BM25Okapi(docs, k1=idx.k1, b=idx.b, epsilon=idx.epsilon)
     rng = random.Random(4)
     by_df = sorted(idx.vocab, key=lambda t: -idx.df(idx.vocab[t]))
     for i in range(150):
