@@ -33,7 +33,6 @@ import numpy as np
 K1 = 1.5
 B = 0.3
 EPSILON = 0.25
-FORMAT_VERSION = 4
 
 SCORE_SLICE = 1 << 22  # postings scored at a time while building
 
