@@ -3,20 +3,43 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+# make ask Q="When was INDUS-X launched?"
+export Q
 
-.PHONY: run test lint format bench eval index check clean
+.PHONY: run ask chat unanswered test lint format bench eval index check clean
 
+# Recipes that print answers are silent (@): make's own command lines would mix into stdout.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
+# runtime dependencies only (run, ask, chat, ...)
+$(RUNTIME): pyproject.toml | $(PY)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e .
+	@touch $(RUNTIME)
+
+# with the dev extras (tests, lint; `make bench` adds the bench extra)
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP) $(RUNTIME)
 
 ## run: the Telegram bot with TELEGRAM_BOT_TOKEN set (env or .env), else a console chat
-run: $(STAMP)
-	$(PY) -m bot
+run: $(RUNTIME)
+	@$(PY) -m bot
+
+## ask: one question, e.g. make ask Q="When was INDUS-X launched?"
+ask: $(RUNTIME)
+	@$(PY) -m bot ask "$$Q"
+
+## chat: the console chat (follow-ups keep their context; /new resets)
+chat: $(RUNTIME)
+	@$(PY) -m bot chat
+
+## unanswered: questions that got no confident answer, most frequent first
+unanswered: $(RUNTIME)
+	@$(PY) -m bot unanswered
 
 ## test: lint, then the whole test suite
 test: $(STAMP) lint
@@ -30,9 +53,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format bot tests tools benchmarks
 	$(VENV)/bin/ruff check --fix bot tests tools benchmarks
 
-## eval: the dev question set
-eval: $(STAMP)
-	$(PY) -m bot eval ../shared/eval/dev.jsonl
+## eval: the question sets in tests/data (questions, then conversations)
+eval: $(RUNTIME)
+	@for f in dev natural extra dialogues-dev; do \
+		echo "== tests/data/$$f.jsonl"; $(PY) -m bot eval tests/data/$$f.jsonl || exit 1; \
+	done
 
 ## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages
 BENCH_STAMP := $(VENV)/.installed-bench
@@ -43,11 +68,11 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	$(PY) -m benchmarks --passages 100000
 
-index: $(STAMP)
-	$(PY) -m bot index
+index: $(RUNTIME)
+	@$(PY) -m bot index
 
-check: $(STAMP)
-	$(PY) -m bot check
+check: $(RUNTIME)
+	@$(PY) -m bot check
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -32,6 +32,7 @@ _LOOSE_DATE = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+_RELATIVE = re.compile(r"\b(?:last|this|next) (?:year|month|week)\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|fifty|hundred|thousand|dozens?|several|a few|hundreds|thousands)"
@@ -39,10 +40,12 @@ _NUMBER_WORDS = (
 # A count: a number standing alone (not part of a model name such as "M777" or "P 8I"),
 # or a number word followed by a noun.
 _COUNT = re.compile(
-    r"(?<![\w-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?:-(?:year|month|day|week|member|nation|point))?"
+    r"(?<![\w-])(?<!(?-i:[A-Z]) )\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+    r"(?:-(?:year|month|day|week|member|nation|point))?"
     r"(?![\w-]*\d)(?!\w)|\b" + _NUMBER_WORDS + r"\b(?= \w)",
     re.IGNORECASE,
 )
+_YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)\d{2}\b")
 _AMOUNT = re.compile(
     r"(?:[$€£₹]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|crore|lakh|bn|mn|m|k))?"
     r"|\b\d[\d,.]*\s?(?:million|billion|trillion|crore|lakh)?\s?"
@@ -60,7 +63,9 @@ def has_date(text: str, start: int = 0, end: int | None = None) -> bool:
 
 def date_spans(text: str) -> list[tuple[int, int]]:
     """Spans of full dates, loose dates ("June 21 last year", "May 2022") and years."""
-    spans = [m.span() for m in DATE_RE.finditer(text)] if _DIGIT.search(text) else []
+    if not _DIGIT.search(text):  # the one date form without a digit: "last year"
+        return [m.span() for m in _RELATIVE.finditer(text)]
+    spans = [m.span() for m in DATE_RE.finditer(text)]
     spans += [m.span() for m in _LOOSE_DATE.finditer(text)]
     spans += [m.span() for m in YEAR_RE.finditer(text)]
     return _outermost(spans)
@@ -72,6 +77,7 @@ def count_spans(text: str) -> list[tuple[int, int]]:
     spans = [
         m.span() for m in _COUNT.finditer(text) if m.group(0) not in years or "-" in m.group(0)
     ]
+    spans += [m.span() for m in _YEAR_RANGE.finditer(text)]  # "2025-2035" spans ten years
     return _outermost(spans)
 
 

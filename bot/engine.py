@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,7 +36,7 @@ from . import (
     store,
 )
 from .builder import build_from_folder
-from .corpus import CorpusError, CorpusProblem
+from .corpus import CorpusProblem, check_folder
 from .index import BM25Index
 from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -68,13 +69,30 @@ class Engine:
     def articles(self) -> list[ArticleMeta]:
         return self.searcher.store.articles()
 
-    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> list[Hit]:
         """Confident hits only."""
-        return self.searcher.search(question, top=top, highlight=highlight)
+        return self.searcher.search(question, top=top, highlight=highlight, context=context)
 
-    def answer(self, question: str, top: int = 3, highlight: bool = True) -> Answer:
+    def idf(self, term: str) -> float | None:
+        """BM25 idf of an index term, or None when no passage has it."""
+        tid = self.searcher.index.vocab.get(term)
+        return None if tid is None else float(self.searcher.index.idf[tid])
+
+    def answer(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> Answer:
         """Confident hits, else related passages, else nothing (see ``search.Answer``)."""
-        return self.searcher.answer(question, top=top, highlight=highlight)
+        return self.searcher.answer(question, top=top, highlight=highlight, context=context)
 
 
 @cache
@@ -97,10 +115,8 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     per file. (At 100k files the ``stat`` calls themselves are most of the cost.)"""
     h = hashlib.sha1(_code_version().encode())
     h.update(str(max_file_bytes).encode())
-    try:
-        fd = os.open(corpus_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except (FileNotFoundError, NotADirectoryError):
-        raise CorpusError(f"corpus folder not found: {corpus_dir}") from None
+    check_folder(corpus_dir)
+    fd = os.open(corpus_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         names = sorted(n for n in os.listdir(fd) if n.lower().endswith((".txt", ".md")))
         lines = []

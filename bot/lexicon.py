@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -116,12 +117,16 @@ def zipf(word: str) -> float:
         return z[w]
     if w.endswith("'s") and w[:-2] in z:
         return z[w[:-2]]
+    # a plural the table lacks is as common as its singular ("pacts", "militaries")
+    for cut, add in (("ies", "y"), ("es", ""), ("s", "")):
+        if w.endswith(cut) and len(w) > len(cut) + 2 and w[: -len(cut)] + add in z:
+            return z[w[: -len(cut)] + add]
     return RARE_ZIPF
 
 
 def specificity(word: str) -> float:
     """Weight of a question word for deciding whether a passage answers the question."""
-    parts = [p for p in word.replace("-", " ").split() if p]
+    parts = [p for p in re.split(r"[\s\-‐‑‒–—/+]+", word) if p]
     if not parts:
         return MIN_WEIGHT
     # a compound is as specific as its rarest part ("INDUS-X", "Singh-Hegseth")

@@ -25,8 +25,10 @@ and the credit it gets is that term's weight (1 for the word itself, less for ex
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -38,13 +40,21 @@ MAX_QUESTION_CHARS = 2000
 MAX_QUERY_WORDS = 32  # a 5000-word message is cut to its first words before ranking
 
 CORRECTION_CREDIT = 0.9
+COMPLETION_CREDIT = 0.8
 IRREGULAR_CREDIT = 1.0
 SYNONYM_CREDIT = 0.6
 NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MAX = 4  # corpus words added per question word
+NEIGHBOUR_MIN_WEIGHT = 1.5
+NEIGHBOUR_CREDIT = 1.0
+MAX_WEIGHT = 6.0  # names and rare words weigh at most this in coverage
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
 BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
-CHITCHAT_MAX_WEIGHT = 2.0  # a message whose words are all this common has nothing to look up
+MIN_FOCUS = 1.0
+CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
+MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
+# a message whose words weigh less than this together has nothing to look up
+CHITCHAT_MAX_WEIGHT = 2.5
 
 
 def _words(text: str) -> frozenset[str]:
@@ -65,17 +75,19 @@ SHORTHAND = {
     "tmrw": "tomorrow", "im": "i'm", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't",
     "isnt": "isn't", "wasnt": "wasn't", "cant": "can't", "wont": "won't", "gonna": "going to",
     "wanna": "want to", "gotta": "got to", "kinda": "kind of", "sorta": "sort of", "vs": "versus",
+    "1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth",
+    "6th": "sixth", "7th": "seventh", "8th": "eighth", "9th": "ninth", "10th": "tenth",
 }  # fmt: skip
 
 # Talk about the chat, the bot or the articles, greetings and politeness: never content.
 FRAMING_WORDS = _words(
     """
-    hi hey hello hiya yo howdy greetings thanks thank cheers please pls plz lol lmao haha ok
-    okay bot article articles story stories piece text news mention mentions mentioned exactly
-    actually really exact precisely basically anyway someone somebody anybody anyone explain
-    explained tell tells told show help wondering wonder curious remember recall read heard
-    hear says say saying said question questions answer ask asking quick check checking sure
-    maybe thing stuff whatever pretty
+    according hi hey hello hiya yo howdy greetings thanks thank cheers please pls plz lol lmao
+    haha ok okay bot article articles story stories piece text news mention mentions mentioned
+    exactly actually really exact precisely basically anyway someone somebody anybody anyone
+    explain explained tell tells told show help wondering wonder curious remember recall read
+    heard hear says say saying said question questions answer ask asking quick check checking
+    sure maybe thing stuff whatever pretty
     """
 )
 # phrases of the same kind (kept whole so their words need not be framing everywhere)
@@ -123,26 +135,36 @@ class QueryPlan:
     ids: list[int] = field(default_factory=list)  # term ids to score
     masks: list[int] = field(default_factory=list)  # word bits each id stands for
     weights: list[float] = field(default_factory=list)  # BM25 weight of each id
-    credits: list[float] = field(default_factory=list)  # evidence credit of each id
+    # evidence credit of a term for a word: (term id, word bit) -> credit
+    word_credits: dict[tuple[int, int], float] = field(default_factory=dict)
     highlight_terms: dict[str, float] = field(default_factory=dict)  # index terms -> weight
     answer_type: str | None = None
     chitchat: bool = False
+    own_words: int = 0  # the first words are the message's; the rest were carried (context)
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
+        for bit in range(mask.bit_length()):
+            if mask >> bit & 1:
+                key = (tid, bit)
+                self.word_credits[key] = max(self.word_credits.get(key, 0.0), credit)
         if tid in self.ids:
             k = self.ids.index(tid)
             self.masks[k] |= mask
             self.weights[k] = max(self.weights[k], weight)
-            self.credits[k] = max(self.credits[k], credit)
             return
         self.ids.append(tid)
         self.masks.append(mask)
         self.weights.append(weight)
-        self.credits.append(credit)
+
+    def holds(self, bit: int) -> bool:
+        """Whether question word ``bit`` has any term in the corpus."""
+        return any(m >> bit & 1 for m in self.masks)
 
     @property
-    def total_weight(self) -> float:
-        return sum(w.weight for w in self.words)
+    def own_terms_found(self) -> bool:
+        """Whether any of the message's own words (not carried ones) is in the corpus."""
+        own_bits = (1 << self.own_words) - 1
+        return any(m & own_bits for m in self.masks)
 
 
 # -- clean-up ---------------------------------------------------------------------------------
@@ -242,39 +264,58 @@ class Vocabulary:
     """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
 
     vocab: dict[str, int]
+    idf: object  # term id -> BM25 idf (numpy array)
+    n_docs: int
     correct: object  # (word) -> corpus word | None
+    complete: object  # (clipped word) -> corpus words it starts
     expansions: object  # (term) -> list of long forms (term lists)
     long_forms_starting: object  # (term) -> [(acronym, long form terms)]
 
 
-def make_plan(question: str, lex: Vocabulary) -> QueryPlan:
+def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
+    """The plan for ``question``. ``context`` (words a follow-up carries from earlier turns)
+    joins as further words at :data:`CONTEXT_WEIGHT` of their weight, in ranking and in
+    coverage, after the message's own; a term the message has keeps the message's weight."""
     q = clean_question(question)
     q = _FRAMING_PHRASES.sub(" ", q)
     plan = QueryPlan(text=q, answer_type=answer_type(q))
     vocab = lex.vocab
-    groups = _word_groups(q)[:MAX_QUERY_WORDS]
+    groups = [
+        (start, s, ts, 1.0)
+        for start, s, ts in [g for g in _word_groups(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
+    ]
+    own_terms = {t for _, _, ts, _ in groups for t in ts}
+    carried = " ".join(context)
+    for _, s, ts in _word_groups(carried)[:MAX_CONTEXT_WORDS]:
+        if not own_terms.intersection(ts):
+            groups.append((-1, s, ts, CONTEXT_WEIGHT))
     background = _background_starts(q)
     all_terms: list[str] = []
     bit = 0
-    for start, surface, word_terms in groups:
+    for start, surface, word_terms, share in groups:
         if is_framing(surface):
             continue
-        weight = specificity(surface)
+        if start >= 0:
+            plan.own_words += 1
+        weight = min(specificity(surface), MAX_WEIGHT) * share * _corpus_focus(lex, word_terms)
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
         terms = list(word_terms)
         corrected = None
+        completed: list[str] = []
         if not any(t in vocab for t in terms) and len(terms) == 1:
             corrected = _correction(surface, lex)
             if corrected is not None:
                 terms = [t for t in analyze_word(corrected) if t in vocab] or terms
+            else:  # a clipped word ("intel", "info") stands for the corpus words it starts
+                completed = lex.complete(surface)  # type: ignore[operator]
         mask = 1 << bit
         bit += 1
         plan.words.append(QueryWord(surface, tuple(terms), weight, corrected))
         credit = CORRECTION_CREDIT if corrected else 1.0
         for term in terms:
             all_terms.append(term)
-            _add_term(plan, vocab, term, mask, credit, credit)
+            _add_term(plan, vocab, term, mask, credit * share, credit)
             for other in irregular_forms().get(term, ()):
                 _add_term(plan, vocab, other, mask, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
             for st in synonyms().get(term, ()):
@@ -283,6 +324,11 @@ def make_plan(question: str, lex: Vocabulary) -> QueryPlan:
                 # the long form as a whole weighs like one word
                 for et in exp:
                     _add_term(plan, vocab, et, mask, 1.0 / len(exp), 1.0)
+        for full in completed:
+            for t in analyze_word(full):
+                _add_term(plan, vocab, t, mask, COMPLETION_CREDIT * share, COMPLETION_CREDIT)
+        if specificity(surface) < NEIGHBOUR_MIN_WEIGHT:
+            continue  # words this common ("one", "make") have too many meanings to expand
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
             _add_expansion(plan, vocab, nb_term, mask, _neighbour_credit(sim))
     # phrases of the synonym table ("every year" -> annual)
@@ -295,9 +341,23 @@ def make_plan(question: str, lex: Vocabulary) -> QueryPlan:
         for acro, long_terms in lex.long_forms_starting(t):  # type: ignore[operator]
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
-    # nothing specific to look for ("thanks, that's what I needed"): chit-chat
-    plan.chitchat = not plan.words or max(w.weight for w in plan.words) < CHITCHAT_MAX_WEIGHT
+    # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
+    # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
+    own = sum(w.weight for w in plan.words[: plan.own_words])
+    plan.chitchat = plan.own_words == 0 or (
+        plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
+    )
     return plan
+
+
+def _corpus_focus(lex: Vocabulary, word_terms: Sequence[str]) -> float:
+    """How much a word narrows down the corpus: 1 for a word few passages (or none) use, down
+    to :data:`MIN_FOCUS` for the corpus's everyday words (its topic, its main names)."""
+    ids = [lex.vocab[t] for t in word_terms if t in lex.vocab]
+    if not ids or lex.n_docs < 2:
+        return 1.0
+    idf = max(float(lex.idf[i]) for i in ids)  # type: ignore[index]
+    return min(1.0, max(MIN_FOCUS, idf / math.log(lex.n_docs)))
 
 
 def _add_term(
@@ -317,8 +377,9 @@ def _add_expansion(
 
 
 def _neighbour_credit(sim: float) -> float:
-    # similarity 0.62 -> 0.3 of the word's weight, 0.9 and above -> 0.9
-    return min(0.9, 0.3 + (sim - NEIGHBOUR_MIN_SIM) / (0.9 - NEIGHBOUR_MIN_SIM) * 0.6)
+    # similarity at the floor -> 0.3 of the word's weight, 0.9 and above -> 0.9; scaled
+    base = min(0.9, 0.3 + (sim - NEIGHBOUR_MIN_SIM) / (0.9 - NEIGHBOUR_MIN_SIM) * 0.6)
+    return base * NEIGHBOUR_CREDIT
 
 
 @lru_cache(maxsize=50_000)
