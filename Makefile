@@ -19,7 +19,7 @@ $(RUNTIME): pyproject.toml | $(PY)
 	@$(PY) -m pip install --quiet -e .
 	@touch $(RUNTIME)
 
-# with the dev extras (tests, lint, benchmarks)
+# with the dev extras (tests, lint; `make bench` adds the bench extra)
 $(STAMP): pyproject.toml | $(PY)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -e '.[dev]'
@@ -46,12 +46,12 @@ test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot tests tools
-	$(VENV)/bin/ruff format --check bot tests tools
+	$(VENV)/bin/ruff check bot tests tools benchmarks
+	$(VENV)/bin/ruff format --check bot tests tools benchmarks
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format bot tests tools
-	$(VENV)/bin/ruff check --fix bot tests tools
+	$(VENV)/bin/ruff format bot tests tools benchmarks
+	$(VENV)/bin/ruff check --fix bot tests tools benchmarks
 
 ## eval: the question sets in tests/data (questions, then conversations)
 eval: $(RUNTIME)
@@ -59,9 +59,14 @@ eval: $(RUNTIME)
 		echo "== tests/data/$$f.jsonl"; $(PY) -m bot eval tests/data/$$f.jsonl || exit 1; \
 	done
 
-## bench: search speed and memory against plain rank-bm25 (N=100k passages)
-bench: $(STAMP)
-	$(PY) -m bot bench --passages 100000
+## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m benchmarks --passages 100000
 
 index: $(RUNTIME)
 	@$(PY) -m bot index

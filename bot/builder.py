@@ -10,11 +10,14 @@ parallel build's scores are bit-identical to the sequential ones.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -101,62 +104,94 @@ def chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
 Built = tuple[BM25Index | None, PassageStore | None, list[CorpusProblem]]
 
 
-def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None) -> Built:
-    """Merge chunks, in corpus order, into one index and one passage store (``None`` for both
-    when no article is usable)."""
-    vocab: dict[str, int] = {}
-    ids_parts: list[np.ndarray] = []
-    lens_parts: list[np.ndarray] = []
-    files: list[str] = []
-    metas: dict[str, ArticleMeta] = {}
-    file_idx_parts: list[np.ndarray] = []
-    lines_parts: list[np.ndarray] = []
-    lens_of_texts: list[np.ndarray] = []
-    blobs: list[bytes] = []
-    acronyms: dict[str, list[list[str]]] = {}
-    words: set[str] = set()
-    problems: list[CorpusProblem] = []
-    for ch in chunks:
+@dataclass
+class Merged:
+    """Chunks merged in corpus order, before the index is built. Passage texts are already in
+    ``blob_file`` (an unnamed temporary file): the parent never holds the corpus's text."""
+
+    blob_file: BinaryIO
+    vocab: dict[str, int] = field(default_factory=dict)
+    ids_parts: list[np.ndarray] = field(default_factory=list)
+    lens_parts: list[np.ndarray] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    metas: dict[str, ArticleMeta] = field(default_factory=dict)
+    file_idx_parts: list[np.ndarray] = field(default_factory=list)
+    lines_parts: list[np.ndarray] = field(default_factory=list)
+    lens_of_texts: list[np.ndarray] = field(default_factory=list)
+    acronyms: dict[str, list[list[str]]] = field(default_factory=dict)
+    words: set[str] = field(default_factory=set)  # surface words (spelling vocabulary)
+    problems: list[CorpusProblem] = field(default_factory=list)
+
+    def add(self, ch: Chunk) -> None:
+        vocab = self.vocab
         remap = np.fromiter(
             (vocab.setdefault(t, len(vocab)) for t in ch.vocab), dtype=np.int32, count=len(ch.vocab)
         )
         if ch.ids.size:
-            ids_parts.append(remap[ch.ids])
-        lens_parts.append(ch.lens)
-        file_idx_parts.append(ch.file_idx + len(files))
-        files.extend(ch.files)
+            self.ids_parts.append(remap[ch.ids])
+        self.lens_parts.append(ch.lens)
+        self.file_idx_parts.append(ch.file_idx + len(self.files))
+        self.files.extend(ch.files)
         for m in ch.metas:
-            metas[m.file] = m
-        lines_parts.append(ch.lines)
-        lens_of_texts.append(ch.text_lens)
-        blobs.append(ch.blob)
+            self.metas[m.file] = m
+        self.lines_parts.append(ch.lines)
+        self.lens_of_texts.append(ch.text_lens)
+        self.blob_file.write(ch.blob)
         for sf, lf in ch.acronyms:
-            exps = acronyms.setdefault(sf, [])
+            exps = self.acronyms.setdefault(sf, [])
             if lf not in exps:
                 exps.append(lf)
-        words.update(ch.words)
-        problems.extend(ch.problems)
-        if progress is not None:
-            progress(len(ch.lens))
-    if not files:
-        return None, None, problems
-    term_ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
-    doc_len = np.concatenate(lens_parts).astype(np.int32)
-    index = BM25Index._from_arrays(vocab, term_ids, doc_len)
-    text_lens = np.concatenate(lens_of_texts)
+        self.words.update(ch.words)
+        self.problems.extend(ch.problems)
+
+
+def merge(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None) -> Merged:
+    """Merge chunks in corpus order (the caller then calls :func:`finish`)."""
+    merged = Merged(tempfile.TemporaryFile())  # noqa: SIM115 - closed by finish()
+    try:
+        for ch in chunks:
+            merged.add(ch)
+            if progress is not None:
+                progress(len(ch.lens))
+    except BaseException:
+        merged.blob_file.close()
+        raise
+    return merged
+
+
+def finish(merged: Merged) -> Built:
+    """The index and the passage store of merged chunks (``None`` for both when no article
+    is usable)."""
+    m = merged
+    with m.blob_file:
+        if not m.files:
+            return None, None, m.problems
+        doc_len = np.concatenate(m.lens_parts).astype(np.int32)
+        index = BM25Index.from_arrays(m.vocab, m.ids_parts, doc_len)
+        blob: bytes | mmap.mmap = b""
+        m.blob_file.flush()
+        if m.blob_file.tell():
+            blob = mmap.mmap(m.blob_file.fileno(), 0, access=mmap.ACCESS_READ)
+    # (the mapping keeps the closed, unnamed file's pages)
+    text_lens = np.concatenate(m.lens_of_texts)
     offsets = np.zeros(text_lens.size + 1, dtype=np.int64)
     np.cumsum(text_lens, out=offsets[1:])
     store = PassageStore(
-        files,
-        np.concatenate(file_idx_parts).astype(np.int32),
-        np.concatenate(lines_parts).astype(np.int32).reshape(-1, 2),
+        m.files,
+        np.concatenate(m.file_idx_parts).astype(np.int32),
+        np.concatenate(m.lines_parts).astype(np.int32).reshape(-1, 2),
         offsets,
-        b"".join(blobs),
-        metas,
-        acronyms,
-        _spell_index(words, index),
+        blob,
+        m.metas,
+        m.acronyms,
+        _spell_index(m.words, index),
     )
-    return index, store, problems
+    return index, store, m.problems
+
+
+def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = None) -> Built:
+    """Merge chunks, in corpus order, into one index and one passage store."""
+    return finish(merge(chunks, progress))
 
 
 def _spell_index(words: Iterable[str], index: BM25Index) -> SpellIndex:
@@ -187,7 +222,9 @@ def build_from_folder(
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunks = pool.map(chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
-            index, store, problems = assemble(chunks, progress)
+            merged = merge(chunks, progress)
+        # the workers are gone before the index is built: their memory is not held meanwhile
+        index, store, problems = finish(merged)
     for p in problems:
         log.warning("skipping corpus file %s: %s", p.file, p.reason)
     if index is None or store is None:

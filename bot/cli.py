@@ -1,4 +1,5 @@
-"""Command line: ask, chat, eval, unanswered, check, index, bench, run.
+"""Command line: ask, chat, eval, unanswered, check, index, run (the benchmark is
+``python -m benchmarks``).
 
 ``python -m bot`` without a command starts the Telegram bot when TELEGRAM_BOT_TOKEN is set,
 else the console chat.
@@ -296,12 +297,6 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if engine.problems else 0
 
 
-def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from .bench import main as bench_main
-
-    return bench_main(args.bench_args)
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.token:
         print(
@@ -390,11 +385,6 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_check)
     i = sub.add_parser("index", parents=[corpus], help="rebuild the saved index now")
     i.set_defaults(func=cmd_index)
-    b = sub.add_parser(
-        "bench", help="search speed and memory against rank-bm25 (bench --help)", add_help=False
-    )
-    b.add_argument("bench_args", nargs=argparse.REMAINDER)
-    b.set_defaults(func=cmd_bench)
     r = sub.add_parser("run", parents=[corpus, top], help="start the Telegram bot")
     r.set_defaults(func=cmd_run)
     return p
@@ -402,10 +392,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["bench"]:  # its own options (argparse's REMAINDER would reject them)
-        from .bench import main as bench_main
-
-        return bench_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

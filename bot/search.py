@@ -175,19 +175,12 @@ class Searcher:
 
     def candidates(self, plan: QueryPlan) -> list[Candidate]:
         """The best distinct passages by BM25 with their coverage, best first."""
-        docs, scores = self.index.score(plan.ids, plan.weights)
+        # the best CANDIDATES passages, exactly as exhaustive BM25 ranks them (index.top_k)
+        docs, scores = self.index.top_k(plan.ids, plan.weights, CANDIDATES)
         if docs.size == 0:
             return []
-        k = min(CANDIDATES * len(plan.ids), docs.size)
-        part = np.argpartition(-scores, k - 1)[:k] if docs.size > k else np.arange(docs.size)
-        order = part[np.lexsort((docs[part], -scores[part]))]
-        picked: dict[int, float] = {}
-        for d, s in zip(docs[order].tolist(), scores[order].tolist(), strict=True):
-            if d not in picked:
-                picked[d] = s
-                if len(picked) >= CANDIDATES:
-                    break
-        top_docs = np.fromiter(picked, dtype=np.int64, count=len(picked))
+        picked = dict(zip(docs.tolist(), scores.tolist(), strict=True))
+        top_docs = docs.astype(np.int64)
         coverage = self._coverage(plan, top_docs)
         # final order: BM25, with a bonus for passages that hold the kind of answer asked for
         out = [

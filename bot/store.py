@@ -103,8 +103,7 @@ class PassageStore:
     def save(self, folder: Path) -> None:
         for name in self.ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
-        blob = self._blob if isinstance(self._blob, bytes) else bytes(self._blob)
-        (folder / "texts.bin").write_bytes(blob)
+        (folder / "texts.bin").write_bytes(self._blob)  # a mapped blob is written, not copied
         meta = {
             "files": self._files,
             "articles": [[a.file, a.title, a.date, a.passages] for a in self._articles.values()],

@@ -87,7 +87,7 @@ def test_a_corrupt_saved_index_is_rebuilt_with_a_log_line(corpus_copy, settings,
     elif damage == "missing_folder":
         shutil.rmtree(folder)
     else:
-        (folder / "vocab.txt").write_text("a\nb\n")
+        (folder / "vocab_keys.npy").write_bytes(b"\x93NUMPY garbage")
     with caplog.at_level(logging.WARNING, logger="bot.engine"):
         e = open_engine(corpus_copy, settings)
     assert not e.from_cache

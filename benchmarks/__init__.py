@@ -1,0 +1,1 @@
+"""Benchmarks of the project against its peers (``python -m benchmarks``; see run.py)."""
