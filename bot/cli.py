@@ -13,20 +13,10 @@ from pathlib import Path
 
 from .config import ConfigError, Settings, load_settings
 from .corpus import CorpusError
+from .logs import setup_logging
 from .render import render_empty_question, render_reply, render_sources
 
 log = logging.getLogger("bot")
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token
-    for noisy in ("httpx", "httpcore", "hpack"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _engine(args: argparse.Namespace, settings: Settings):  # -> Engine
@@ -76,7 +66,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         q = line.strip()
         if q in ("/sources", "/help", "/start"):
             if q == "/sources":
-                print(render_sources(engine.articles()).plain + "\n", flush=True)
+                print(render_sources(engine.articles(), per_page=None).plain + "\n", flush=True)
             else:
                 print(render_empty_question().plain + "\n", flush=True)
             continue
@@ -142,7 +132,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from .telegram_app import run_bot
+    from .telegram.app import run_bot
 
     return run_bot(settings)
 
