@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from bot.render import TELEGRAM_LIMIT, cite, render_reply, utf16_len, visible_len
 from bot.search import MAX_QUERY_TERMS, Hit, clean_question
 
-from .bot_harness import running_bot
-from .botapi_standin import parse_telegram_html
+from .helpers.harness import running_bot
+from .helpers.standin import parse_telegram_html
 from .search_fixtures import CORPUS_DIR
 from .test_search import assert_verbatim
 

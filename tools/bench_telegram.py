@@ -1,7 +1,7 @@
 """Benchmark the bot end to end: update -> reply through the Bot API stand-in.
 
-Runs the real bot (``bot.telegram_app.serve``, PTB's real HTTP stack and long polling) against
-``tests.botapi_standin.BotAPIStandIn`` over the real corpus and reports
+Runs the real bot (``bot.telegram.app.serve``, PTB's real HTTP stack and long polling) against
+``tests.helpers.standin.BotAPIStandIn`` over the real corpus and reports
 
 * latency: K questions asked one after another (median, p90, p99, max), from just before the
   update is enqueued in the stand-in to the moment the bot's ``sendMessage`` reply (replying to
@@ -44,9 +44,9 @@ import telegram.ext
 
 from bot.engine import Engine, build_engine
 from bot.render import NO_ANSWER
-from bot.telegram_app import ERROR_TEXT
-from tests.bot_harness import running_bot
-from tests.botapi_standin import BotAPIStandIn
+from bot.telegram.handlers import ERROR_TEXT
+from tests.helpers.harness import running_bot
+from tests.helpers.standin import BotAPIStandIn
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT / "corpus"

@@ -1,0 +1,208 @@
+"""Rate limits: what users may ask (per user) and how fast the bot sends (Telegram's flood limits).
+
+:class:`UserRateLimit` counts questions, button presses or inline queries per user in a sliding
+window. :class:`SendPacer` is PTB's rate limiter for this bot: messages are paced per chat
+(about 20 a minute in a group) and overall (about 30 a second); a paced chat waits on its own
+bucket only, so a busy group never holds what a private chat needs. 429s are waited out and 5xx
+or connection failures retried with backoff; a request that may already have reached Telegram
+(the connection dropped after it was written) is counted as a possible duplicate when it is
+resent, and one that timed out waiting for the answer is *not* resent (Telegram is most likely
+still carrying it out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TimedOut
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger("bot.telegram")
+
+SEND_RETRIES = 4
+MAX_RETRY_AFTER = 60.0
+
+
+class UserRateLimit:
+    """At most ``count`` events per ``window`` seconds per key. Over it: "notify" once, then
+    "silent" until the window has room again. ``count`` 0 turns it off."""
+
+    def __init__(self, count: int, window: float) -> None:
+        self.count = count
+        self.window = window
+        self._seen: dict[int, deque[float]] = {}
+        self._notified: set[int] = set()
+        self._checks = 0
+
+    def check(self, key: int, now: float | None = None) -> str:
+        """ "ok", "notify" (first refusal in this window) or "silent"."""
+        if self.count <= 0:
+            return "ok"
+        now = time.monotonic() if now is None else now
+        self._checks += 1
+        if self._checks % 1000 == 0:  # forget users who went quiet (a bot runs for months)
+            self.prune(now)
+        q = self._seen.setdefault(key, deque())
+        while q and now - q[0] >= self.window:
+            q.popleft()
+        if len(q) < self.count:
+            q.append(now)
+            self._notified.discard(key)
+            return "ok"
+        if key in self._notified:
+            return "silent"
+        self._notified.add(key)
+        return "notify"
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def prune(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        for key in [k for k, q in self._seen.items() if not q or now - q[-1] >= self.window]:
+            self._seen.pop(key, None)
+            self._notified.discard(key)
+
+
+class TokenBucket:
+    """``rate`` tokens per ``per`` seconds, at most ``rate`` saved up; waiters are served in
+    arrival order."""
+
+    def __init__(self, rate: float, per: float) -> None:
+        self.capacity = float(rate)
+        self.fill_rate = rate / per
+        self.tokens = float(rate)
+        self.stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.fill_rate)
+                self.stamp = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.fill_rate)
+
+
+# set by the scheduler while an update is handled: sends report their message ids to it
+on_sent: contextvars.ContextVar[Callable[[str, Any], None] | None] = contextvars.ContextVar(
+    "on_sent", default=None
+)
+
+_MAYBE_DELIVERED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class SendPacer(BaseRateLimiter[int]):
+    """Flood-limit pacing plus retries (see the module docstring). ``counters`` is told about
+    possible duplicates ("possible_duplicates") and unknown outcomes ("unknown_outcome")."""
+
+    def __init__(
+        self,
+        group_per_minute: int = 18,
+        overall_per_second: int = 25,
+        retries: int = SEND_RETRIES,
+        base_delay: float = 0.5,
+        counters: Callable[[str], None] | None = None,
+    ) -> None:
+        self.group_per_minute = group_per_minute
+        self.overall = TokenBucket(overall_per_second, 1.0)
+        self.retries = retries
+        self.base_delay = base_delay
+        self.counters = counters or (lambda name: None)
+        self._chats: dict[int, TokenBucket] = {}
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    def _chat_bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if len(self._chats) > 10_000:  # forget idle chats (full buckets)
+                now = time.monotonic()
+                for k in [
+                    k for k, b in self._chats.items() if now - b.stamp > 60 and not b._lock.locked()
+                ]:
+                    del self._chats[k]
+            bucket = self._chats[chat_id] = TokenBucket(self.group_per_minute, 60.0)
+        return bucket
+
+    async def _pace(self, data: dict[str, Any]) -> None:
+        chat = data.get("chat_id")
+        if chat is None:  # answerCallbackQuery, answerInlineQuery, getMe...: not flood-limited
+            return
+        try:
+            chat_id = int(chat)
+        except (TypeError, ValueError):
+            chat_id = 0
+        if chat_id < 0:  # groups and channels: about 20 messages a minute each
+            await self._chat_bucket(chat_id).take()
+        await self.overall.take()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint == "getUpdates":
+            return await callback(*args, **kwargs)
+        delay = self.base_delay
+        attempt = 0
+        while True:
+            await self._pace(data)
+            try:
+                result = await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                wait = min(exc._retry_after.total_seconds(), MAX_RETRY_AFTER)
+                log.warning("%s: flood limit, waiting %.0f s", endpoint, wait)
+                await asyncio.sleep(wait)
+                continue
+            except (BadRequest, ChatMigrated):
+                raise
+            except TimedOut as exc:
+                cause = exc.__cause__
+                if isinstance(cause, _NOT_SENT) and attempt < self.retries:
+                    attempt += 1
+                    await self._backoff(endpoint, exc, delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                # the request was written: Telegram may be carrying it out right now
+                self.counters("unknown_outcome")
+                log.error("%s timed out after it was sent; not resent (no duplicate)", endpoint)
+                raise
+            except NetworkError as exc:
+                if attempt >= self.retries:
+                    log.error("%s failed after %d tries: %s", endpoint, attempt + 1, exc)
+                    raise
+                if isinstance(exc.__cause__, _MAYBE_DELIVERED) and endpoint.startswith("send"):
+                    self.counters("possible_duplicates")
+                attempt += 1
+                await self._backoff(endpoint, exc, delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            report = on_sent.get()
+            if report is not None:
+                report(endpoint, result)
+            return result
+
+    @staticmethod
+    async def _backoff(endpoint: str, exc: Exception, delay: float) -> None:
+        log.warning("%s failed (%s); retrying in %.1f s", endpoint, exc, delay)
+        await asyncio.sleep(delay)
