@@ -209,12 +209,14 @@ async def poll(app: Application, journal: Journal, scheduler: Scheduler) -> None
                 scheduler.submit(u)
 
 
+UNAUTHORIZED = (
+    "the Bot API rejects TELEGRAM_BOT_TOKEN (401 Unauthorized: revoked or wrong); stopping"
+)
+
+
 def _fatal(exc: Exception) -> Fatal:
     if isinstance(exc, InvalidToken):
-        return Fatal(
-            "the Bot API rejects TELEGRAM_BOT_TOKEN (401 Unauthorized: revoked or wrong); stopping",
-            EXIT_UNAUTHORIZED,
-        )
+        return Fatal(UNAUTHORIZED, EXIT_UNAUTHORIZED)
     return Fatal(
         f"another instance is receiving this bot's updates ({exc}); stopping so that only one runs",
         EXIT_CONFLICT,
@@ -322,10 +324,7 @@ async def _initialize(app: Application, stop: asyncio.Event) -> bool:
             await app.initialize()
             return True
         except InvalidToken:
-            raise Fatal(
-                "the Bot API rejected TELEGRAM_BOT_TOKEN (unauthorized); check the token",
-                EXIT_UNAUTHORIZED,
-            ) from None
+            raise Fatal(UNAUTHORIZED, EXIT_UNAUTHORIZED) from None
         except (NetworkError, Conflict, RetryAfter) as exc:
             log.warning("Bot API not reachable (%s); retrying in %.0f s", exc, delay)
         with contextlib.suppress(asyncio.TimeoutError):
@@ -341,7 +340,7 @@ async def _retrying(what: str, call: Callable[[], Any], stop: asyncio.Event) -> 
             await call()
             return
         except InvalidToken:
-            raise Fatal("the Bot API rejected TELEGRAM_BOT_TOKEN", EXIT_UNAUTHORIZED) from None
+            raise Fatal(UNAUTHORIZED, EXIT_UNAUTHORIZED) from None
         except TelegramError as exc:
             log.warning("%s failed (%s); retrying in %.0f s", what, exc, delay)
         with contextlib.suppress(asyncio.TimeoutError):
@@ -396,13 +395,13 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, on_hup)
 
-    code = 0
-    receiver: asyncio.Task[Any] | None = None
     webhook: WebhookServer | None = None
-    watcher = asyncio.create_task(reloader.watch(stop), name="corpus-watcher")
-    try:
+
+    async def run() -> None:
+        """Start-up, then receive updates until cancelled (or a Fatal)."""
+        nonlocal webhook
         if not await _initialize(app, stop):
-            return 0
+            return
         await app.start()
         await _post_init(app, state)
         waiting = journal.unanswered()
@@ -425,38 +424,40 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
                 ),
                 stop,
             )
+            await stop.wait()
         else:
             await _retrying(
                 "deleteWebhook", lambda: app.bot.delete_webhook(drop_pending_updates=False), stop
             )
-            receiver = asyncio.create_task(poll(app, journal, scheduler), name="poll")
-        stopped = asyncio.create_task(stop.wait())
-        waits = {stopped} | ({receiver} if receiver else set())
-        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if receiver is not None and receiver in done:
-            exc = receiver.exception()
-            if exc is not None:
-                raise exc
+            await poll(app, journal, scheduler)
+
+    code = 0
+    watcher = asyncio.create_task(reloader.watch(stop), name="corpus-watcher")
+    runner = asyncio.create_task(run(), name="bot")
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({runner, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done() and runner.exception() is not None:
+            raise runner.exception()  # type: ignore[misc]
     except Fatal as exc:
         log.error("%s", exc)
         code = exc.code
     finally:
         log.info("stopping")
-        watcher.cancel()
-        for task in (receiver, *hup):
-            if task is not None:
-                task.cancel()
+        for task in (runner, stopped, watcher, *hup):
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await runner
         if webhook is not None:
             await webhook.close()
         await scheduler.stop(STOP_GRACE)
         cancel_builds()
-        for step in (app.stop, app.shutdown):
+        if app.running:
             with contextlib.suppress(Exception):
-                if step is app.stop and not app.running:
-                    continue
-                await asyncio.wait_for(step(), 2)
-        total, waiting_n = journal.counts()
+                await asyncio.wait_for(app.stop(), 2)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(app.shutdown(), 2)
+        _, waiting_n = journal.counts()
         journal.close()
         log.info("stopped (%d update(s) left for after the restart)", waiting_n)
     return code

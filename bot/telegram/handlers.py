@@ -28,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -481,8 +481,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     press, never with a new message)."""
     uid = update.update_id if isinstance(update, Update) else None
     log.error("update %s failed: %r", uid, context.error, exc_info=context.error)
-    if not isinstance(update, Update) or isinstance(context.error, (Forbidden, InvalidToken)):
-        return
+    if not isinstance(update, Update) or isinstance(
+        context.error, (Forbidden, InvalidToken, TimedOut)
+    ):
+        return  # blocked, unauthorized, or a reply that most likely went out after all
     with contextlib.suppress(TelegramError):
         if update.callback_query is not None:
             await update.callback_query.answer(ERROR_TEXT)

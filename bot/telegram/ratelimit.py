@@ -165,6 +165,7 @@ class SendPacer(BaseRateLimiter[int]):
             return await callback(*args, **kwargs)
         delay = self.base_delay
         attempt = 0
+        is_send = endpoint.startswith("send")  # a second try could post a second message
         while True:
             await self._pace(data)
             try:
@@ -178,11 +179,13 @@ class SendPacer(BaseRateLimiter[int]):
                 raise
             except TimedOut as exc:
                 cause = exc.__cause__
-                if isinstance(cause, _NOT_SENT) and attempt < self.retries:
+                if (isinstance(cause, _NOT_SENT) or not is_send) and attempt < self.retries:
                     attempt += 1
                     await self._backoff(endpoint, exc, delay)
                     delay = min(delay * 2, 30.0)
                     continue
+                if not is_send:
+                    raise
                 # the request was written: Telegram may be carrying it out right now
                 self.counters("unknown_outcome")
                 log.error("%s timed out after it was sent; not resent (no duplicate)", endpoint)
@@ -191,7 +194,7 @@ class SendPacer(BaseRateLimiter[int]):
                 if attempt >= self.retries:
                     log.error("%s failed after %d tries: %s", endpoint, attempt + 1, exc)
                     raise
-                if isinstance(exc.__cause__, _MAYBE_DELIVERED) and endpoint.startswith("send"):
+                if isinstance(exc.__cause__, _MAYBE_DELIVERED) and is_send:
                     self.counters("possible_duplicates")
                 attempt += 1
                 await self._backoff(endpoint, exc, delay)

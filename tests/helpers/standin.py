@@ -30,6 +30,7 @@ import re
 import select
 import socket
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -446,6 +447,12 @@ def _record_view(params: dict[str, str], files: dict[str, bytes]) -> dict[str, A
     return view
 
 
+def _quiet_client_errors(request: Any, client_address: Any) -> None:
+    """A client that vanished (e.g. a killed bot process) is not a stand-in error."""
+    if not isinstance(sys.exc_info()[1], ConnectionError):
+        traceback.print_exc()
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like api.telegram.org
     disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
@@ -584,6 +591,7 @@ class BotAPIStandIn:
             handler = type("StandInHandler", (_Handler,), {"standin": self})
             self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
             self._server.daemon_threads = True
+            self._server.handle_error = _quiet_client_errors  # type: ignore[method-assign]
             self._stopping, self._started = False, time.monotonic()
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
