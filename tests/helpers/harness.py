@@ -107,7 +107,9 @@ def running_bot(
     old_level = root.level
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
-    bot = RunningBot(standin, engine, **overrides).start()
+    bot = RunningBot(standin, engine, **overrides)
+    bot.log_lines = capture.lines  # type: ignore[attr-defined]
+    bot.start()
     try:
         if wait_ready:
             standin.wait_for_call("setMyCommands", timeout=30)
