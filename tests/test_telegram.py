@@ -180,6 +180,15 @@ def test_group_ask_forms(botapi, live):
         assert "expandable_blockquote" in entity_types(m)
 
 
+def test_ask_with_only_the_bots_name_gets_the_usage_hint(botapi, live):
+    """Found 11 (issue 9): "/ask @BotName" said "The articles don't answer that"."""
+    group = botapi.group_chat()
+    botapi.send_text(group, f"/ask @{BOT}")
+    botapi.send_text(group, f"/ask@{BOT} @{BOT}")
+    msgs = replies(botapi, group["id"], 2)
+    assert all(m["text"].startswith("Add a question after /ask") for m in msgs)
+
+
 def test_ask_as_reply_answers_the_replied_message(botapi, live):
     group = botapi.group_chat()
     bob, carol = botapi.make_user(2002, "Bob"), botapi.make_user(2003, "Carol")

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -73,7 +74,8 @@ def test_webhook_listens_on_localhost_by_default():
     from bot.config import load_settings
 
     s = load_settings(
-        {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": SECRET}, dotenv=None
+        {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": SECRET},
+        dotenv=Path("/nonexistent"),
     )
     assert s.webhook_listen == "127.0.0.1"
 

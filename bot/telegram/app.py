@@ -48,6 +48,7 @@ POLL_TIMEOUT = 10
 STOP_GRACE = 4.0
 CONFIRM_SECONDS = 3.0  # a 401 or 409 must persist this long before the bot gives up
 MAX_WEBHOOK_BODY = 1024 * 1024
+READ_TIMEOUT = 15.0  # seconds to wait for the Bot API's answer to a request
 EXIT_UNAUTHORIZED = 2
 EXIT_CONFLICT = 3
 
@@ -78,7 +79,7 @@ def build_application(settings: Settings, pacer: SendPacer) -> Application:
         .rate_limiter(pacer)
         .updater(None)
         .connect_timeout(5)
-        .read_timeout(15)
+        .read_timeout(READ_TIMEOUT)
         .write_timeout(15)
         .pool_timeout(5)
         .connection_pool_size(64)

@@ -345,15 +345,18 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if state.presses.check(cq.from_user.id) != "ok":
         await cq.answer(PRESSED_TOO_FAST)
         return
-    if state.superseded(update):
-        await cq.answer()  # a newer press on this message is queued: only it edits
-        return
     if isinstance(press, paging.SourcesPress):
+        if state.superseded(update):
+            await cq.answer()  # a newer press on this message is queued: only it edits
+            return
         reply, markup = await sources_page(state, press.start)
     else:
         page = state.journal.page(press.page_id, msg.chat.id)
         if page is None:
             await cq.answer(STALE_BUTTON)
+            return
+        if state.superseded(update):
+            await cq.answer()
             return
         compact = msg.chat.type != ChatType.PRIVATE
         reply, more = await answer_page(state, page.question, press.offset, compact)

@@ -402,6 +402,12 @@ _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
+GROUP_ANONYMOUS_BOT: JSON = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 _QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 
 
@@ -1469,9 +1475,12 @@ class BotAPIStandIn:
         from_user: JSON | int | None = None,
         reply_to: JSON | None = None,
         message_thread_id: int | None = None,
+        anonymous_admin: bool = False,
     ) -> JSON:
         """A user sends ``text``: store the Message, enqueue an Update (unless privacy mode hides
-        it from the bot, see ``filtered_by_privacy``) and return the Message."""
+        it from the bot, see ``filtered_by_privacy``) and return the Message.
+        ``anonymous_admin=True``: sent by an anonymous group admin, as Telegram delivers it (from
+        GroupAnonymousBot, ``sender_chat`` the group)."""
         chat_obj = self._chat(chat)
         with self._lock:
             meta = self._meta[chat_obj["id"]]
@@ -1484,14 +1493,18 @@ class BotAPIStandIn:
                     message_thread_id = target["message_thread_id"]
             if message_thread_id is not None and message_thread_id not in meta["topics"]:
                 raise ValueError(f"no topic {message_thread_id} in chat {chat_obj['id']}")
+            sender = GROUP_ANONYMOUS_BOT if anonymous_admin else self._user(from_user, chat_obj)
             msg = self._new_message(
                 chat_obj,
-                self._user(from_user, chat_obj),
+                sender,
                 text,
                 self._auto_entities(text),
                 thread_id=message_thread_id,
                 reply_to=target,
             )
+            if anonymous_admin:
+                msg["sender_chat"] = copy.deepcopy(chat_obj)
+                self._messages[chat_obj["id"]][msg["message_id"]] = msg
             if self._reaches_bot(msg):
                 self._enqueue({"message": copy.deepcopy(msg)})
             else:

@@ -1,0 +1,27 @@
+"""Settings that cannot work are refused at start-up with one line naming the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, ConfigError, load_settings
+
+
+@pytest.mark.parametrize(
+    "url", ["http://", "https://", "http:///bot", "ftp://api.example.org/bot", "http://h:99x/bot"]
+)
+def test_a_base_url_without_a_host_is_refused(url):
+    """Found 11: TELEGRAM_BASE_URL=http:// passed validation and retried forever."""
+    with pytest.raises(ConfigError, match="TELEGRAM_BASE_URL"):
+        load_settings({"TELEGRAM_BASE_URL": url}, dotenv=Path("/nonexistent"))
+
+
+def test_state_dir_defaults_and_relative_paths_are_under_the_project():
+    s = load_settings({}, dotenv=Path("/nonexistent"))
+    assert s.state_dir == PROJECT_ROOT / ".state"
+    s = load_settings({"STATE_DIR": "var/state"}, dotenv=Path("/nonexistent"))
+    assert s.state_dir == PROJECT_ROOT / "var" / "state"
+    s = load_settings({"STATE_DIR": "/srv/bot"}, dotenv=Path("/nonexistent"))
+    assert s.state_dir == Path("/srv/bot")
