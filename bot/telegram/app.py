@@ -405,7 +405,7 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
             return
         await app.start()
         await _post_init(app, state)
-        waiting = journal.unanswered()
+        waiting = journal.resume()
         if waiting:
             log.info("answering %d update(s) left from before the restart", len(waiting))
         for data in waiting:

@@ -14,7 +14,9 @@ power loss). Every module keeps its own tables there (``CREATE TABLE IF NOT EXIS
   client could forge into another question) and keeps working after a restart.
 - ``migrations``: groups upgraded to supergroups (old id -> new id), for ``ALLOWED_CHAT_IDS``.
 - ``counters``: sends that may have reached Telegram twice (the answer to the first try was
-  lost), sends whose outcome is unknown (timed out after the request was written).
+  lost: a dropped connection, or the process killed between Telegram carrying out a send and
+  the bot recording it, which ``attempted_at`` reveals after the restart), sends whose outcome
+  is unknown (timed out after the request was written).
 
 Rows older than :data:`KEEP_SECONDS` are pruned; the highest pruned update id is kept, so an
 older replay is still recognised.
@@ -49,6 +51,7 @@ CREATE TABLE IF NOT EXISTS updates (
     update_id   INTEGER PRIMARY KEY,
     body        TEXT NOT NULL,
     received_at REAL NOT NULL,
+    attempted_at REAL,
     answered_at REAL,
     message_id  INTEGER
 );
@@ -115,6 +118,35 @@ class Journal:
             "SELECT body FROM updates WHERE answered_at IS NULL ORDER BY update_id"
         ).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def resume(self) -> list[dict[str, Any]]:
+        """The unanswered updates, at start-up. Those whose reply was being sent when the last
+        process ended may have reached Telegram already: counted as possible duplicates."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            (n,) = self.conn.execute(
+                "SELECT count(*) FROM updates WHERE answered_at IS NULL "
+                "AND attempted_at IS NOT NULL"
+            ).fetchone()
+            if n:
+                self.bump("possible_duplicates", n)
+                self.conn.execute(
+                    "UPDATE updates SET attempted_at = NULL WHERE answered_at IS NULL"
+                )
+        return self.unanswered()
+
+    def not_sent(self, update_id: int) -> None:
+        """The send failed with an answer from Telegram: it was not carried out."""
+        self.conn.execute(
+            "UPDATE updates SET attempted_at = NULL WHERE update_id = ?", (update_id,)
+        )
+
+    def attempted(self, update_id: int) -> None:
+        """A reply to ``update_id`` is about to be sent."""
+        self.conn.execute(
+            "UPDATE updates SET attempted_at = ? WHERE update_id = ? AND answered_at IS NULL",
+            (time.time(), update_id),
+        )
 
     def answered(self, update_id: int, message_id: int | None = None) -> None:
         """Mark an update answered (first answer wins; a later call only fills a missing id)."""

@@ -18,7 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TimedOut
@@ -94,13 +94,28 @@ class TokenBucket:
                 await asyncio.sleep((1 - self.tokens) / self.fill_rate)
 
 
-# set by the scheduler while an update is handled: sends report their message ids to it
-on_sent: contextvars.ContextVar[Callable[[str, Any], None] | None] = contextvars.ContextVar(
-    "on_sent", default=None
+class SendReport(Protocol):
+    """Told about the sends of the update being handled (the scheduler's journal hook)."""
+
+    def attempt(self, endpoint: str) -> None: ...
+
+    def sent(self, endpoint: str, result: Any) -> None: ...
+
+    def not_sent(self, endpoint: str) -> None: ...
+
+
+# set by the scheduler while an update is handled
+send_report: contextvars.ContextVar[SendReport | None] = contextvars.ContextVar(
+    "send_report", default=None
 )
 
-_MAYBE_DELIVERED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _answered_by_telegram(exc: Exception) -> bool:
+    """The request failed with an answer (429, 4xx, 5xx) or never left: not carried out."""
+    cause = exc.__cause__
+    return cause is None or isinstance(cause, _NOT_SENT)
 
 
 class SendPacer(BaseRateLimiter[int]):
@@ -166,46 +181,48 @@ class SendPacer(BaseRateLimiter[int]):
         delay = self.base_delay
         attempt = 0
         is_send = endpoint.startswith("send")  # a second try could post a second message
+        report = send_report.get()
         while True:
             await self._pace(data)
+            if report is not None:
+                report.attempt(endpoint)
             try:
                 result = await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                wait = min(exc._retry_after.total_seconds(), MAX_RETRY_AFTER)
-                log.warning("%s: flood limit, waiting %.0f s", endpoint, wait)
+            except Exception as exc:
+                if report is not None and _answered_by_telegram(exc):
+                    report.not_sent(endpoint)
+                wait = self._retry_in(exc, endpoint, is_send, attempt, delay)
+                if wait is None:
+                    raise
+                if not isinstance(exc, RetryAfter):
+                    attempt += 1
+                    delay = min(delay * 2, 30.0)
                 await asyncio.sleep(wait)
                 continue
-            except (BadRequest, ChatMigrated):
-                raise
-            except TimedOut as exc:
-                cause = exc.__cause__
-                if (isinstance(cause, _NOT_SENT) or not is_send) and attempt < self.retries:
-                    attempt += 1
-                    await self._backoff(endpoint, exc, delay)
-                    delay = min(delay * 2, 30.0)
-                    continue
-                if not is_send:
-                    raise
-                # the request was written: Telegram may be carrying it out right now
-                self.counters("unknown_outcome")
-                log.error("%s timed out after it was sent; not resent (no duplicate)", endpoint)
-                raise
-            except NetworkError as exc:
-                if attempt >= self.retries:
-                    log.error("%s failed after %d tries: %s", endpoint, attempt + 1, exc)
-                    raise
-                if isinstance(exc.__cause__, _MAYBE_DELIVERED) and is_send:
-                    self.counters("possible_duplicates")
-                attempt += 1
-                await self._backoff(endpoint, exc, delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            report = on_sent.get()
             if report is not None:
-                report(endpoint, result)
+                report.sent(endpoint, result)
             return result
 
-    @staticmethod
-    async def _backoff(endpoint: str, exc: Exception, delay: float) -> None:
+    def _retry_in(
+        self, exc: Exception, endpoint: str, is_send: bool, attempt: int, delay: float
+    ) -> float | None:
+        """Seconds to wait before trying again, or None: give up (the caller re-raises)."""
+        if isinstance(exc, RetryAfter):
+            wait = min(exc._retry_after.total_seconds(), MAX_RETRY_AFTER)
+            log.warning("%s: flood limit, waiting %.0f s", endpoint, wait)
+            return wait
+        if isinstance(exc, (BadRequest, ChatMigrated)) or not isinstance(exc, NetworkError):
+            return None  # the request itself is wrong, or the bot may not send here
+        if attempt >= self.retries:
+            log.error("%s failed after %d tries: %s", endpoint, attempt + 1, exc)
+            return None
+        maybe_delivered = not _answered_by_telegram(exc)
+        if isinstance(exc, TimedOut) and is_send and maybe_delivered:
+            # the request was written: Telegram may be carrying it out right now
+            self.counters("unknown_outcome")
+            log.error("%s timed out after it was sent; not resent (no duplicate)", endpoint)
+            return None
+        if is_send and maybe_delivered:
+            self.counters("possible_duplicates")
         log.warning("%s failed (%s); retrying in %.1f s", endpoint, exc, delay)
-        await asyncio.sleep(delay)
+        return delay

@@ -20,11 +20,30 @@ from typing import Any
 from telegram import Update
 
 from .journal import Journal
-from .ratelimit import on_sent
+from .ratelimit import send_report
 
 log = logging.getLogger("bot.telegram")
 
 _SENDS = ("sendMessage", "editMessageText")
+
+
+class _Report:
+    """Journals the sends of one update: the attempt (before), the message id (after)."""
+
+    def __init__(self, journal: Journal, update_id: int) -> None:
+        self.journal, self.update_id = journal, update_id
+
+    def attempt(self, endpoint: str) -> None:
+        if endpoint == "sendMessage":
+            self.journal.attempted(self.update_id)
+
+    def not_sent(self, endpoint: str) -> None:
+        if endpoint == "sendMessage":
+            self.journal.not_sent(self.update_id)
+
+    def sent(self, endpoint: str, result: Any) -> None:
+        if endpoint in _SENDS and isinstance(result, dict):
+            self.journal.answered(self.update_id, result.get("message_id"))
 
 
 def lane_of(update: Update) -> tuple[str, int]:
@@ -78,12 +97,7 @@ class Scheduler:
 
     async def _one(self, update: Update) -> None:
         uid = update.update_id
-
-        def sent(endpoint: str, result: Any) -> None:
-            if endpoint in _SENDS and isinstance(result, dict):
-                self._journal.answered(uid, result.get("message_id"))
-
-        token = on_sent.set(sent)
+        token = send_report.set(_Report(self._journal, uid))
         try:
             await self._handle(update)
         except asyncio.CancelledError:
@@ -91,7 +105,7 @@ class Scheduler:
         except Exception:
             log.exception("update %s could not be handled", uid)
         finally:
-            on_sent.reset(token)
+            send_report.reset(token)
         self._journal.answered(uid)
 
     async def stop(self, grace: float) -> None:
