@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -94,7 +95,7 @@ def build_application(settings: Settings, pacer: SendPacer) -> Application:
 def cancel_builds() -> None:
     """End the worker processes of a running index build (they would otherwise be orphaned)."""
     for child in multiprocessing.active_children():
-        child.terminate()
+        child.kill()  # they hold nothing worth saving; a forked worker may ignore SIGTERM
 
 
 async def in_daemon_thread(func: Callable[..., Any], *args: Any) -> Any:
@@ -176,7 +177,7 @@ async def poll(app: Application, journal: Journal, scheduler: Scheduler) -> None
     by raising :class:`Fatal` (or being cancelled)."""
     last = journal.last_update_id()
     offset: int | None = last + 1 if last > 0 else None
-    delay = 1.0
+    delay = 0.5
     trouble_since: float | None = None
     while True:
         try:
@@ -195,11 +196,11 @@ async def poll(app: Application, journal: Journal, scheduler: Scheduler) -> None
             await asyncio.sleep(exc._retry_after.total_seconds())
             continue
         except (NetworkError, TelegramError) as exc:
-            log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+            log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+            delay = min(delay * 1.5, 30.0)
             continue
-        trouble_since, delay = None, 1.0
+        trouble_since, delay = None, 0.5
         if not updates:
             continue
         fresh = journal.record([u.to_dict() for u in updates])
@@ -470,26 +471,20 @@ def run_bot(settings: Settings) -> int:
         raise ValueError("no token")
     redact(settings.token, settings.webhook_secret)
     with _stoppable_startup():
-        try:
-            engine = open_engine(settings.corpus_dir, settings, progress=False)
-        except _StoppedDuringStartup:
-            log.info("stopped during start-up")
-            return 0
+        engine = open_engine(settings.corpus_dir, settings, progress=False)
     return asyncio.run(serve(settings, engine))
-
-
-class _StoppedDuringStartup(BaseException):
-    pass
 
 
 @contextlib.contextmanager
 def _stoppable_startup() -> Any:
     """SIGTERM/SIGINT/SIGHUP during the start-up build end the build's worker processes (no
-    orphans) and the process (exit 0)."""
+    orphans) and the process, at once (exit 0: nothing was received yet)."""
 
     def handler(signum: int, frame: object) -> None:
         cancel_builds()
-        raise _StoppedDuringStartup
+        log.info("stopped during start-up (index build cancelled)")
+        logging.shutdown()
+        os._exit(0)
 
     sigs = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
     old = {s: signal.signal(s, handler) for s in sigs}

@@ -1114,6 +1114,8 @@ class BotAPIStandIn:
             while True:
                 if self._stopping:
                     raise _Drop()
+                if self.revoked:  # a revoked token ends the sessions in flight too
+                    raise APIError(401, "Unauthorized")
                 peer_closed = getattr(self._local, "peer_closed", None)
                 if peer_closed and peer_closed():  # recorded as 499, nginx' "client closed"
                     raise _Drop(status=499)
