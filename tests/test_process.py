@@ -132,7 +132,9 @@ def test_revoked_token_ends_the_process_with_one_clear_line(botapi, tmp_path):
         botapi.wait_for_call("deleteWebhook")
         time.sleep(0.3)  # polling
         botapi.revoked = True
+        t0 = time.monotonic()
         proc.wait(20)
+        print(f"\ntoken revoked: exit {proc.returncode} after {time.monotonic() - t0:.1f} s")
         out = proc.log_path.read_text()
     finally:
         kill(proc)
@@ -182,19 +184,23 @@ def test_sigterm_while_the_bot_api_never_answers_exits_within_10_s(botapi, tmp_p
     proc = start_process(botapi, tmp_path)
     try:
         ready(botapi)
-        botapi.set_down(True, mode="hang")
+        botapi.inject("sendMessage", hang=True)
         asked = botapi.send_text(chat, ASK)
-        time.sleep(1.5)  # the long poll and the reply now hang
+        botapi.wait_until_consumed()
+        time.sleep(1.0)  # the reply is in flight and never answered
+        botapi.set_down(True, mode="hang")  # and so is everything else from now on
         t0 = time.monotonic()
         out = stop_process(proc, timeout=30)
         stopped_in = time.monotonic() - t0
         botapi.set_down(False)
+        botapi.release()
         proc = start_process(botapi, tmp_path, "bot2.log")
         botapi.wait_for_messages(1, chat_id=chat["id"], timeout=30)
         stop_process(proc)
     finally:
         botapi.set_down(False)
         kill(proc)
+    print(f"\nSIGTERM while the Bot API never answers: exit 0 in {stopped_in:.1f} s")
     assert proc.returncode == 0 and stopped_in < 10, out[-1500:]
     assert replied_ids(botapi, chat["id"]) == [asked["message_id"]]
 
@@ -227,6 +233,7 @@ def test_sigterm_during_the_startup_build_leaves_no_worker_behind(botapi, tmp_pa
         gone, alive = psutil.wait_procs(workers, timeout=5)
     finally:
         kill(proc)
+    print(f"\nSIGTERM during the start-up build: exit 0 in {stopped_in:.1f} s, workers left: 0")
     assert proc.returncode == 0 and stopped_in < 10
     assert alive == [], [p.pid for p in alive]
     assert not any(c.method == "getUpdates" for c in botapi.calls)
@@ -250,6 +257,7 @@ def test_sigterm_during_a_background_reload_exits_within_10_s(botapi, tmp_path, 
         _, alive = psutil.wait_procs(workers, timeout=5)
     finally:
         kill(proc)
+    print(f"\nSIGTERM during a background reload: exit 0 in {stopped_in:.1f} s")
     assert proc.returncode == 0 and stopped_in < 10, out[-1500:]
     assert alive == []
 

@@ -369,6 +369,7 @@ class _Fault:
     execute: bool
     remaining: int
     delay: float = 0.0
+    hang: bool = False
 
 
 _JSON_PARAMS = _words(
@@ -545,6 +546,7 @@ class BotAPIStandIn:
         self.query_expiry = 15.0
         self.privacy_mode = True
         self.revoked = False
+        self._released = 0
         self._lock = threading.RLock()
         self._local = threading.local()
         self._cond = threading.Condition(self._lock)
@@ -667,13 +669,15 @@ class BotAPIStandIn:
         description: str | None = None,
         execute: bool = False,
         delay: float = 0.0,
+        hang: bool = False,
     ) -> None:
         """Make the next ``times`` calls of ``method`` ("*" = any) fail.
 
         ``status`` 429 answers with ``retry_after``; ``drop_connection`` closes the socket without
         an answer.  ``execute=True`` performs the call first and *then* fails (the "sent, but the
         answer got lost" case). ``delay`` > 0: perform the call, then answer it successfully
-        only after ``delay`` seconds (a slow Telegram; ``status`` is ignored).
+        only after ``delay`` seconds (a slow Telegram; ``status`` is ignored). ``hang=True``:
+        accept the request and never answer it (nor carry it out) until :meth:`release`.
         """
         with self._lock:
             self._faults.append(
@@ -686,8 +690,15 @@ class BotAPIStandIn:
                     execute,
                     times,
                     delay,
+                    hang,
                 )
             )
+
+    def release(self) -> None:
+        """End the requests held by ``inject(..., hang=True)`` (their connections are dropped)."""
+        with self._cond:
+            self._released += 1
+            self._cond.notify_all()
 
     def set_down(self, down: bool = True, mode: str = "reset") -> None:
         """Simulate the API being unreachable: every request gets a TCP reset (``mode="reset"``),
@@ -740,6 +751,12 @@ class BotAPIStandIn:
             view = _record_view(params, files)
             method, func = self._methods.get(method.lower(), (method, None))
             fault = self._take_fault(method)
+            if fault and fault.hang:
+                with self._cond:
+                    released = self._released
+                    while self._released == released and not self._stopping:
+                        self._cond.wait(0.1)
+                raise _Drop()
             if fault and not fault.execute and not fault.delay:
                 self._raise_fault(fault, method, view)
             if func is None:
