@@ -49,6 +49,7 @@ POLL_TIMEOUT = 10
 STOP_GRACE = 4.0
 CONFIRM_SECONDS = 3.0  # a 401 or 409 must persist this long before the bot gives up
 MAX_WEBHOOK_BODY = 1024 * 1024
+PRUNE_EVERY = 3600.0  # seconds between journal clean-ups
 READ_TIMEOUT = 15.0  # seconds to wait for the Bot API's answer to a request
 EXIT_UNAUTHORIZED = 2
 EXIT_CONFLICT = 3
@@ -153,8 +154,14 @@ class Reloader:
             return "reloaded"
 
     async def watch(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: reload when the corpus changed (every RELOAD_INTERVAL) or a quote
+        failed verification; prune the journal hourly."""
         interval = self.settings.reload_interval
+        pruned = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - pruned > PRUNE_EVERY:
+                self._state().journal.prune()
+                pruned = time.monotonic()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval if interval > 0 else 5)
             if stop.is_set():
