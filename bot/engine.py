@@ -176,7 +176,7 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     return h.hexdigest()
 
 
-def _cache_base(index_dir: Path, corpus_dir: Path) -> Path:
+def cache_folder(index_dir: Path, corpus_dir: Path) -> Path:
     key = hashlib.sha1(str(corpus_dir.resolve()).encode()).hexdigest()[:12]
     return index_dir / f"index-{key}"
 
@@ -237,7 +237,7 @@ def _published_folder(base: Path) -> Path:
     return folder
 
 
-def _checksums(folder: Path) -> dict[str, str]:
+def file_checksums(folder: Path) -> dict[str, str]:
     out = {}
     for p in sorted(folder.iterdir()):
         if p.name == "manifest.json":
@@ -273,7 +273,7 @@ def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[C
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     if manifest.get("signature") != signature:
         raise ValueError("out of date: the corpus or the search code changed")
-    if manifest.get("checksums") != _checksums(folder):
+    if manifest.get("checksums") != file_checksums(folder):
         raise ValueError("a file of the saved index was changed (checksum mismatch)")
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
@@ -295,7 +295,7 @@ def _save(base: Path, engine: Engine) -> None:
                 "passages": engine.n_passages,
                 "problems": [[p.file, p.reason] for p in engine.problems],
                 "built": time.time(),
-                "checksums": _checksums(folder),
+                "checksums": file_checksums(folder),
             }
             # the manifest is written last: a folder without one is never loaded
             (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
@@ -323,7 +323,7 @@ def open_engine(
     max_bytes = int(getattr(settings, "max_file_bytes", 5 * 1024 * 1024))
     index_dir = getattr(settings, "index_dir", None)
     signature = corpus_signature(corpus_dir, max_bytes)
-    base = _cache_base(Path(index_dir), corpus_dir) if index_dir else None
+    base = cache_folder(Path(index_dir), corpus_dir) if index_dir else None
     if base is not None and not force_rebuild and os.path.lexists(base / "current"):
         t0 = time.perf_counter()
         try:

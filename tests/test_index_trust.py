@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from bot.engine import _cache_base, _checksums, open_engine
+from bot.engine import cache_folder, file_checksums, open_engine
 
 from .helpers.harness import running_bot
 from .search_fixtures import CORPUS_DIR
@@ -36,7 +36,7 @@ def settings(tmp_path) -> Settings:
 
 
 def published(corpus: Path, settings: Settings) -> Path:
-    base = _cache_base(settings.index_dir, corpus)
+    base = cache_folder(settings.index_dir, corpus)
     return base / (base / "current").read_text().strip()
 
 
@@ -46,7 +46,7 @@ def tamper(folder: Path, name: str, old: bytes, new: bytes, fix_checksums: bool)
     (folder / name).write_bytes(data.replace(old, new))
     if fix_checksums:  # an attacker who also rewrites the manifest
         manifest = json.loads((folder / "manifest.json").read_text())
-        manifest["checksums"] = _checksums(folder)
+        manifest["checksums"] = file_checksums(folder)
         (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -113,7 +113,7 @@ def test_damaged_arrays_mean_a_rebuild_not_a_failing_question(corpus_copy, setti
         arr[5], arr[6] = arr[6], arr[5]
     np.save(folder / f"{name}.npy", arr)
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["checksums"] = _checksums(folder)
+    manifest["checksums"] = file_checksums(folder)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     e = open_engine(corpus_copy, settings)
     assert not e.from_cache
@@ -140,7 +140,7 @@ def test_two_builds_on_one_index_dir_never_delete_each_others_folder(corpus_copy
         assert errors == []
         again = open_engine(corpus_copy, settings)
         assert again.from_cache  # the published folder is whole
-        builds = list(_cache_base(settings.index_dir, corpus_copy).glob("build-*"))
+        builds = list(cache_folder(settings.index_dir, corpus_copy).glob("build-*"))
         assert len(builds) == 1
 
 

@@ -46,7 +46,7 @@ def test_sigkill_while_a_reply_is_retried_then_restart_answers_it(botapi, tmp_pa
         )
         botapi.wait_until_consumed()  # Telegram was told it was received
         kill(proc)
-        botapi._faults.clear()
+        botapi.clear_faults()
         assert botapi.sent_messages(chat["id"]) == []
         proc = start_process(botapi, tmp_path, "bot2.log")
         (reply,) = botapi.wait_for_messages(1, chat_id=chat["id"], timeout=30)

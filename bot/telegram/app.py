@@ -39,7 +39,7 @@ from ..logs import redact
 from . import handlers
 from .handlers import BotState
 from .journal import Journal
-from .ratelimit import SendPacer
+from .ratelimit import SendPacer, retry_seconds
 from .scheduler import Scheduler
 
 log = logging.getLogger("bot.telegram")
@@ -200,7 +200,7 @@ async def poll(app: Application, journal: Journal, scheduler: Scheduler) -> None
             await asyncio.sleep(1.0)
             continue
         except RetryAfter as exc:
-            await asyncio.sleep(exc._retry_after.total_seconds())
+            await asyncio.sleep(retry_seconds(exc))
             continue
         except (NetworkError, TelegramError) as exc:
             log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)

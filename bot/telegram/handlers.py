@@ -471,7 +471,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.callback_query is not None:
         await update.callback_query.answer(NOT_ALLOWED_HERE)
-    elif update.effective_message is not None and update.effective_message.text is not None:
+    elif update.effective_message is not None:
         await update.effective_message.reply_text(NOT_ALLOWED_HERE)
         if chat.type != ChatType.PRIVATE:
             with contextlib.suppress(TelegramError):

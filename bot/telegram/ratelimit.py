@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime as dt
 import logging
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
@@ -23,6 +25,7 @@ from typing import Any, Protocol
 import httpx
 from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger("bot.telegram")
 
@@ -110,6 +113,15 @@ send_report: contextvars.ContextVar[SendReport | None] = contextvars.ContextVar(
 )
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds (PTB 22 gives an int, with a deprecation warning, or a
+    timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def _answered_by_telegram(exc: Exception) -> bool:
@@ -208,7 +220,7 @@ class SendPacer(BaseRateLimiter[int]):
     ) -> float | None:
         """Seconds to wait before trying again, or None: give up (the caller re-raises)."""
         if isinstance(exc, RetryAfter):
-            wait = min(exc._retry_after.total_seconds(), MAX_RETRY_AFTER)
+            wait = min(retry_seconds(exc), MAX_RETRY_AFTER)
             log.warning("%s: flood limit, waiting %.0f s", endpoint, wait)
             return wait
         if isinstance(exc, (BadRequest, ChatMigrated)) or not isinstance(exc, NetworkError):

@@ -694,6 +694,11 @@ class BotAPIStandIn:
                 )
             )
 
+    def clear_faults(self) -> None:
+        """Forget every injected fault not yet used."""
+        with self._lock:
+            self._faults.clear()
+
     def release(self) -> None:
         """End the requests held by ``inject(..., hang=True)`` (their connections are dropped)."""
         with self._cond:
