@@ -402,6 +402,36 @@ def test_inject_5xx_wildcard_and_execute(botapi: BotAPIStandIn, chat: dict):
     assert [m["text"] for m in botapi.sent_messages()] == ["lost answer"]
 
 
+def test_slow_and_hanging_answers(botapi: BotAPIStandIn, chat: dict):
+    botapi.inject("sendMessage", delay=0.3)  # carried out at once, answered late
+    t0 = time.monotonic()
+    ok(call(botapi, "sendMessage", chat_id=CHAT, text="slow"))
+    assert time.monotonic() - t0 >= 0.3
+    botapi.inject("sendMessage", hang=True)
+    threading.Timer(0.3, botapi.release).start()
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(botapi, "sendMessage", chat_id=CHAT, text="never")
+    assert [m["text"] for m in botapi.sent_messages()] == ["slow"]
+    botapi.inject("getMe", status=502, times=5)
+    botapi.clear_faults()
+    ok(call(botapi, "getMe"))
+
+
+def test_revoked_token_and_anonymous_admins(botapi: BotAPIStandIn):
+    group = botapi.group_chat()
+    msg = botapi.send_text(group, "/ask x", anonymous_admin=True)
+    assert msg["from"]["username"] == "GroupAnonymousBot"
+    assert msg["sender_chat"]["id"] == group["id"]
+    botapi.revoked = True
+    assert error(call(botapi, "getMe"), 401) == "Unauthorized"
+
+
+def test_forged_button_press(botapi: BotAPIStandIn, chat: dict):
+    msg = ok(call(botapi, "sendMessage", chat_id=CHAT, text="pick", reply_markup=keyboard("p:1")))
+    botapi.press_button(msg, "anything at all", forged=True)
+    assert botapi.pending_updates()[-1]["callback_query"]["data"] == "anything at all"
+
+
 def test_drop_connection_and_down(botapi: BotAPIStandIn):
     botapi.inject("getMe", drop_connection=True)
     with pytest.raises(httpx.RemoteProtocolError):
