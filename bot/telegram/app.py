@@ -130,12 +130,10 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
     redact(settings.token, settings.webhook_secret)
     journal = Journal(settings.state_dir)
     journal.prune()
-    state_box: list[BotState] = []
-    reloader = Reloader(lambda: state_box[0], settings)
     pacer = SendPacer(settings.group_sends_per_minute, counters=journal.bump)
     app = build_application(settings, pacer)
-    state = BotState(engine, settings, journal, reloader)
-    state_box.append(state)
+    state = BotState(engine, settings, journal)
+    reloader = state.reload = Reloader(state)
     handlers.register(app, state)
     scheduler = Scheduler(app.process_update, journal, on_queued=state.note_press)
 

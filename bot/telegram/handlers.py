@@ -432,6 +432,8 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is None:
         return
+    if state.reload is None:
+        return
     try:
         outcome = await state.reload(False)
     except Exception as exc:  # a corpus error: still serving the old index

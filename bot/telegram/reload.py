@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..config import Settings
 from ..corpus import CorpusError
 from ..engine import corpus_signature, open_engine
 from .state import BotState
@@ -44,11 +43,11 @@ async def in_daemon_thread(func: Callable[..., Any], *args: Any) -> Any:
                 fut.set_result(result)
 
         try:
-            result = func(*args)
+            result, error = func(*args), None
         except BaseException as exc:  # handed to the awaiting task
-            loop.call_soon_threadsafe(settle, None, exc)
-        else:
-            loop.call_soon_threadsafe(settle, result)
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: the bot stopped meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
 
     threading.Thread(target=run, name="index-build", daemon=True).start()
     return await fut
@@ -58,14 +57,14 @@ class Reloader:
     """Rebuilds in the background when the corpus changed (or a quote failed verification),
     then swaps the engine atomically; questions in flight finish on the old one."""
 
-    def __init__(self, state_ref: Callable[[], BotState], settings: Settings) -> None:
-        self._state = state_ref
-        self.settings = settings
+    def __init__(self, state: BotState) -> None:
+        self.state = state
+        self.settings = state.settings
         self._lock = asyncio.Lock()
 
     async def __call__(self, force: bool = False) -> str:
         async with self._lock:
-            state = self._state()
+            state = self.state
             current = state.engine
             force = force or current.needs_rebuild
             sig = await asyncio.to_thread(
@@ -90,13 +89,13 @@ class Reloader:
         pruned = time.monotonic()
         while not stop.is_set():
             if time.monotonic() - pruned > PRUNE_EVERY:
-                self._state().journal.prune()
+                self.state.journal.prune()
                 pruned = time.monotonic()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval if interval > 0 else 5)
             if stop.is_set():
                 return
-            if interval <= 0 and not self._state().engine.needs_rebuild:
+            if interval <= 0 and not self.state.engine.needs_rebuild:
                 continue
             try:
                 await self()

@@ -31,7 +31,7 @@ class BotState:
     engine: Engine
     settings: Settings
     journal: Journal
-    reload: Callable[[bool], Awaitable[str]]
+    reload: Callable[[bool], Awaitable[str]] | None = None  # the background reloader
     stats: Stats = field(default_factory=Stats)
     username: str = ""
     bot_id: int = 0
