@@ -401,7 +401,8 @@ class Child:
 
 def _hit_at(obj: dict, q: Question) -> bool:
     name, line = passage_location(q.passage)
-    return any(h["file"] == name and h["lines"][0] <= line <= h["lines"][1] for h in obj["hits"])
+    quoted = obj["hits"] + obj.get("related", [])  # synthetic questions may lack their answer kind
+    return any(h["file"] == name and h["lines"][0] <= line <= h["lines"][1] for h in quoted)
 
 
 def run_ours(
@@ -483,7 +484,7 @@ def run_ours(
         obj = json.loads(line)
         if obj.get("question") != q.text:
             raise BenchError(f"answer out of order: {obj.get('question')!r} != {q.text!r}")
-        answered += bool(obj["hits"])
+        answered += bool(obj["hits"] or obj.get("related"))
         at3 += _hit_at(obj, q)
     out.update(_stats_ms(times))
     out["questions_timed"] = len(times)

@@ -21,7 +21,8 @@ import numpy as np
 from .analysis import TermIds, analyze_word, terms
 from .corpus import Article, CorpusError, CorpusProblem, list_article_files, load_article
 from .index import BM25Index
-from .store import ArticleMeta, PassageStore, find_acronyms, names_of
+from .spelling import SpellIndex, spellable
+from .store import ArticleMeta, PassageStore, find_acronyms
 
 log = logging.getLogger("bot.corpus")
 
@@ -40,7 +41,7 @@ class Chunk:
     text_lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     blob: bytes = b""  # the passages' UTF-8 texts, one after another
     acronyms: list[tuple[str, list[str]]] = field(default_factory=list)
-    name_words: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # surface words (spelling vocabulary)
     problems: list[CorpusProblem] = field(default_factory=list)
     vocab: list[str] = field(default_factory=list)  # local term ids -> terms
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -80,8 +81,8 @@ def chunk_of_articles(
     ch.vocab = sorted(tids.vocab, key=tids.vocab.__getitem__)
     ch.ids = np.asarray(ids, dtype=np.int32)
     ch.lens = np.asarray(lens, dtype=np.int32)
-    # capitalised words are the candidates for names (typo tolerance)
-    ch.name_words = [w for w in tids.surfaces if w[:1].isupper()]
+    # the words a misspelt question word may be read as
+    ch.words = [w for w in tids.surfaces if spellable(w)]
     return ch
 
 
@@ -113,7 +114,7 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
     lens_of_texts: list[np.ndarray] = []
     blobs: list[bytes] = []
     acronyms: dict[str, list[list[str]]] = {}
-    name_words: set[str] = set()
+    words: set[str] = set()
     problems: list[CorpusProblem] = []
     for ch in chunks:
         remap = np.fromiter(
@@ -133,7 +134,7 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
             exps = acronyms.setdefault(sf, [])
             if lf not in exps:
                 exps.append(lf)
-        name_words.update(ch.name_words)
+        words.update(ch.words)
         problems.extend(ch.problems)
         if progress is not None:
             progress(len(ch.lens))
@@ -153,9 +154,20 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
         b"".join(blobs),
         metas,
         acronyms,
-        names_of(name_words),
+        _spell_index(words, index),
     )
     return index, store, problems
+
+
+def _spell_index(words: Iterable[str], index: BM25Index) -> SpellIndex:
+    """Spelling vocabulary: corpus words, ranked by how many passages use their term."""
+    counts: list[tuple[str, int]] = []
+    for w in words:
+        ts = analyze_word(w)
+        tid = index.vocab.get(ts[0]) if len(ts) == 1 else None
+        if tid is not None:
+            counts.append((w, index.df(tid)))
+    return SpellIndex.build(counts)
 
 
 def build_from_folder(

@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import ConfigError, Settings, load_settings
 from .corpus import CorpusError
 from .logs import setup_logging
-from .render import render_empty_question, render_reply, render_sources
+from .render import answer_json, render_answer, render_empty_question, render_sources
 
 log = logging.getLogger("bot")
 
@@ -39,13 +39,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _answer(engine, question: str, args: argparse.Namespace) -> None:  # noqa: ANN001
     # the command line shows no bold: skip computing highlight spans
-    hits = engine.search(question, top=args.top, highlight=False) if question.strip() else []
+    answer = engine.answer(question, top=args.top, highlight=False)
     if args.json:
-        out = {"question": question, "hits": [h.as_json() for h in hits]}
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
         sys.stdout.flush()
         return
-    reply = render_reply(hits) if question.strip() else render_empty_question()
+    reply = render_answer(answer) if question.strip() else render_empty_question()
     print(reply.plain, flush=True)
 
 
@@ -70,8 +69,11 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 print(render_empty_question().plain + "\n", flush=True)
             continue
-        hits = engine.search(q, top=args.top, highlight=False) if q else []
-        reply = render_reply(hits) if q else render_empty_question()
+        reply = (
+            render_answer(engine.answer(q, top=args.top, highlight=False))
+            if q
+            else render_empty_question()
+        )
         print(reply.plain + "\n", flush=True)
 
 

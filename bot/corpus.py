@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dates import DATE_RE
+
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES_DEFAULT = 5 * 1024 * 1024
@@ -82,18 +84,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # "…future.–News Desk", "… region. - Staff Reporter": a credit glued to the end of the last line.
 _BYLINE_SUFFIX = re.compile(
     r"""(?<=[.!?"”’])\s*[–—-]\s*(?:[A-Z][\w.&']*\s?){1,4}\s*$""",
-)
-_MONTHS = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-DATE_RE = re.compile(
-    r"\b(?:\d{1,2}[-/ .]" + _MONTHS + r"[-/ .,]+\d{2,4}"
-    r"|" + _MONTHS + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
-    r"|\d{1,2}(?:st|nd|rd|th)? " + _MONTHS + r",? \d{4}"
-    r"|\d{4}-\d{2}-\d{2}"
-    r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
-    re.IGNORECASE,
 )
 _DATELINE = re.compile(
     r"^\W*(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*,?\s*)?" + DATE_RE.pattern + r"[\s,|:-]*"

@@ -18,6 +18,7 @@ the article file itself: a hit that is not there is dropped, logged and triggers
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -37,7 +38,20 @@ from pathlib import Path
 
 import numpy as np
 
-from . import analysis, builder, corpus, excerpt, index, lexicon, search, store
+from . import (
+    analysis,
+    answers,
+    builder,
+    corpus,
+    dates,
+    excerpt,
+    index,
+    lexicon,
+    query,
+    search,
+    spelling,
+    store,
+)
 from .builder import build_from_folder
 from .corpus import (
     CorpusError,
@@ -47,7 +61,7 @@ from .corpus import (
     split_lines,
 )
 from .index import BM25Index
-from .search import Hit, Searcher
+from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
 
 log = logging.getLogger(__name__)
@@ -81,7 +95,18 @@ class Engine:
         return self.searcher.store.articles()
 
     def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+        """Confident hits only (each checked against its article file)."""
         return self.verify_hits(self.searcher.search(question, top=top, highlight=highlight))
+
+    def answer(self, question: str, top: int = 3, highlight: bool = True) -> Answer:
+        """Confident hits, else related passages, else nothing (see ``search.Answer``); every
+        quote checked against its article file."""
+        got = self.searcher.answer(question, top=top, highlight=highlight)
+        return dataclasses.replace(
+            got,
+            hits=tuple(self.verify_hits(got.hits)),
+            related=tuple(self.verify_hits(got.related)),
+        )
 
     def verify_hits(self, hits: Sequence[Hit]) -> list[Hit]:
         """``hits`` whose quotes stand in the cited lines of their files; any other is dropped,
@@ -155,9 +180,11 @@ def _code_version() -> str:
     """Changes to the analysis or index code invalidate saved indexes (hashed once a process:
     the code cannot change under a running one, and reload polling asks every few seconds)."""
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
-    for mod in (analysis, builder, corpus, excerpt, index, lexicon, search, store):
+    modules = (analysis, answers, builder, corpus, dates, excerpt, index, lexicon, query)
+    for mod in (*modules, search, spelling, store):
         h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
-    h.update(lexicon._ZIPF_FILE.read_bytes() if lexicon._ZIPF_FILE.exists() else b"")
+    for data in lexicon.DATA_FILES:
+        h.update(data.read_bytes() if data.exists() else b"")
     return h.hexdigest()[:16]
 
 
@@ -199,7 +226,9 @@ def build_engine(
         if bar is not None:
             bar.close()
     dt = time.perf_counter() - t0
-    return Engine(Searcher(idx, st), Path(corpus_dir), problems, dt, max_file_bytes=max_file_bytes)
+    return Engine(
+        Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt, max_file_bytes=max_file_bytes
+    )
 
 
 _BUILD_NAME = re.compile(r"build-[0-9a-f]{12}", re.ASCII)
@@ -332,7 +361,7 @@ def open_engine(
                 idx, st, problems = _load(folder, signature)
             log.debug("loaded saved index %s", folder)
             return Engine(
-                Searcher(idx, st),
+                Searcher(idx, st, st.spell),
                 corpus_dir,
                 problems,
                 time.perf_counter() - t0,

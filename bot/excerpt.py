@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 
 from .analysis import matches
-from .corpus import DATE_RE
+from .answers import answer_spans
 
 ELLIPSIS = "…"
 SEP = f" {ELLIPSIS} "
-MAX_CHARS = 400
+MAX_CHARS = 600
 REPEAT_GAIN = 0.25
 
 # Abbreviations after which a period does not end a sentence.
@@ -76,8 +77,6 @@ _ABBREV = frozenset(
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n+""")
 _LAST_WORD = re.compile(r"([\w.]+)$")
 _ANAPHORA = re.compile(r"(?:These|This|Those|That|Such|It|They|Both)\b")
-_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
-_DIGIT = re.compile(r"\d")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -113,84 +112,156 @@ def _add(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:
         spans.append((s, e))
 
 
+_CLAUSE = re.compile(r"[,;:–—]\s")
+
+
 def _window(
     text: str, s: int, e: int, weight: Callable[[int, int], float], budget: int
 ) -> tuple[int, int]:
-    """A window of at most ``budget`` chars inside a long sentence, around its matched words."""
-    words = [m.span() for m in re.finditer(r"\S+", text[s:e])]
+    """A window of at most ``budget`` chars inside a long sentence, around its matched words,
+    starting at the sentence start or after a clause break (comma, semicolon, dash)."""
+    starts = [s] + [s + m.end() for m in _CLAUSE.finditer(text, s, e)]
+    ends = [s + m.start() + 1 for m in _CLAUSE.finditer(text, s, e)] + [e]
     best = (s, min(e, s + budget))
     best_w = -1.0
-    for i, (ws, _) in enumerate(words):
-        j = i
-        while j + 1 < len(words) and words[j + 1][1] - ws <= budget:
-            j += 1
-        a, b = s + ws, s + words[j][1]
+    for a in starts:
+        fitting = [b for b in ends if a < b <= a + budget]
+        if not fitting:
+            continue
+        b = max(fitting)
         w = weight(a, b)
         if w > best_w:
             best, best_w = (a, b), w
+    if best_w < 0:  # no clause fits: cut at word bounds
+        words = [m.span() for m in re.finditer(r"\S+", text[s:e])]
+        for i, (ws, _) in enumerate(words):
+            j = i
+            while j + 1 < len(words) and words[j + 1][1] - ws <= budget:
+                j += 1
+            a, b = s + ws, s + words[j][1]
+            w = weight(a, b)
+            if w > best_w:
+                best, best_w = (a, b), w
     return best
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """A verbatim quote of a passage: whole sentences in document order, ``…`` where text is
+    skipped. ``pieces`` are the quoted (start, end) spans of the passage; ``highlights`` (the
+    matched words) and ``answers`` (the span of the asked kind) are spans of ``text``."""
+
+    text: str
+    pieces: tuple[tuple[int, int], ...]
+    matched: frozenset[str]
+    highlights: tuple[tuple[int, int], ...] = ()
+    answers: tuple[tuple[int, int], ...] = ()
 
 
 def make_excerpt(
     text: str,
     query_terms: dict[str, float],
-    want_date: bool = False,
+    answer_kind: str | None = None,
     budget: int = MAX_CHARS,
     highlight: bool = True,
-) -> tuple[str, list[tuple[int, int]], set[str], list[tuple[int, int]]]:
-    """(excerpt, [(start, end) of each piece in ``text``], matched terms, highlight spans in
-    the excerpt)."""
-    whole = text.strip()
-    if whole and len(whole) <= budget and "\n" not in whole:
-        # a one-line passage that fits: all of its sentences are the excerpt
-        a = len(text) - len(text.lstrip())
-        b = a + len(whole)
-        if not highlight:
-            return whole, [(a, b)], set(), []
-        toks = matches(text, query_terms)
-        marks = _merge_spans((s - a, e - a) for _, s, e in toks if s >= a and e <= b)
-        return whole, [(a, b)], {t for t, _, _ in toks}, marks
+    question_terms: Collection[str] = (),
+) -> Excerpt:
+    """The best sentences of ``text`` for the question (see the module docstring)."""
     toks = matches(text, query_terms)
     spans = sentence_spans(text)
     if not spans:
-        return "", [], set(), []
-
-    def terms_in(a: int, b: int) -> set[str]:
-        return {t for t, s, e in toks if s >= a and e <= b}
-
-    def weight(a: int, b: int) -> float:
-        return sum(query_terms[t] for t in terms_in(a, b))
-
+        return Excerpt("", (), frozenset())
+    whole = text.strip()
     unit_terms: list[set[str]] = [set() for _ in spans]
     starts = [a for a, _ in spans]
     for t, s, e in toks:
         u = bisect_right(starts, s) - 1
         if u >= 0 and e <= spans[u][1]:
             unit_terms[u].add(t)
-    unit_date = (
-        [
-            bool(_DIGIT.search(text, a, b))
-            and bool(_YEAR.search(text, a, b) or DATE_RE.search(text, a, b))
-            for a, b in spans
-        ]
-        if want_date
-        else [False] * len(spans)
+    unit_answers = [
+        answer_spans(text[a:b], answer_kind, question_terms) if answer_kind else []
+        for a, b in spans
+    ]
+    if whole and len(whole) <= budget and "\n" not in whole:
+        # a one-line passage that fits: all of its sentences are the excerpt
+        chosen = list(range(len(spans)))
+    else:
+        chosen = _choose(text, spans, unit_terms, unit_answers, query_terms, budget)
+    pieces = [spans[i] for i in chosen]
+
+    def weight(a: int, b: int) -> float:
+        return sum(query_terms[t] for t, s, e in toks if s >= a and e <= b)
+
+    if len(pieces) == 1 and pieces[0][1] - pieces[0][0] > budget:
+        pieces = [_window(text, *pieces[0], weight, budget - 2 * len(SEP))]
+    # merge pieces that are adjacent sentences of the same line
+    merged: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if merged and text[merged[-1][1] : a].strip() == "" and "\n" not in text[merged[-1][1] : a]:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    out: list[str] = []
+    marks: list[tuple[int, int]] = []
+    answers: list[tuple[int, int]] = []
+    matched: set[str] = set()
+    pos = 0
+    if merged[0][0] > spans[0][0]:
+        out.append(ELLIPSIS + " ")
+        pos = len(out[0])
+    for k, (a, b) in enumerate(merged):
+        if k:
+            gap = text[merged[k - 1][1] : a]
+            sep = "\n" if gap.strip() == "" else SEP
+            out.append(sep)
+            pos += len(sep)
+        out.append(text[a:b])
+        inside = [(t, s, e) for t, s, e in toks if s >= a and e <= b]
+        matched.update(t for t, _, _ in inside)
+        if highlight:
+            marks.extend((s - a + pos, e - a + pos) for _, s, e in inside)
+        for u, (ua, ub) in enumerate(spans):
+            if ua >= b or ub <= a or not unit_terms[u]:
+                continue  # only sentences that hold the question's words point at an answer
+            for s, e in unit_answers[u]:
+                s, e = s + ua, e + ua
+                if s >= a and e <= b:
+                    answers.append((s - a + pos, e - a + pos))
+        pos += b - a
+    if merged[-1][1] < spans[-1][1]:
+        out.append(" " + ELLIPSIS)
+    return Excerpt(
+        "".join(out),
+        tuple(merged),
+        frozenset(matched),
+        tuple(_merge_spans(marks)),
+        tuple(_merge_spans(answers)),
     )
+
+
+def _choose(
+    text: str,
+    spans: list[tuple[int, int]],
+    unit_terms: list[set[str]],
+    unit_answers: list[list[tuple[int, int]]],
+    query_terms: dict[str, float],
+    budget: int,
+) -> list[int]:
+    """Greedy choice of sentences: the best one, then those that add question words."""
+    top_weight = max(query_terms.values(), default=1.0)
+    chosen: list[int] = []
 
     def gain(i: int, have: set[str]) -> float:
         g = sum(query_terms[t] for t in unit_terms[i] - have)
         # repeated matches still add a little: leftover room goes to related sentences
         g += REPEAT_GAIN * sum(query_terms[t] for t in unit_terms[i] & have)
-        if want_date and unit_date[i] and not any(unit_date[j] for j in chosen):
-            g += max(query_terms.values(), default=1.0)
+        if unit_answers[i] and unit_terms[i] and not any(unit_answers[j] for j in chosen):
+            g += top_weight  # the sentence that holds the kind of answer asked for
         return g
 
-    chosen: list[int] = []
-    have: set[str] = set()
-    # best single sentence (earliest on ties)
     first = max(range(len(spans)), key=lambda i: (gain(i, set()), -i))
     chosen.append(first)
-    have |= unit_terms[first]
+    have = set(unit_terms[first])
     used = spans[first][1] - spans[first][0]
     while True:
         best_i, best_g = -1, 0.0
@@ -205,51 +276,13 @@ def make_excerpt(
         chosen.append(best_i)
         have |= unit_terms[best_i]
         used += spans[best_i][1] - spans[best_i][0] + len(SEP)
-    # "These agreements…", "It…": a sentence that points back needs the one before it
+    # "These agreements…", "It…": a sentence that points back needs the one before it, whole
     head = min(chosen)
-    window_first = False
     if head > 0 and head - 1 not in chosen and _ANAPHORA.match(text, spans[head][0]):
-        left = budget - used - len(SEP)
         a, b = spans[head - 1]
-        if b - a <= left:
+        if used + (b - a) + len(SEP) <= budget:
             chosen.append(head - 1)
-            used += b - a + len(SEP)
-        elif left >= 80:
-            chosen.append(head - 1)
-            window_first = True
-    chosen.sort()
-    pieces = [spans[i] for i in chosen]
-    if window_first:
-        left = budget - sum(b - a + len(SEP) for a, b in pieces[1:]) - len(SEP)
-        pieces[0] = _window(text, *pieces[0], weight, left)
-    if len(pieces) == 1 and pieces[0][1] - pieces[0][0] > budget:
-        pieces = [_window(text, *pieces[0], weight, budget - 2 * len(SEP))]
-    # merge pieces that are adjacent sentences of the same line
-    merged: list[tuple[int, int]] = []
-    for a, b in pieces:
-        if merged and text[merged[-1][1] : a].strip() == "" and "\n" not in text[merged[-1][1] : a]:
-            merged[-1] = (merged[-1][0], b)
-        else:
-            merged.append((a, b))
-    out: list[str] = []
-    marks: list[tuple[int, int]] = []
-    pos = 0
-    lead = merged[0][0] > spans[0][0]
-    if lead:
-        out.append(ELLIPSIS + " ")
-        pos = len(out[0])
-    for k, (a, b) in enumerate(merged):
-        if k:
-            gap = text[merged[k - 1][1] : a]
-            sep = "\n" if gap.strip() == "" else SEP
-            out.append(sep)
-            pos += len(sep)
-        out.append(text[a:b])
-        marks.extend((s - a + pos, e - a + pos) for _, s, e in toks if s >= a and e <= b)
-        pos += b - a
-    if merged[-1][1] < spans[-1][1]:
-        out.append(" " + ELLIPSIS)
-    return "".join(out), merged, have, _merge_spans(marks)
+    return sorted(chosen)
 
 
 def _merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 K1 = 1.5
-B = 0.75
+B = 0.3
 EPSILON = 0.25
 FORMAT_VERSION = 3
 

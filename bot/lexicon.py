@@ -126,3 +126,72 @@ def specificity(word: str) -> float:
         return MIN_WEIGHT
     # a compound is as specific as its rarest part ("INDUS-X", "Singh-Hegseth")
     return max(MIN_WEIGHT, max(7.0 - zipf(p) for p in parts))
+
+
+# -- irregular forms (tools/make_lemma_table.py) ------------------------------------------------
+
+_IRREGULAR_FILE = _ZIPF_FILE.with_name("irregular_forms.txt")
+
+
+@cache
+def irregular_forms() -> dict[str, frozenset[str]]:
+    """Term -> the other terms of its lemma's forms (met -> meet, bought -> buy)."""
+    table: dict[str, set[str]] = {}
+    try:
+        text = _IRREGULAR_FILE.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        group = {t for w in line.split() for t in terms(w)}
+        for t in group:
+            table.setdefault(t, set()).update(group - {t})
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+# -- static word vectors (tools/make_word_vectors.py) -------------------------------------------
+
+_VECTOR_WORDS_FILE = _ZIPF_FILE.with_name("word_vectors.txt")
+_NEIGHBOURS_FILE = _ZIPF_FILE.with_name("word_neighbours.npy")
+_NEIGHBOUR_SIMS_FILE = _ZIPF_FILE.with_name("word_neighbour_sims.npy")
+DATA_FILES = (_ZIPF_FILE, _IRREGULAR_FILE, _VECTOR_WORDS_FILE, _NEIGHBOURS_FILE)
+
+
+@cache
+def _vector_words() -> tuple[list[str], dict[str, int]]:
+    try:
+        words = _VECTOR_WORDS_FILE.read_text(encoding="utf-8").split()
+    except OSError:
+        return [], {}
+    return words, {w: i for i, w in enumerate(words)}
+
+
+@cache
+def _neighbour_arrays():  # -> tuple[np.ndarray, np.ndarray] | None
+    import numpy as np
+
+    try:
+        ids = np.load(_NEIGHBOURS_FILE, mmap_mode="r", allow_pickle=False)
+        sims = np.load(_NEIGHBOUR_SIMS_FILE, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    words, _ = _vector_words()
+    if ids.shape != sims.shape or ids.shape[0] != len(words):
+        return None
+    return ids, sims
+
+
+def neighbours(word: str) -> list[tuple[str, float]]:
+    """The English words nearest to ``word`` by static MiniLM vectors, with cosine similarity,
+    best first ([] for a word the table does not have)."""
+    words, index = _vector_words()
+    row = index.get(word.lower())
+    arrays = _neighbour_arrays()
+    if row is None or arrays is None:
+        return []
+    ids, sims = arrays
+    return [
+        (words[int(i)], int(s) / 100)
+        for i, s in zip(ids[row].tolist(), sims[row].tolist(), strict=True)
+    ]

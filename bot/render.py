@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .search import Hit
+from .search import Answer, Hit
 from .store import ArticleMeta
 
 TELEGRAM_LIMIT = 4096
@@ -22,7 +22,15 @@ TITLE_MAX_CHARS = 200  # a title is a lead line of the file: a run-on one must n
 
 NO_ANSWER = "The articles don't answer that."
 NO_ANSWER_HINT = "Try other words — names, places, agreements or programmes from the articles."
-EMPTY_HINT = "Ask me a question about the articles, for example: When was INDUS-X launched?"
+RELATED_HEADER = "The articles don't say exactly. Closest passages:"
+EMPTY_HINT = (
+    "Ask me a question about the articles — who, what, when or where — and I'll quote the "
+    "passages that answer it. /sources lists the articles."
+)
+CHITCHAT = (
+    "I only answer questions about the articles, by quoting them. Ask me about something they "
+    "cover — /sources lists them."
+)
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -60,13 +68,20 @@ def cite(hit: Hit, with_title: bool = True) -> str:
 
 
 def highlight_html(hit: Hit) -> str:
+    """The quote with matched words in bold and the answer span underlined (each run of text
+    closes its own tags, so bold and underline nest correctly wherever they overlap)."""
+    cuts = {0, len(hit.text)}
+    for s, e in (*hit.highlights, *hit.answers):
+        cuts.update((s, e))
+    bounds = sorted(c for c in cuts if 0 <= c <= len(hit.text))
     out: list[str] = []
-    pos = 0
-    for s, e in hit.highlights:
-        out.append(esc(hit.text[pos:s]))
-        out.append(f"<b>{esc(hit.text[s:e])}</b>")
-        pos = e
-    out.append(esc(hit.text[pos:]))
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        piece = esc(hit.text[a:b])
+        if any(s <= a and b <= e for s, e in hit.highlights):
+            piece = f"<b>{piece}</b>"
+        if any(s <= a and b <= e for s, e in hit.answers):
+            piece = f"<u>{piece}</u>"
+        out.append(piece)
     return "".join(out)
 
 
@@ -94,10 +109,22 @@ class Reply:
     shown: int
 
 
-def _header(n: int, offset: int) -> str:
+def _header(n: int, offset: int, related: bool = False) -> str:
     if offset:
         return f"More passages ({offset + 1}–{offset + n}):"
+    if related:
+        return RELATED_HEADER
     return "From the articles:" if n == 1 else f"From the articles ({n} passages):"
+
+
+def render_answer(answer: Answer, limit: int = TELEGRAM_LIMIT, compact: bool = False) -> Reply:
+    """The reply to a question: confident hits, or the closest passages clearly labelled as
+    not answering exactly, or a plain "the articles don't answer that"."""
+    if answer.chitchat:
+        return Reply(html=esc(CHITCHAT), plain=CHITCHAT, shown=0)
+    if answer.hits:
+        return render_reply(answer.hits, limit=limit, compact=compact)
+    return render_reply(answer.related, limit=limit, compact=compact, related=True)
 
 
 def render_reply(
@@ -105,16 +132,18 @@ def render_reply(
     offset: int = 0,
     limit: int = TELEGRAM_LIMIT,
     compact: bool = False,
+    related: bool = False,
 ) -> Reply:
-    """The reply to a question. ``offset`` numbers hits after a "more" press."""
+    """The reply to a question. ``offset`` numbers hits after a "more" press; ``related``
+    labels the hits as the closest passages, not an answer."""
     if not hits:
         text = f"{NO_ANSWER} {NO_ANSWER_HINT}" if offset == 0 else "No more passages answer that."
         return Reply(html=esc(text), plain=text, shown=0)
     kept = list(hits)
     while kept:
         n = len(kept)
-        parts_html = [f"<b>{esc(_header(n, offset))}</b>"]
-        parts_plain = [_header(n, offset)]
+        parts_html = [f"<b>{esc(_header(n, offset, related))}</b>"]
+        parts_plain = [_header(n, offset, related)]
         for k, h in enumerate(kept):
             parts_html.append(hit_html(h, offset + k + 1, expandable=True if compact else None))
             parts_plain.append(hit_plain(h, offset + k + 1))
@@ -124,7 +153,7 @@ def render_reply(
         kept.pop()
     # a single hit that does not fit (cannot happen with ~400-char excerpts): cite only
     h = hits[0]
-    text = f"{_header(1, offset)}\n{cite(h)}"
+    text = f"{_header(1, offset, related)}\n{cite(h)}"
     return Reply(html=esc(text), plain=text, shown=1)
 
 
@@ -171,3 +200,26 @@ def render_sources(
 def inline_description(hit: Hit) -> str:
     t = " ".join(hit.text.split())
     return t if len(t) <= INLINE_DESCRIPTION_CHARS else t[: INLINE_DESCRIPTION_CHARS - 1] + "…"
+
+
+def hit_json(hit: Hit) -> dict[str, object]:
+    """A hit for ``ask --json``: ``answers`` are [start, end) offsets in ``text`` of the span of
+    the asked kind (a date for "when", a number for "how many", ...)."""
+    return {
+        "file": hit.file,
+        "lines": [hit.line_start, hit.line_end],
+        "score": round(hit.score, 6),
+        "text": hit.text,
+        "title": hit.title,
+        "answers": [list(span) for span in hit.answers],
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    """``hits`` are confident answers (the metrics count only these); ``related`` the closest
+    passages when nothing answers confidently."""
+    return {
+        "question": answer.question,
+        "hits": [hit_json(h) for h in answer.hits],
+        "related": [hit_json(h) for h in answer.related],
+    }

@@ -1,44 +1,49 @@
-"""search(question) -> hits: analysis, ranking, abstention, excerpts.
+"""Query plan -> answer: candidates, evidence, selection, excerpts.
 
-The one object that leaves this module is :class:`Hit`; front ends never see the index.
+Three steps, each a function below:
+
+1. **Candidates**: BM25Okapi over the plan's weighted terms (``index.py``; scores equal
+   rank-bm25's for the same weighted tokens), the best :data:`CANDIDATES` distinct passages.
+2. **Evidence**: for each candidate, the share of the question's meaning it holds
+   (``coverage``: each question word's specificity times the credit of the best of its terms the
+   passage contains: 1 for the word itself, less for expansions) and whether its excerpt holds the
+   kind of answer asked for (a date for "when", a number for "how many", ...).
+3. **Selection**, three tiers: *confident* hits hold most of the question and the kind of answer
+   asked for; when there are none, *related* passages (clearly labelled by every front end as
+   "the articles don't say exactly") hold a fair part of it; else nothing. Chit-chat gets
+   neither.
+
+The one object that leaves for the front ends is :class:`Answer` (a list of :class:`Hit`);
+front ends never see the index.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import analyze_word, tokenize
-from .corpus import DATE_RE
+from .answers import STRICT_KINDS
 from .excerpt import make_excerpt
 from .index import BM25Index
-from .lexicon import phrase_synonyms, specificity, synonyms
+from .query import QueryPlan, Vocabulary, make_plan
+from .spelling import SpellIndex
 from .store import PassageStore
 
-MAX_QUERY_TERMS = 32  # a 5000-word message is cut to its first terms before ranking
-MAX_QUESTION_CHARS = 2000
 CANDIDATES = 30
-# A passage answers only if it holds this share of the question's content (idf-weighted;
-# words the articles never use weigh like the rarest word). Below it the bot abstains.
+# A confident hit holds this share of the question's meaning (specificity-weighted).
 MIN_COVERAGE = 0.5
+# A related passage (shown only when nothing answers confidently) holds this share.
+RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
-FUZZY_WEIGHT = 0.8
-EXPANSION_WEIGHT = 1.0
-DATE_BONUS = 1.15  # "when" questions: passages that hold a date or year rank higher
-SYNONYM_WEIGHT = 0.5
-
-_WHEN = re.compile(
-    r"^\s*(?:when|what (?:year|date|day|month|time)|on what date|since when)\b", re.I
-)
+ANSWER_BONUS = 1.15  # typed questions: passages whose excerpt holds the kind asked for
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One quote: where it stands, how well it matched, and which words matched."""
+    """One quote: where it stands, how well it matched, which words matched, and where in the
+    quote the answer of the asked kind stands (``answers``, spans of ``text``)."""
 
     file: str
     line_start: int
@@ -49,263 +54,173 @@ class Hit:
     date: str | None = None
     matched_terms: tuple[str, ...] = ()
     highlights: tuple[tuple[int, int], ...] = ()
+    answers: tuple[tuple[int, int], ...] = ()
 
     @property
     def lines(self) -> tuple[int, int]:
         return (self.line_start, self.line_end)
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "lines": [self.line_start, self.line_end],
-            "score": round(self.score, 6),
-            "text": self.text,
-            "title": self.title,
-        }
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the search says to a question: confident ``hits``; else, maybe, ``related``
+    passages (the closest, which don't clearly answer); ``chitchat`` when the message has
+    nothing to search for."""
+
+    question: str
+    hits: tuple[Hit, ...] = ()
+    related: tuple[Hit, ...] = ()
+    chitchat: bool = False
 
 
-@dataclass(slots=True)
-class QueryPlan:
-    """The analysed question: its content words and the weighted terms to score.
-
-    Each question word has a bit; a passage "holds" a word when any of the word's terms, its
-    fuzzy name match, its synonyms or its acronym expansion occur in it.
-    """
-
-    words: list[str] = field(default_factory=list)  # surface forms of the content words
-    word_weights: list[float] = field(default_factory=list)  # specificity (lexicon.py)
-    ids: list[int] = field(default_factory=list)  # term ids to score
-    masks: list[int] = field(default_factory=list)  # word bits each id stands for
-    weights: list[float] = field(default_factory=list)  # BM25 weight of each id
-    highlight_terms: dict[str, float] = field(default_factory=dict)  # index terms -> weight
-    resolved: dict[str, str] = field(default_factory=dict)  # fuzzy: question word -> index term
-
-    def add(self, tid: int, mask: int, weight: float) -> None:
-        if tid in self.ids:
-            k = self.ids.index(tid)
-            self.masks[k] |= mask
-            self.weights[k] = max(self.weights[k], weight)
-            return
-        self.ids.append(tid)
-        self.masks.append(mask)
-        self.weights.append(weight)
-
-
-def clean_question(question: str) -> str:
-    """Drop control/format characters (RTL marks, zero-width) and cap the length."""
-    head = question[:MAX_QUESTION_CHARS]
-    if head.isascii() and head.isprintable():  # the common case: nothing to drop
-        return " ".join(head.split())
-    q = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
-        for c in question[:MAX_QUESTION_CHARS]
-        if unicodedata.category(c) not in ("Cf", "Cs", "Co", "Cn")
-    )
-    return " ".join(q.split())
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    doc: int
+    score: float
+    coverage: float
 
 
 class Searcher:
     """Ranks passages of a :class:`PassageStore` with a :class:`BM25Index`."""
 
-    def __init__(self, index: BM25Index, store: PassageStore) -> None:
+    def __init__(
+        self, index: BM25Index, store: PassageStore, spell: SpellIndex | None = None
+    ) -> None:
         self.index = index
         self.store = store
-
-    # -- query analysis ---------------------------------------------------------------------
+        self.spell = spell
+        self._lex = Vocabulary(
+            vocab=index.vocab,
+            correct=spell.correct if spell is not None else (lambda w: None),
+            expansions=store.expansions,
+            long_forms_starting=store.long_forms_starting,
+        )
 
     def plan(self, question: str) -> QueryPlan:
-        q = clean_question(question)
-        groups = _word_groups(q)[:MAX_QUERY_TERMS]
-        vocab, idf = self.index.vocab, self.index.idf
-        plan = QueryPlan()
-        syn = synonyms()
-        all_terms: list[str] = []
-        for bit, (surface, word_terms) in enumerate(groups):
-            mask = 1 << bit
-            plan.words.append(surface)
-            plan.word_weights.append(specificity(surface))
-            for term in word_terms:
-                all_terms.append(term)
-                tid = vocab.get(term)
-                w = 1.0
-                if tid is None and len(word_terms) == 1:
-                    alt = self.store.fuzzy_name(surface)
-                    if alt is not None and alt in vocab:
-                        plan.resolved[term] = alt
-                        term, tid, w = alt, vocab[alt], FUZZY_WEIGHT
-                if tid is None:
-                    continue
-                plan.add(tid, mask, w)
-                plan.highlight_terms[term] = float(idf[tid])
-                for st in syn.get(term, ()):
-                    sid = vocab.get(st)
-                    if sid is not None:
-                        plan.add(sid, mask, SYNONYM_WEIGHT)
-                        plan.highlight_terms.setdefault(st, float(idf[sid]) * SYNONYM_WEIGHT)
-                for exp in self.store.expansions(term):
-                    # the long form as a whole weighs like one word
-                    ew = EXPANSION_WEIGHT / len(exp)
-                    for et in exp:
-                        eid = vocab.get(et)
-                        if eid is not None:
-                            plan.add(eid, mask, ew)
-                            plan.highlight_terms.setdefault(et, float(idf[eid]) * ew)
-        # phrases of the synonym table ("every year" -> annual)
-        for phrase, single in phrase_synonyms():
-            k = _find_phrase(all_terms, phrase)
-            if k >= 0 and single in vocab:
-                plan.add(vocab[single], _bits_for(groups, phrase), SYNONYM_WEIGHT)
-                plan.highlight_terms.setdefault(single, float(idf[vocab[single]]) * SYNONYM_WEIGHT)
-        # a question that spells out a defined long form also finds the acronym
-        present = set(all_terms)
-        candidates = [pair for t in present for pair in self.store.long_forms_starting(t)]
-        for acro, long_terms in candidates:
-            if acro not in present and set(long_terms) <= present:
-                tid = vocab.get(acro)
-                if tid is not None:
-                    plan.add(tid, _bits_for(groups, long_terms), 1.0)
-                    plan.highlight_terms.setdefault(acro, float(idf[tid]))
-        return plan
-
-    # -- search -----------------------------------------------------------------------------
+        return make_plan(question, self._lex)
 
     def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
-        """The best ``top`` hits, or none when the articles don't answer. ``highlight=False``
-        skips the bold spans (front ends that show no bold: JSON, plain text)."""
+        """The confident hits only (the metrics' view)."""
+        return list(self.answer(question, top, highlight).hits)
+
+    def answer(self, question: str, top: int = 3, highlight: bool = True) -> Answer:
+        """The best ``top`` hits, or related passages, or nothing. ``highlight=False`` skips
+        the bold and answer spans (front ends that show no bold: JSON, plain text)."""
         plan = self.plan(question)
-        if not plan.words or not plan.ids:
-            return []
+        if plan.chitchat:
+            return Answer(question, chitchat=True)
+        cands = self.candidates(plan) if plan.ids else []
+        if not cands:
+            return Answer(question)
+        hits: list[Hit] = []
+        related: list[Hit] = []
+        best: float | None = None
+        seen: set[str] = set()
+        for c in cands:
+            if c.coverage < RELATED_COVERAGE:
+                continue
+            hit = self._hit(c.doc, c.score, plan, highlight)
+            if hit is None:
+                continue
+            key = " ".join(hit.text.split()).casefold()
+            if key in seen:
+                continue
+            seen.add(key)
+            confident = c.coverage >= MIN_COVERAGE and self._has_answer_kind(hit, plan)
+            if confident and len(hits) < top:
+                score = c.score * (ANSWER_BONUS if plan.answer_type in STRICT_KINDS else 1.0)
+                if best is None:
+                    best = score
+                    hits.append(hit)
+                elif score >= MIN_RELATIVE_SCORE * best:
+                    hits.append(hit)
+            elif not confident and len(related) < top:
+                related.append(hit)
+        if hits:
+            return Answer(question, hits=tuple(hits))
+        return Answer(question, related=tuple(related))
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def candidates(self, plan: QueryPlan) -> list[Candidate]:
+        """The best distinct passages by BM25 with their coverage, best first."""
         docs, scores = self.index.score(plan.ids, plan.weights)
         if docs.size == 0:
             return []
-        total = sum(plan.word_weights)
-        weights = plan.word_weights
-        # best candidates (a passage may be listed once per matching term: keep the first)
         k = min(CANDIDATES * len(plan.ids), docs.size)
         part = np.argpartition(-scores, k - 1)[:k] if docs.size > k else np.arange(docs.size)
-        seen_docs: set[int] = set()
-        unique: list[int] = []
         order = part[np.lexsort((docs[part], -scores[part]))]
-        for i, d in zip(order.tolist(), docs[order].tolist(), strict=True):
-            if d not in seen_docs:
-                seen_docs.add(d)
-                unique.append(i)
-                if len(unique) >= CANDIDATES:
+        picked: dict[int, float] = {}
+        for d, s in zip(docs[order].tolist(), scores[order].tolist(), strict=True):
+            if d not in picked:
+                picked[d] = s
+                if len(picked) >= CANDIDATES:
                     break
-        part = np.asarray(unique, dtype=np.int64)
-        # which question words each of these candidates holds (for coverage)
-        top_docs = docs[part]
-        held = np.zeros(part.size, dtype=np.int64)
-        for tid, bits in zip(plan.ids, plan.masks, strict=True):
-            held[self.index.contains(tid, top_docs)] |= bits
-        word_mask = dict(zip(part.tolist(), held.tolist(), strict=True))
-        want_date = bool(_WHEN.search(question))
-        if want_date:
-            scores = scores.copy()
-            for i in part.tolist():
-                if _has_date(self.store.text(int(docs[i]))):
-                    scores[i] *= DATE_BONUS
-        cands = sorted(part.tolist(), key=lambda i: (-scores[i], int(docs[i])))
-        hits: list[Hit] = []
-        seen_sentences: set[str] = set()
-        best = None
-        for i in cands:
-            # coverage: the specificity-weighted share of the question's words it holds
-            m = word_mask[i]
-            cov = sum(w for b, w in enumerate(weights) if m >> b & 1) / total
-            if cov < MIN_COVERAGE:
-                continue
-            sc = float(scores[i])
-            if best is None:
-                best = sc
-            elif sc < MIN_RELATIVE_SCORE * best:
-                break
-            hit = self._hit(int(docs[i]), sc, plan, want_date, highlight)
-            if hit is None:
-                continue
-            key = _norm(hit.text)
-            if key in seen_sentences:
-                continue
-            seen_sentences.add(key)
-            hits.append(hit)
-            if len(hits) >= top:
-                break
-        return hits
+        top_docs = np.fromiter(picked, dtype=np.int64, count=len(picked))
+        coverage = self._coverage(plan, top_docs)
+        out = [
+            Candidate(d, s, float(cv))
+            for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
+        ]
+        if plan.answer_type in STRICT_KINDS:
+            # passages that hold the kind of answer asked for rank first among equals
+            out.sort(key=lambda c: -c.score * self._kind_bonus(c.doc, plan))
+        return out
 
-    def _hit(
-        self, doc: int, score: float, plan: QueryPlan, want_date: bool, highlight: bool = True
-    ) -> Hit | None:
+    def _coverage(self, plan: QueryPlan, docs: np.ndarray) -> np.ndarray:
+        """For each doc, the specificity-weighted share of the question's words it holds."""
+        n_words = len(plan.words)
+        credit = np.zeros((docs.size, n_words))
+        for tid, bits, cr in zip(plan.ids, plan.masks, plan.credits, strict=True):
+            held = self.index.contains(tid, docs)
+            if not held.any():
+                continue
+            for b in range(n_words):
+                if bits >> b & 1:
+                    np.maximum(credit[:, b], np.where(held, cr, 0.0), out=credit[:, b])
+        weights = np.asarray([w.weight for w in plan.words])
+        return credit @ weights / max(weights.sum(), 1e-9)
+
+    def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
+        from .answers import answer_spans
+
+        terms = {t for w in plan.words for t in w.terms}
+        return ANSWER_BONUS if answer_spans(self.store.text(doc), plan.answer_type, terms) else 1.0
+
+    def _has_answer_kind(self, hit: Hit, plan: QueryPlan) -> bool:
+        if plan.answer_type not in STRICT_KINDS:
+            return True
+        from .answers import answer_spans
+
+        terms = {t for w in plan.words for t in w.terms}
+        return bool(answer_spans(hit.text, plan.answer_type, terms))
+
+    def _hit(self, doc: int, score: float, plan: QueryPlan, highlight: bool) -> Hit | None:
         p = self.store.passage(doc)
-        text, pieces, matched, marks = make_excerpt(
-            p.text, plan.highlight_terms, want_date, highlight=highlight
+        ex = make_excerpt(
+            p.text,
+            plan.highlight_terms,
+            plan.answer_type,
+            highlight=highlight,
+            question_terms={t for w in plan.words for t in w.terms},
         )
-        if not text:
+        if not ex.text:
             return None
-        first_line = p.line_start + p.text.count("\n", 0, pieces[0][0])
-        last_line = p.line_start + p.text.count("\n", 0, pieces[-1][1])
+        first_line = p.line_start + p.text.count("\n", 0, ex.pieces[0][0])
+        last_line = p.line_start + p.text.count("\n", 0, ex.pieces[-1][1])
         art = self.store.article_meta(p.file)
         return Hit(
             file=p.file,
             line_start=first_line,
             line_end=last_line,
             score=score,
-            text=text,
+            text=ex.text,
             title=art.title,
             date=art.date,
-            matched_terms=tuple(sorted(matched)),
-            highlights=tuple(marks),
+            matched_terms=tuple(sorted(ex.matched)),
+            highlights=ex.highlights,
+            answers=ex.answers,
         )
 
 
-_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
-_DIGIT = re.compile(r"\d")
-
-
-def _has_date(text: str) -> bool:
-    # every date form we know has a digit: most passages are ruled out by one cheap scan
-    return bool(_DIGIT.search(text) and (_YEAR.search(text) or DATE_RE.search(text)))
-
-
-def _word_groups(q: str) -> list[tuple[str, list[str]]]:
-    """Content words of the question: (surface, its distinct terms), overlapping spans merged."""
-    groups: list[tuple[int, int, list[str]]] = []
-    for t in tokenize(q):
-        if groups and t.start < groups[-1][1]:
-            s, e, ts = groups[-1]
-            if t.term not in ts:
-                ts.append(t.term)
-            groups[-1] = (s, max(e, t.end), ts)
-        else:
-            groups.append((t.start, t.end, [t.term]))
-    out: list[tuple[str, list[str]]] = []
-    seen: set[tuple[str, ...]] = set()
-    for s, e, ts in groups:
-        key = tuple(ts)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append((q[s:e], ts))
-    return out
-
-
-def _find_phrase(seq: list[str], phrase: tuple[str, ...]) -> int:
-    n = len(phrase)
-    for i in range(len(seq) - n + 1):
-        if tuple(seq[i : i + n]) == phrase:
-            return i
-    return -1
-
-
-def _bits_for(groups: list[tuple[str, list[str]]], wanted: tuple[str, ...] | list[str]) -> int:
-    bits = 0
-    for bit, (_, ts) in enumerate(groups):
-        if any(t in wanted for t in ts):
-            bits |= 1 << bit
-    return bits
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-__all__ = ["Hit", "Searcher", "clean_question", "analyze_word"]
+__all__ = ["Answer", "Hit", "Searcher"]

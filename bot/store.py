@@ -1,9 +1,9 @@
-"""Passages and what the corpus itself teaches the analyser: acronyms and names.
+"""Passages and what the corpus itself teaches the analyser: acronyms and its vocabulary.
 
 - Acronyms the articles define (``Basic Exchange and Cooperation Agreement (BECA)``) are found with
   the Schwartz–Hearst algorithm, so a question with either form finds the other.
-- Names (capitalised words of the articles) are the vocabulary for typo tolerance: a question word
-  the index does not know may be read as a name within one or two edits (``Jaishankr``).
+- The corpus's words are the vocabulary for spelling correction (``spelling.py``): a question
+  word the index does not know may be read as the closest of them (``Jaishankr``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import analyze_word
-from .corpus import Article, Passage
-from .lexicon import zipf
+from .corpus import Passage
+from .spelling import SpellIndex
 
-NAME_MAX_ZIPF = 4.0  # words at least this common in English are not treated as names
 _PAREN = re.compile(r"\(([^()\s]{2,10})\)")
 
 
@@ -68,38 +66,6 @@ def _best_long_form(sf: str, lf: str) -> str | None:
     return lf[start:]
 
 
-def names_of(surfaces: Iterable[str]) -> dict[str, str]:
-    """Capitalised words that are names, not common words ("Hegseth", not "Prime")."""
-    names: dict[str, str] = {}
-    for w in surfaces:
-        if len(w) >= 4 and w[0].isupper() and w[1:].islower() and w.isascii() and w.isalpha():
-            low = w.lower()
-            if low in names:
-                continue
-            t = analyze_word(w)
-            if len(t) == 1 and zipf(low) < NAME_MAX_ZIPF:
-                names[low] = t[0]
-    return names
-
-
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        lo = i
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev[j - 2] + 1 if j >= 2 else cur[j])  # transposition
-            lo = min(lo, cur[j])
-        if lo > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
-
-
 class PassageStore:
     """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata,
     acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
@@ -116,7 +82,7 @@ class PassageStore:
         blob: bytes | mmap.mmap,
         articles: dict[str, ArticleMeta],
         acronyms: dict[str, list[list[str]]],
-        names: dict[str, str],
+        spell: SpellIndex,
     ) -> None:
         self._files = files
         self._file_idx = file_idx
@@ -125,25 +91,12 @@ class PassageStore:
         self._blob = blob
         self._articles = articles
         self._acronyms = acronyms
-        self._names = names
-        self._names_by_len: dict[int, list[str]] = {}
-        for name in names:
-            self._names_by_len.setdefault(len(name), []).append(name)
+        self.spell = spell
         # long forms by their first term: a question is checked against the few that can match
         self._long_forms: dict[str, list[tuple[str, list[str]]]] = {}
         for sf, exps in acronyms.items():
             for lf in exps:
                 self._long_forms.setdefault(lf[0], []).append((sf, lf))
-
-    @classmethod
-    def from_articles(cls, articles: Iterable[Article]) -> PassageStore:
-        """The store for already parsed articles (the index build makes it the same way)."""
-        from .builder import assemble, chunk_of_articles
-
-        _, store, _ = assemble([chunk_of_articles(articles)])
-        if store is None:
-            raise ValueError("no passages")
-        return store
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -156,8 +109,8 @@ class PassageStore:
             "files": self._files,
             "articles": [[a.file, a.title, a.date, a.passages] for a in self._articles.values()],
             "acronyms": self._acronyms,
-            "names": self._names,
         }
+        self.spell.save(folder)
         (folder / "store.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
     @classmethod
@@ -183,7 +136,7 @@ class PassageStore:
             blob,
             articles,
             meta["acronyms"],
-            meta["names"],
+            SpellIndex.load(folder),
         )
 
     def check(self) -> None:
@@ -233,21 +186,3 @@ class PassageStore:
     def long_forms_starting(self, term: str) -> list[tuple[str, list[str]]]:
         """(acronym, long form) pairs whose long form starts with ``term``."""
         return self._long_forms.get(term, [])
-
-    def fuzzy_name(self, surface: str) -> str | None:
-        """The index term of the article name closest to ``surface`` (1-2 edits), if any."""
-        w = surface.lower().replace("’", "'")
-        if w.endswith("'s"):
-            w = w[:-2]
-        if len(w) < 5 or not w.isalpha() or zipf(w) >= NAME_MAX_ZIPF:
-            return None  # a real English word is not a typo
-        limit = 1 if len(w) <= 6 else 2
-        best: tuple[int, str] | None = None
-        for n in range(len(w) - limit, len(w) + limit + 1):
-            for name in self._names_by_len.get(n, ()):
-                if name[0] != w[0] and name[1:2] != w[1:2]:
-                    continue
-                d = _edit_distance(w, name, limit)
-                if d <= limit and (best is None or d < best[0]):
-                    best = (d, name)
-        return self._names[best[1]] if best else None

@@ -56,7 +56,7 @@ def test_ask_json_shape():
     assert obj["question"] == "What is LEMOA?"
     assert 1 <= len(obj["hits"]) <= 2
     for h in obj["hits"]:
-        assert set(h) == {"file", "lines", "score", "text", "title"}
+        assert set(h) == {"file", "lines", "score", "text", "title", "answers"}
         assert isinstance(h["score"], float) and h["lines"][0] <= h["lines"][1]
         assert "LEMOA" in h["text"]
 

@@ -17,7 +17,7 @@ from rank_bm25 import BM25Okapi
 from bot import engine as engine_mod
 from bot.config import Settings
 from bot.engine import open_engine
-from bot.index import BM25Index
+from bot.index import B, BM25Index
 
 from .helpers.harness import running_bot
 from .search_fixtures import CORPUS_DIR
@@ -167,7 +167,7 @@ def test_scores_equal_rank_bm25_on_a_larger_synthetic_corpus():
     docs = [
         list(vocab[rng.choice(vocab.size, size=rng.integers(35, 75), p=p)]) for _ in range(20_000)
     ]
-    idx, ref = BM25Index.build(docs), BM25Okapi(docs)
+    idx, ref = BM25Index.build(docs), BM25Okapi(docs, b=B)
     sample = random.Random(5)
     for _ in range(25):
         d = docs[sample.randrange(len(docs))]

@@ -15,8 +15,9 @@ from rank_bm25 import BM25Okapi
 from bot.analysis import terms
 from bot.engine import build_engine
 from bot.evaluate import evaluate, load_questions
-from bot.excerpt import ELLIPSIS, SEP
-from bot.index import BM25Index
+from bot.excerpt import ELLIPSIS, MAX_CHARS, SEP
+from bot.index import B, BM25Index
+from bot.render import hit_json
 
 from .search_fixtures import SHARED, file_lines
 
@@ -25,7 +26,7 @@ from .search_fixtures import SHARED, file_lines
 
 def test_scores_equal_rank_bm25_on_the_corpus(engine):
     docs = [terms(p.text) for p in engine.searcher.store.passages()]
-    ref = BM25Okapi(docs)
+    ref = BM25Okapi(docs, b=B)
     vocab = sorted({t for d in docs for t in d})
     rng = random.Random(7)
     for _ in range(200):
@@ -37,7 +38,7 @@ def test_search_scores_are_rank_bm25_scores_of_the_question_terms(engine):
     """A hit's score is rank-bm25's score for the question's terms (synonyms and acronym
     expansions enter as extra terms with a weight below 1)."""
     passages = engine.searcher.store.passages()
-    ref = BM25Okapi([terms(p.text) for p in passages])
+    ref = BM25Okapi([terms(p.text) for p in passages], b=B)
     inverse = {i: t for t, i in engine.searcher.index.vocab.items()}
     for q in (
         "Who greeted Jaishankar with a Navy band?",
@@ -70,7 +71,7 @@ def test_scores_equal_rank_bm25_with_repeated_and_common_terms():
         [rng.choice(words[: rng.randint(2, 50)]) for _ in range(rng.randint(1, 30))]
         for _ in range(300)
     ]
-    idx, ref = BM25Index.build(docs), BM25Okapi(docs)
+    idx, ref = BM25Index.build(docs), BM25Okapi(docs, b=B)
     for _ in range(100):
         q = [rng.choice(words) for _ in range(rng.randint(1, 8))]  # repeats included
         assert np.array_equal(idx.scores_dense(q), ref.get_scores(q))
@@ -106,9 +107,10 @@ def _corpus_words(engine):
 def test_every_excerpt_is_verbatim_in_its_cited_lines(engine, data):
     words = _corpus_words(engine)
     q = " ".join(data.draw(st.lists(st.sampled_from(words), min_size=1, max_size=8)))
-    for hit in engine.search(q, top=5):
+    answer = engine.answer(q, top=5)
+    for hit in answer.hits + answer.related:
         assert_verbatim(hit)
-        assert len(hit.text) <= 420
+        assert len(hit.text) <= MAX_CHARS + 2 * len(SEP)
 
 
 def test_dev_questions_excerpts_are_verbatim(engine):
@@ -186,7 +188,7 @@ def test_dev_set_thresholds(engine):
 
 def test_json_hit_shape(engine):
     hits = engine.search("What is LEMOA?")
-    obj = json.loads(json.dumps({"question": "q", "hits": [h.as_json() for h in hits]}))
+    obj = json.loads(json.dumps({"question": "q", "hits": [hit_json(h) for h in hits]}))
     h = obj["hits"][0]
-    assert set(h) == {"file", "lines", "score", "text", "title"}
+    assert set(h) == {"file", "lines", "score", "text", "title", "answers"}
     assert isinstance(h["lines"], list) and len(h["lines"]) == 2

@@ -39,6 +39,7 @@ from telegram.ext import (
     filters,
 )
 
+from ..query import clean_question
 from ..render import (
     EMPTY_HINT,
     Reply,
@@ -48,7 +49,7 @@ from ..render import (
     render_reply,
     render_sources,
 )
-from ..search import Hit, clean_question
+from ..search import Hit
 from . import paging
 from .state import BotState, state_of
 

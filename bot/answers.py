@@ -1,0 +1,63 @@
+"""Answer types: where in a piece of text the kind of answer a question asks for stands.
+
+``query.answer_type`` reads the kind from the question (when -> date, how many -> count, how much
+-> amount, who -> person, where -> place, "stand for" -> long form); :func:`answer_spans` finds
+spans of that kind in a sentence. The search uses them as evidence (a passage that names the
+thing asked about but holds no span of the asked kind is a near miss, not an answer) and to pick
+the excerpt's sentence; the excerpt marks the span, the way extractive QA readers point at theirs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from .analysis import analyze_word
+from .dates import amount_spans, count_spans, date_spans
+
+# Kinds whose absence makes a passage a near miss.
+STRICT_KINDS = frozenset({"date", "count", "amount", "long_form"})
+
+_CAP = r"[A-Z][\w’'.-]*"
+_NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" + _CAP + r")+")
+_PLACE = re.compile(
+    r"\b(?:in|at|to|from|near|across)\s+(?:the\s+)?(" + _CAP + r"(?:,?\s+" + _CAP + r")*)"
+)
+_LONG_FORM = re.compile(
+    r"((?:" + _CAP + r"[\s-]+(?:(?:and|of|for|the|on|in)\s+)*){1,9})\(([^()\s]{2,10})\)"
+)
+
+
+def answer_spans(
+    text: str, kind: str | None, question_terms: Collection[str] = ()
+) -> list[tuple[int, int]]:
+    """Spans of ``text`` that are answers of ``kind`` (none for yes/no or untyped questions).
+
+    ``question_terms`` are the question's index terms: a name or place the question itself
+    gives is not its answer ("who is X" is answered by X's title, not by X alone)."""
+    if kind == "date":
+        return date_spans(text)
+    if kind == "count":
+        return count_spans(text)
+    if kind == "amount":
+        return amount_spans(text)
+    if kind == "long_form":
+        return [
+            (m.start(1), m.end(2) + 1)
+            for m in _LONG_FORM.finditer(text)
+            if set(analyze_word(m.group(2))) & set(question_terms)
+        ]
+    if kind == "person":
+        return [m.span() for m in _NAME_SEQ.finditer(text) if _adds(m.group(0), question_terms)]
+    if kind == "place":
+        return [m.span(1) for m in _PLACE.finditer(text) if _adds(m.group(1), question_terms)]
+    return []
+
+
+def _adds(span_text: str, question_terms: Collection[str]) -> bool:
+    """Whether a span says something beyond the question's own words."""
+    for w in re.findall(r"[\w’'-]+", span_text):
+        ts = analyze_word(w)
+        if ts and not set(ts) & set(question_terms):
+            return True
+    return False

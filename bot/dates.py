@@ -1,0 +1,91 @@
+"""Dates, years, numbers and amounts in article text: the one place their patterns live.
+
+Used by the corpus reader (datelines), by the evidence checks of the search ("when" questions
+need a date, "how many" a count, "how much" an amount) and by the excerpt (the span that answers
+is marked). Every pattern finds spans in text; nothing here knows about the articles.
+"""
+
+from __future__ import annotations
+
+import re
+
+MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+DATE_RE = re.compile(
+    r"\b(?:\d{1,2}[-/ .]" + MONTHS + r"[-/ .,]+\d{2,4}"
+    r"|" + MONTHS + r"\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+    r"|\d{1,2}(?:st|nd|rd|th)? " + MONTHS + r",? \d{4}"
+    r"|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
+    re.IGNORECASE,
+)
+YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+# Dates written without a year, month-and-year forms, and year ranges.
+_LOOSE_DATE = re.compile(
+    r"\b(?:(?:" + MONTHS + r")\.? \d{1,2}(?:st|nd|rd|th)?\b(?:,? (?:last|this|next) year)?"
+    r"|\d{1,2}(?:st|nd|rd|th)? (?:of )?" + MONTHS + r"\b"
+    r"|(?:in |by |since |from )?" + MONTHS + r",? (?:1[89]|20)\d{2}\b"
+    r"|(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)?\d{2}\b"
+    r"|(?:last|this|next) (?:year|month|week)\b)",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|dozens?|several|a few|hundreds|thousands)"
+)
+# A count: a number standing alone (not part of a model name such as "M777" or "P 8I"),
+# or a number word followed by a noun.
+_COUNT = re.compile(
+    r"(?<![\w-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?:-(?:year|month|day|week|member|nation|point))?"
+    r"(?![\w-]*\d)(?!\w)|\b" + _NUMBER_WORDS + r"\b(?= \w)",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"(?:[$€£₹]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|crore|lakh|bn|mn|m|k))?"
+    r"|\b\d[\d,.]*\s?(?:million|billion|trillion|crore|lakh)?\s?"
+    r"(?:dollars|usd|rupees|inr|euros?|pounds)\b"
+    r"|\b\d[\d,.]*\s?(?:million|billion|trillion|crore|lakh)\b)",
+    re.IGNORECASE,
+)
+
+
+def has_date(text: str, start: int = 0, end: int | None = None) -> bool:
+    end = len(text) if end is None else end
+    # every date form here has a digit or a month: most text is ruled out by one cheap scan
+    return bool(date_spans(text[start:end]))
+
+
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of full dates, loose dates ("June 21 last year", "May 2022") and years."""
+    spans = [m.span() for m in DATE_RE.finditer(text)] if _DIGIT.search(text) else []
+    spans += [m.span() for m in _LOOSE_DATE.finditer(text)]
+    spans += [m.span() for m in YEAR_RE.finditer(text)]
+    return _outermost(spans)
+
+
+def count_spans(text: str) -> list[tuple[int, int]]:
+    """Numbers that count something (not dates' years, not model designations)."""
+    years = YEAR_RE.findall(text)
+    spans = [
+        m.span() for m in _COUNT.finditer(text) if m.group(0) not in years or "-" in m.group(0)
+    ]
+    return _outermost(spans)
+
+
+def amount_spans(text: str) -> list[tuple[int, int]]:
+    """Money and large amounts ("$3 billion", "500 crore", "2 million dollars")."""
+    return _outermost([m.span() for m in _AMOUNT.finditer(text) if _DIGIT.search(m.group(0))])
+
+
+def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans, key=lambda x: (x[0], -x[1])):
+        if out and s < out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+            continue
+        out.append((s, e))
+    return out

@@ -1,0 +1,402 @@
+"""Question -> query plan: chat clean-up, spelling, irregular forms, expansion, acronyms.
+
+The plan is what the ranking and the evidence checks of ``search.py`` work from. Steps, in order:
+
+1. **Clean-up** (once, for every front end): control and format characters dropped, @mentions,
+   a leading ``/ask`` (or any bot command) and links removed; chat shorthand read as the words it
+   stands for (``r`` -> are, ``b4`` -> before, ``w`` -> with); lower-case ``us`` read as the
+   country where the words around it say so (``india us relations``, ``what us weapons``) and
+   as the pronoun after verbs and prepositions (``tell us``, ``for us``).
+2. **Words**: analysed as passages are (``analysis.py``); greetings, politeness and talk about
+   the chat or the articles ("hey bot", "can someone tell me", "according to the article")
+   weigh nothing.
+3. **Spelling**: a word the corpus does not know that is not common English is read as the
+   closest corpus word (``spelling.py``).
+4. **Irregular forms** (met ~ meet, bought ~ buy) from a lemma table made with lemminflect.
+5. **Expansion**: the synonym table and the nearest words by static MiniLM word vectors
+   (``lexicon.py``) add the corpus's own words for the question's, weighted by similarity.
+6. **Acronyms** the articles define, in both directions.
+7. **Answer type**: what kind of span answers the question (date, number, person, place, long
+   form, yes/no), used for evidence and excerpt choice.
+
+Each question word keeps its own bit: a passage "holds" a word when any of its terms occurs in it,
+and the credit it gets is that term's weight (1 for the word itself, less for expansions).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .analysis import analyze_word, tokenize
+from .lexicon import irregular_forms, neighbours, phrase_synonyms, specificity, synonyms, zipf
+from .spelling import COMMON_ZIPF
+
+MAX_QUESTION_CHARS = 2000
+MAX_QUERY_WORDS = 32  # a 5000-word message is cut to its first words before ranking
+
+CORRECTION_CREDIT = 0.9
+IRREGULAR_CREDIT = 1.0
+SYNONYM_CREDIT = 0.6
+NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
+NEIGHBOUR_MAX = 4  # corpus words added per question word
+EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
+BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
+CHITCHAT_MAX_WEIGHT = 2.0  # a message whose words are all this common has nothing to look up
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Chat shorthand (general English, not the articles'): read as the words it stands for.
+SHORTHAND = {
+    "r": "are", "u": "you", "ur": "your", "n": "and", "w": "with", "w/": "with", "b4": "before",
+    "abt": "about", "wat": "what", "wats": "what's", "whats": "what's", "wht": "what",
+    "wich": "which", "wen": "when", "whn": "when", "hw": "how", "y": "why", "pls": "please",
+    "plz": "please", "thx": "thanks", "ty": "thanks", "mtg": "meeting", "convo": "conversation",
+    "yrs": "years", "yr": "year", "rite": "right", "tho": "though", "ppl": "people",
+    "govt": "government", "gov": "government", "intl": "international", "info": "information",
+    "bc": "because", "coz": "because", "cuz": "because", "msg": "message", "abt.": "about",
+    "def": "defense", "sec": "secretary", "mins": "ministers", "min": "minister",
+    "dept": "department", "nat'l": "national", "natl": "national", "2day": "today",
+    "tmrw": "tomorrow", "im": "i'm", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't",
+    "isnt": "isn't", "wasnt": "wasn't", "cant": "can't", "wont": "won't", "gonna": "going to",
+    "wanna": "want to", "gotta": "got to", "kinda": "kind of", "sorta": "sort of", "vs": "versus",
+}  # fmt: skip
+
+# Talk about the chat, the bot or the articles, greetings and politeness: never content.
+FRAMING_WORDS = _words(
+    """
+    hi hey hello hiya yo howdy greetings thanks thank cheers please pls plz lol lmao haha ok
+    okay bot article articles story stories piece text news mention mentions mentioned exactly
+    actually really exact precisely basically anyway someone somebody anybody anyone explain
+    explained tell tells told show help wondering wonder curious remember recall read heard
+    hear says say saying said question questions answer ask asking quick check checking sure
+    maybe thing stuff whatever pretty
+    """
+)
+# phrases of the same kind (kept whole so their words need not be framing everywhere)
+_FRAMING_PHRASES = re.compile(
+    r"\b(?:according to (?:the )?(?:article|articles|story|piece|report|text)s?"
+    r"|in (?:the|this|that|these|one of the) (?:article|articles|story|stories|piece|report)s?"
+    r"|(?:can|could|would) (?:you|u|someone|anyone|somebody) (?:please )?(?:tell|show|explain)"
+    r"(?: me| us)?|i (?:read|heard|saw) (?:somewhere )?(?:that )?|is it true(?: that)?"
+    r"|do (?:any of )?(?:the|these) articles (?:say|mention)|i (?:want|need) to know)\b",
+    re.I,
+)
+
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
+_COMMAND = re.compile(r"^\s*/[A-Za-z]\w{0,31}(?:@\w+)?(?=\s|$)")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I)
+_WORDISH = re.compile(r"[\w/'’.]+")
+# lower-case "us" is the pronoun after these words (verbs and prepositions that take an object)
+_PRONOUN_BEFORE = _words(
+    """
+    let tell told give gave show showed help helped for to with of about among between from
+    against like join joined send sent ask asked make made teach taught both all each behind
+    beside towards toward upon without within lets lead led bring brought take took call called
+    told remind reminded brief briefed inform informed keep kept
+    """
+)
+_PRONOUN_AFTER = frozenset({"all", "both", "two", "ourselves"})
+
+
+@dataclass(frozen=True, slots=True)
+class QueryWord:
+    """A content word of the question and what it stands for in the corpus."""
+
+    surface: str
+    terms: tuple[str, ...]  # the word's own index terms
+    weight: float  # specificity: how much of the question's meaning it carries
+    corrected: str | None = None  # the corpus word it was read as (spelling)
+
+
+@dataclass(slots=True)
+class QueryPlan:
+    """The analysed question: its content words and the weighted terms to score."""
+
+    text: str = ""  # the cleaned question
+    words: list[QueryWord] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)  # term ids to score
+    masks: list[int] = field(default_factory=list)  # word bits each id stands for
+    weights: list[float] = field(default_factory=list)  # BM25 weight of each id
+    credits: list[float] = field(default_factory=list)  # evidence credit of each id
+    highlight_terms: dict[str, float] = field(default_factory=dict)  # index terms -> weight
+    answer_type: str | None = None
+    chitchat: bool = False
+
+    def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
+        if tid in self.ids:
+            k = self.ids.index(tid)
+            self.masks[k] |= mask
+            self.weights[k] = max(self.weights[k], weight)
+            self.credits[k] = max(self.credits[k], credit)
+            return
+        self.ids.append(tid)
+        self.masks.append(mask)
+        self.weights.append(weight)
+        self.credits.append(credit)
+
+    @property
+    def total_weight(self) -> float:
+        return sum(w.weight for w in self.words)
+
+
+# -- clean-up ---------------------------------------------------------------------------------
+
+
+def strip_controls(question: str) -> str:
+    """Drop control/format characters (RTL marks, zero-width) and cap the length."""
+    head = question[:MAX_QUESTION_CHARS]
+    if head.isascii() and head.isprintable():  # the common case: nothing to drop
+        return " ".join(head.split())
+    q = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+        for c in head
+        if unicodedata.category(c) not in ("Cf", "Cs", "Co", "Cn")
+    )
+    return " ".join(q.split())
+
+
+def clean_question(question: str) -> str:
+    """The question as a person meant it: no command, mentions, links or shorthand."""
+    q = strip_controls(question)
+    q = _COMMAND.sub("", q)
+    q = _MENTION.sub(" ", q)
+    q = _URL.sub(" ", q)
+    q = _WORDISH.sub(_expand_shorthand, q)
+    q = _us_in_context(q)
+    return " ".join(q.split())
+
+
+def _expand_shorthand(m: re.Match[str]) -> str:
+    w = m.group(0)
+    low = w.lower()
+    if low in SHORTHAND and not (w.isupper() and len(w) > 1):  # "US", "UN" are not shorthand
+        return SHORTHAND[low]
+    return w
+
+
+def _us_in_context(q: str) -> str:
+    if "us" not in q:
+        return q
+    words = list(re.finditer(r"[\w'’-]+", q))
+    out = q
+    for k, m in enumerate(words):
+        if m.group(0) != "us":
+            continue
+        before = words[k - 1].group(0).lower() if k else ""
+        after = words[k + 1].group(0).lower() if k + 1 < len(words) else ""
+        if before in _PRONOUN_BEFORE or after in _PRONOUN_AFTER:
+            continue
+        out = out[: m.start()] + "US" + out[m.end() :]
+    return out
+
+
+def is_framing(surface: str) -> bool:
+    return surface.lower().strip("'’") in FRAMING_WORDS
+
+
+# -- answer types -----------------------------------------------------------------------------
+
+_TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("long_form", re.compile(r"\bstand(?:s|ing)? for\b|\bfull (?:form|name)\b|\babbreviat", re.I)),
+    (
+        "date",
+        re.compile(
+            r"^\W*(?:and )?(?:when|since when|until when|by when)\b|\b(?:what|which|exact) "
+            r"(?:year|date|day|month|time)\b|\bwhen (?:was|were|did|is|will|do|does|exactly)\b"
+            r"|\bin (?:what|which) year\b|\bhow long ago\b",
+            re.I,
+        ),
+    ),
+    ("amount", re.compile(r"\bhow much\b|\bwhat (?:price|amount|sum)\b|\bcost\b", re.I)),
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow (?:long|old)\b", re.I)),
+    ("person", re.compile(r"^\W*(?:and )?(?:who|whom|whose)\b|\bwho (?:is|was|are|were)\b", re.I)),
+    ("place", re.compile(r"^\W*(?:and )?where\b|\bwhere (?:is|was|are|were|did|do|will)\b", re.I)),
+    (
+        "yesno",
+        re.compile(
+            r"^\W*(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would)\b", re.I
+        ),
+    ),
+]
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of span that answers ``question`` (None: any passage that covers it)."""
+    for name, pat in _TYPE_PATTERNS:
+        if pat.search(question):
+            return name
+    return None
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
+
+    vocab: dict[str, int]
+    correct: object  # (word) -> corpus word | None
+    expansions: object  # (term) -> list of long forms (term lists)
+    long_forms_starting: object  # (term) -> [(acronym, long form terms)]
+
+
+def make_plan(question: str, lex: Vocabulary) -> QueryPlan:
+    q = clean_question(question)
+    q = _FRAMING_PHRASES.sub(" ", q)
+    plan = QueryPlan(text=q, answer_type=answer_type(q))
+    vocab = lex.vocab
+    groups = _word_groups(q)[:MAX_QUERY_WORDS]
+    background = _background_starts(q)
+    all_terms: list[str] = []
+    bit = 0
+    for start, surface, word_terms in groups:
+        if is_framing(surface):
+            continue
+        weight = specificity(surface)
+        if any(a <= start < b for a, b in background):
+            weight *= BACKGROUND_WEIGHT
+        terms = list(word_terms)
+        corrected = None
+        if not any(t in vocab for t in terms) and len(terms) == 1:
+            corrected = _correction(surface, lex)
+            if corrected is not None:
+                terms = [t for t in analyze_word(corrected) if t in vocab] or terms
+        mask = 1 << bit
+        bit += 1
+        plan.words.append(QueryWord(surface, tuple(terms), weight, corrected))
+        credit = CORRECTION_CREDIT if corrected else 1.0
+        for term in terms:
+            all_terms.append(term)
+            _add_term(plan, vocab, term, mask, credit, credit)
+            for other in irregular_forms().get(term, ()):
+                _add_term(plan, vocab, other, mask, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
+            for st in synonyms().get(term, ()):
+                _add_expansion(plan, vocab, st, mask, SYNONYM_CREDIT)
+            for exp in lex.expansions(term):  # type: ignore[operator]
+                # the long form as a whole weighs like one word
+                for et in exp:
+                    _add_term(plan, vocab, et, mask, 1.0 / len(exp), 1.0)
+        for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
+            _add_expansion(plan, vocab, nb_term, mask, _neighbour_credit(sim))
+    # phrases of the synonym table ("every year" -> annual)
+    for phrase, single in phrase_synonyms():
+        if _find_phrase(all_terms, phrase) >= 0 and single in vocab:
+            _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
+    # a question that spells out a defined long form also finds the acronym
+    present = set(all_terms)
+    for t in present:
+        for acro, long_terms in lex.long_forms_starting(t):  # type: ignore[operator]
+            if acro not in present and set(long_terms) <= present and acro in vocab:
+                _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
+    # nothing specific to look for ("thanks, that's what I needed"): chit-chat
+    plan.chitchat = not plan.words or max(w.weight for w in plan.words) < CHITCHAT_MAX_WEIGHT
+    return plan
+
+
+def _add_term(
+    plan: QueryPlan, vocab: dict[str, int], term: str, mask: int, weight: float, credit: float
+) -> None:
+    tid = vocab.get(term)
+    if tid is None or not mask:
+        return
+    plan.add(tid, mask, weight, credit)
+    plan.highlight_terms[term] = max(plan.highlight_terms.get(term, 0.0), weight)
+
+
+def _add_expansion(
+    plan: QueryPlan, vocab: dict[str, int], term: str, mask: int, credit: float
+) -> None:
+    _add_term(plan, vocab, term, mask, credit * EXPANSION_BM25_SHARE, credit)
+
+
+def _neighbour_credit(sim: float) -> float:
+    # similarity 0.62 -> 0.3 of the word's weight, 0.9 and above -> 0.9
+    return min(0.9, 0.3 + (sim - NEIGHBOUR_MIN_SIM) / (0.9 - NEIGHBOUR_MIN_SIM) * 0.6)
+
+
+@lru_cache(maxsize=50_000)
+def _neighbour_terms(surface: str, own: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """Index terms of the words nearest to ``surface`` (vectors), not the word's own."""
+    out: list[tuple[str, float]] = []
+    for word, sim in neighbours(surface.lower()):
+        if sim < NEIGHBOUR_MIN_SIM:
+            break
+        ts = analyze_word(word)
+        if len(ts) != 1 or ts[0] in own or any(ts[0] == t for t, _ in out):
+            continue
+        out.append((ts[0], sim))
+    return tuple(out)
+
+
+def _correction(surface: str, lex: Vocabulary) -> str | None:
+    w = surface.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    if zipf(w) >= COMMON_ZIPF:
+        return None  # a real English word is not a typo
+    return lex.correct(w)  # type: ignore[operator]
+
+
+def _word_groups(q: str) -> list[tuple[int, str, list[str]]]:
+    """Content words of the question: (start, surface, its distinct terms), overlapping spans
+    merged, repeats dropped."""
+    groups: list[tuple[int, int, list[str]]] = []
+    for t in tokenize(q):
+        if groups and t.start < groups[-1][1]:
+            s, e, ts = groups[-1]
+            if t.term not in ts:
+                ts.append(t.term)
+            groups[-1] = (s, max(e, t.end), ts)
+        else:
+            groups.append((t.start, t.end, [t.term]))
+    out: list[tuple[int, str, list[str]]] = []
+    seen: set[tuple[str, ...]] = set()
+    for s, e, ts in groups:
+        key = tuple(ts)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append((s, q[s:e], ts))
+    return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_ASKING = re.compile(
+    r"\?|^\W*(?:who|what|when|where|which|why|how|is|are|was|were|did|do|does)\b", re.I
+)
+
+
+def _background_starts(q: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of a several-sentence message that do not ask anything, when
+    another one does ("Doing an assignment on X. When was Y?"): their words are background."""
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(q)] + [len(q)]
+    sentences = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if q[a:b].strip()]
+    if len(sentences) < 2:
+        return []
+    asking = [bool(_ASKING.search(q[a:b])) for a, b in sentences]
+    if not any(asking):
+        return []
+    return [span for span, ask in zip(sentences, asking, strict=True) if not ask]
+
+
+def _find_phrase(seq: list[str], phrase: tuple[str, ...]) -> int:
+    n = len(phrase)
+    for i in range(len(seq) - n + 1):
+        if tuple(seq[i : i + n]) == phrase:
+            return i
+    return -1
+
+
+def _bits_for(words: list[QueryWord], wanted: tuple[str, ...] | list[str]) -> int:
+    bits = 0
+    for bit, w in enumerate(words):
+        if any(t in wanted for t in w.terms):
+            bits |= 1 << bit
+    return bits

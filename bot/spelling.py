@@ -1,0 +1,118 @@
+"""Spelling correction of question words against the corpus vocabulary.
+
+A question word that is neither a corpus word nor a common English word (``lexicon.zipf`` at
+least :data:`COMMON_ZIPF`, about the 20,000 most common words) is read as the corpus word
+closest to it: optimal-string-alignment distance 1 for words of up to five letters, else up to 2;
+the smaller distance wins, then the word more passages use. So ``jaishankr`` -> jaishankar,
+``inovation`` -> innovation, ``COMCASSA`` -> comcasa, while ``signed`` or ``china`` are never
+"corrected" into a corpus word.
+
+Candidates come from a symmetric-delete index (SymSpell's idea, one delete on each side): the
+keys are CRC32 hashes of each corpus word and of the word with any one letter deleted, built
+with the index, saved as sorted arrays and memory-mapped. A question word looks up its own
+deletes (at most ``len + 1`` binary searches) and checks at most :data:`MAX_CANDIDATES`
+candidates with rapidfuzz's distance, whatever the size of the corpus. One delete per side
+finds every word within one edit and most within two (two substitutions need three deletes).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz.distance import OSA
+
+MIN_LEN = 3  # shorter words are never corrected
+MAX_LEN = 24
+MAX_WORDS = 200_000  # the most used corpus words; bounds the index at any corpus size
+MAX_CANDIDATES = 64
+COMMON_ZIPF = 3.3
+
+
+def _keys(word: str) -> set[int]:
+    keys = {zlib.crc32(word.encode("utf-8", "surrogatepass"))}
+    for i in range(len(word)):
+        keys.add(zlib.crc32((word[:i] + word[i + 1 :]).encode("utf-8", "surrogatepass")))
+    return keys
+
+
+def spellable(word: str) -> bool:
+    return MIN_LEN <= len(word) <= MAX_LEN and word.isalpha()
+
+
+class SpellIndex:
+    """Corpus words (lower case) and their symmetric-delete keys."""
+
+    FILES = ("spell_keys.npy", "spell_vals.npy", "spell_freq.npy", "spell_words.txt")
+
+    def __init__(
+        self, words: list[str], freq: np.ndarray, keys: np.ndarray, vals: np.ndarray
+    ) -> None:
+        self.words = words
+        self.freq = freq
+        self.keys = keys
+        self.vals = vals
+
+    @classmethod
+    def build(cls, counts: Iterable[tuple[str, int]]) -> SpellIndex:
+        """From (word, how many passages use it); only the most used words are kept."""
+        best: dict[str, int] = {}
+        for w, n in counts:
+            w = w.lower()
+            if spellable(w) and n > best.get(w, -1):
+                best[w] = n
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_WORDS]
+        words = [w for w, _ in ranked]
+        freq = np.asarray([n for _, n in ranked], dtype=np.int32)
+        pairs = [(k, i) for i, w in enumerate(words) for k in _keys(w)]
+        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        order = np.lexsort((arr[:, 1], arr[:, 0]))
+        return cls(words, freq, arr[order, 0].astype(np.uint32), arr[order, 1].astype(np.int32))
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "spell_keys.npy", self.keys, allow_pickle=False)
+        np.save(folder / "spell_vals.npy", self.vals, allow_pickle=False)
+        np.save(folder / "spell_freq.npy", self.freq, allow_pickle=False)
+        (folder / "spell_words.txt").write_text("\n".join(self.words), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> SpellIndex:
+        text = (folder / "spell_words.txt").read_text(encoding="utf-8")
+        words = text.split("\n") if text else []
+        keys = np.load(folder / "spell_keys.npy", mmap_mode="r", allow_pickle=False)
+        vals = np.load(folder / "spell_vals.npy", mmap_mode="r", allow_pickle=False)
+        freq = np.load(folder / "spell_freq.npy", allow_pickle=False)
+        if keys.shape != vals.shape or freq.shape[0] != len(words):
+            raise ValueError("spelling index does not match its word list")
+        if vals.size and (int(vals.min()) < 0 or int(vals.max()) >= len(words)):
+            raise ValueError("spelling index points outside its word list")
+        return cls(words, freq, keys.view(np.ndarray), vals.view(np.ndarray))
+
+    def correct(self, word: str) -> str | None:
+        """The corpus word ``word`` most likely misspells (``None``: no close word)."""
+        w = word.lower()
+        if not spellable(w) or not self.words:
+            return None
+        limit = 1 if len(w) <= 5 else 2
+        cands: set[int] = set()
+        keys = self.keys
+        for k in _keys(w):
+            a = int(np.searchsorted(keys, k, "left"))
+            b = int(np.searchsorted(keys, k, "right"))
+            cands.update(self.vals[a:b].tolist())
+            if len(cands) >= MAX_CANDIDATES:
+                break
+        best: tuple[int, int, str] | None = None
+        for i in cands:
+            cand = self.words[i]
+            if cand == w:
+                return None  # a corpus word is not a typo
+            d = OSA.distance(w, cand, score_cutoff=limit)
+            if d > limit:
+                continue
+            key = (d, -int(self.freq[i]), cand)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
