@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,23 @@ def test_state_dir_defaults_and_relative_paths_are_under_the_project():
     assert s.state_dir == PROJECT_ROOT / "var" / "state"
     s = load_settings({"STATE_DIR": "/srv/bot"}, dotenv=Path("/nonexistent"))
     assert s.state_dir == Path("/srv/bot")
+
+
+def test_the_bot_process_refuses_a_base_url_without_a_host(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "TELEGRAM_BOT_TOKEN": "123456:TEST-token_abcdefghijklmnopqrstuv",
+        "TELEGRAM_BASE_URL": "http://",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: TELEGRAM_BASE_URL")
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -72,6 +72,8 @@ def test_words_not_in_the_article_files_are_never_quoted(corpus_copy, settings, 
     assert e.from_cache  # the forgery passed the load checks...
     hits = e.search(ASK)
     assert "June 91" not in texts(hits)  # ...but not the answer
+    answer = e.answer(ASK, top=5)
+    assert "June 91" not in texts(answer.hits) + texts(answer.related)
     assert e.needs_rebuild
     assert any("quote not found" in r.getMessage() for r in caplog.records)
 

@@ -165,7 +165,12 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
         if waiting:
             log.info("answering %d update(s) left from before the restart", len(waiting))
         for data in waiting:
-            update = Update.de_json(data, app.bot)
+            try:
+                update = Update.de_json(data, app.bot)
+            except Exception:  # not an update PTB can read: never retried
+                log.exception("journalled update %s unreadable; skipped", data.get("update_id"))
+                journal.answered(int(data.get("update_id", 0)))
+                continue
             if update is not None:
                 scheduler.submit(update)
         if settings.webhook_url:
