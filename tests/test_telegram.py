@@ -147,6 +147,23 @@ def test_buttons_keep_working_after_a_restart(botapi, engine):
     assert len(botapi.sent_messages(chat["id"])) == 2  # the reply and its edit, no new message
 
 
+def test_a_press_that_expired_while_the_bot_was_down_still_turns_the_page(botapi, engine):
+    chat = botapi.private_chat()
+    with running_bot(botapi, engine):
+        botapi.send_text(chat, LONG_QUESTION)
+        (msg,) = replies(botapi, chat["id"])
+    botapi.query_expiry = 0.2
+    botapi.press_button(msg, msg["reply_markup"]["inline_keyboard"][0][-1]["callback_data"])
+    time.sleep(0.5)
+    with running_bot(botapi, engine) as bot:
+        botapi.wait_for(
+            lambda: botapi.get_message(chat["id"], msg["message_id"]).get("edit_date"),
+            what="the page turned",
+        )
+        quiet_for(botapi)
+    assert not [line for line in bot.log_lines if "failed" in line and "update" in line]
+
+
 def test_long_questions_use_short_callback_keys(botapi, live):
     chat = botapi.private_chat()
     q = LONG_QUESTION

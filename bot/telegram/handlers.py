@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
@@ -261,6 +262,16 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 # -- buttons -------------------------------------------------------------------------------------
 
 
+async def ack(cq: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press; one that expired meanwhile (e.g. across a restart) is fine."""
+    try:
+        await cq.answer(text)
+    except BadRequest as exc:
+        if "query is too old" not in str(exc).lower():
+            raise
+        log.info("button press %s expired before it was answered", cq.id)
+
+
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cq = update.callback_query
     if cq is None:
@@ -269,32 +280,32 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = cq.message if isinstance(cq.message, Message) else None
     press = paging.parse(cq.data)
     if press is None or msg is None:
-        await cq.answer(STALE_BUTTON)
+        await ack(cq, STALE_BUTTON)
         return
     if state.presses.check(cq.from_user.id) != "ok":
-        await cq.answer(PRESSED_TOO_FAST)
+        await ack(cq, PRESSED_TOO_FAST)
         return
     if isinstance(press, paging.SourcesPress):
         if state.superseded(update):
-            await cq.answer()  # a newer press on this message is queued: only it edits
+            await ack(cq)  # a newer press on this message is queued: only it edits
             return
         reply, markup = await sources_page(state, press.start)
     else:
         page = state.journal.page(press.page_id, msg.chat.id)
         if page is None:
-            await cq.answer(STALE_BUTTON)
+            await ack(cq, STALE_BUTTON)
             return
         if state.superseded(update):
-            await cq.answer()
+            await ack(cq)
             return
         compact = msg.chat.type != ChatType.PRIVATE
         reply, more = await answer_page(state, page.question, press.offset, compact)
         if reply.shown == 0:
-            await cq.answer(NO_MORE)
+            await ack(cq, NO_MORE)
             return
         markup = paging.more_keyboard(page.id, press.offset, state.page_size, more)
     # answered first: the press must not expire while the edit waits for its turn
-    await cq.answer()
+    await ack(cq)
     if state.superseded(update):
         return
     try:
@@ -362,7 +373,12 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     f"No passage in the articles answers “{esc(shown)}”.",
                 )
             )
-    await iq.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    try:
+        await iq.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    except BadRequest as exc:  # the user typed on, or it waited across a restart
+        if "query is too old" not in str(exc).lower():
+            raise
+        log.info("inline query %s expired before it was answered", iq.id)
 
 
 # -- policies that run before every handler ------------------------------------------------------
