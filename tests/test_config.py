@@ -47,3 +47,15 @@ def test_the_bot_process_refuses_a_base_url_without_a_host(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().startswith("error: TELEGRAM_BASE_URL")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_unusable_state_dir_is_one_line_and_exit_2(botapi, tmp_path):
+    from .helpers.harness import start_process
+
+    (tmp_path / "file").write_text("not a folder")
+    proc = start_process(botapi, tmp_path, STATE_DIR=str(tmp_path / "file" / "state"))
+    proc.wait(60)
+    out = proc.log_path.read_text()
+    assert proc.returncode == 2, out[-1000:]
+    errors = [ln for ln in out.splitlines() if " ERROR " in ln]
+    assert len(errors) == 1 and "STATE_DIR" in errors[0] and "Traceback" not in out

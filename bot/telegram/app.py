@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -128,8 +129,12 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
         raise ValueError("no token")
     stop = stop or asyncio.Event()
     redact(settings.token, settings.webhook_secret)
-    journal = Journal(settings.state_dir)
-    journal.prune()
+    try:
+        journal = Journal(settings.state_dir)
+        journal.prune()
+    except (OSError, sqlite3.Error) as exc:
+        log.error("cannot use the state database in STATE_DIR=%s: %s", settings.state_dir, exc)
+        return 2
     pacer = SendPacer(settings.group_sends_per_minute, counters=journal.bump)
     app = build_application(settings, pacer)
     state = BotState(engine, settings, journal)
