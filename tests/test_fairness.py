@@ -40,6 +40,14 @@ def test_a_button_storm_and_a_busy_group_do_not_stall_a_private_chat(botapi, eng
         group_done = len(botapi.sent_messages(group["id"]))
         botapi.wait_for(lambda: len(botapi.callback_answers) >= 100, timeout=30, what="presses")
         answers = botapi.callback_answers
+        page = botapi.wait_for(
+            lambda: (
+                (m := botapi.get_message(group["id"], msg["message_id"])).get("edit_date") and m
+            ),
+            timeout=30,
+            what="the page turned",
+        )
+        edits = sum(c.method == "editMessageText" for c in botapi.calls)
     print(
         f"\nprivate question answered in {waited:.2f} s during a 100-press storm with "
         f"{81 - group_done} group questions still queued"
@@ -49,6 +57,8 @@ def test_a_button_storm_and_a_busy_group_do_not_stall_a_private_chat(botapi, eng
     assert group_done < 81  # the group was still busy: the private chat did not wait for it
     assert len(answers) == 100  # every press answered, none left to expire
     assert sum("Too many presses" in (a["text"] or "") for a in answers) >= 80
+    assert page["text"].startswith("More passages (4–")  # the storm did turn the page...
+    assert 1 <= edits <= 3  # ...with the presses still queued superseded, not each an edit
     assert not [c for c in botapi.calls if c.status >= 400 and c.method != "getUpdates"]
 
 

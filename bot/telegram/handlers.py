@@ -282,7 +282,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None or msg is None:
         await ack(cq, STALE_BUTTON)
         return
-    if state.presses.check(cq.from_user.id) != "ok":
+    if not state.press_allowed(update):
         await ack(cq, PRESSED_TOO_FAST)
         return
     if isinstance(press, paging.SourcesPress):

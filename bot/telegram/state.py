@@ -40,6 +40,7 @@ class BotState:
     inline: UserRateLimit = field(init=False)
     # the newest press per message: an older press still queued is superseded
     latest_press: OrderedDict[tuple[int, int], int] = field(default_factory=OrderedDict)
+    press_ok: OrderedDict[int, bool] = field(default_factory=OrderedDict)  # by update id
 
     def __post_init__(self) -> None:
         count, window = self.settings.rate_limit_count, self.settings.rate_limit_window
@@ -53,14 +54,25 @@ class BotState:
         return self.settings.top
 
     def note_press(self, update: Update) -> None:
-        """Called when a press is queued (before it is handled)."""
+        """Called when an update is queued, before it is handled: a button press is checked
+        against the press limit now, and one within it becomes the newest for its message (an
+        older one still queued is then superseded)."""
         cq = update.callback_query
-        if cq is not None and isinstance(cq.message, Message):
-            key = (cq.message.chat.id, cq.message.message_id)
-            self.latest_press[key] = update.update_id
-            self.latest_press.move_to_end(key)
-            while len(self.latest_press) > 10_000:
-                self.latest_press.popitem(last=False)
+        if cq is None:
+            return
+        ok = self.presses.check(cq.from_user.id) == "ok"
+        _remember(self.press_ok, update.update_id, ok)
+        if ok and isinstance(cq.message, Message):
+            _remember(
+                self.latest_press, (cq.message.chat.id, cq.message.message_id), update.update_id
+            )
+
+    def press_allowed(self, update: Update) -> bool:
+        """The verdict of :meth:`note_press` (checked now if the press was not noted)."""
+        verdict = self.press_ok.pop(update.update_id, None)
+        if verdict is None and update.callback_query is not None:
+            verdict = self.presses.check(update.callback_query.from_user.id) == "ok"
+        return bool(verdict)
 
     def superseded(self, update: Update) -> bool:
         cq = update.callback_query
@@ -81,3 +93,10 @@ def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
     if not isinstance(state, BotState):
         raise RuntimeError("the bot's state is not installed")
     return state
+
+
+def _remember(table: OrderedDict, key: object, value: object, limit: int = 10_000) -> None:
+    table[key] = value
+    table.move_to_end(key)
+    while len(table) > limit:
+        table.popitem(last=False)
