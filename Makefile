@@ -3,20 +3,43 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+# make ask Q="When was INDUS-X launched?"
+export Q
 
-.PHONY: run test lint format bench eval index check clean
+.PHONY: run ask chat unanswered test lint format bench eval index check clean
 
+# Recipes that print answers are silent (@): make's own command lines would mix into stdout.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
+# runtime dependencies only (run, ask, chat, ...)
+$(RUNTIME): pyproject.toml | $(PY)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e .
+	@touch $(RUNTIME)
+
+# with the dev extras (tests, lint, benchmarks)
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP) $(RUNTIME)
 
 ## run: the Telegram bot with TELEGRAM_BOT_TOKEN set (env or .env), else a console chat
-run: $(STAMP)
-	$(PY) -m bot
+run: $(RUNTIME)
+	@$(PY) -m bot
+
+## ask: one question, e.g. make ask Q="When was INDUS-X launched?"
+ask: $(RUNTIME)
+	@$(PY) -m bot ask "$$Q"
+
+## chat: the console chat (follow-ups keep their context; /new resets)
+chat: $(RUNTIME)
+	@$(PY) -m bot chat
+
+## unanswered: questions that got no confident answer, most frequent first
+unanswered: $(RUNTIME)
+	@$(PY) -m bot unanswered
 
 ## test: lint, then the whole test suite
 test: $(STAMP) lint
@@ -30,19 +53,21 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format bot tests tools
 	$(VENV)/bin/ruff check --fix bot tests tools
 
-## eval: the dev question set
-eval: $(STAMP)
-	$(PY) -m bot eval ../shared/eval/dev.jsonl
+## eval: the question sets in tests/data (questions, then conversations)
+eval: $(RUNTIME)
+	@for f in dev natural extra dialogues-dev; do \
+		echo "== tests/data/$$f.jsonl"; $(PY) -m bot eval tests/data/$$f.jsonl || exit 1; \
+	done
 
 ## bench: search speed and memory against plain rank-bm25 (N=100k passages)
 bench: $(STAMP)
 	$(PY) -m bot bench --passages 100000
 
-index: $(STAMP)
-	$(PY) -m bot index
+index: $(RUNTIME)
+	@$(PY) -m bot index
 
-check: $(STAMP)
-	$(PY) -m bot check
+check: $(RUNTIME)
+	@$(PY) -m bot check
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -1,83 +1,212 @@
-"""Command line: ask, eval, chat, check, index, bench, run.
+"""Command line: ask, chat, eval, unanswered, check, index, bench, run.
 
-``python -m bot`` starts the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console chat.
+``python -m bot`` without a command starts the Telegram bot when TELEGRAM_BOT_TOKEN is set,
+else the console chat.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import logging
 import sys
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
-from .config import ConfigError, Settings, load_settings
+from . import __version__
+from .config import MAX_TOP, MIN_TOP, ConfigError, Settings, load_settings
 from .corpus import CorpusError
 from .logs import setup_logging
-from .render import answer_json, render_answer, render_empty_question, render_sources
+from .render import (
+    answer_json,
+    render_answer,
+    render_empty_question,
+    render_sources,
+    render_unanswered,
+)
+from .search import Answer
 
 log = logging.getLogger("bot")
+
+BARE_COMMAND = (
+    "Without a command, python -m bot starts the Telegram bot when TELEGRAM_BOT_TOKEN is set "
+    "(environment or .env), else the console chat (`chat`)."
+)
+CHAT_HISTORY = "chat_history"  # console chat's readline history, in STATE_DIR
+
+
+def clean_text(text: str) -> str:
+    """Text with undecodable input bytes (argv's surrogate escapes) replaced by U+FFFD, so
+    everything printed is valid UTF-8."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _lines(stream: TextIO) -> Iterator[str]:
+    """Lines of a text stream without their line ends, invalid UTF-8 replaced."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # already text (tests, redirected streams)
+        for line in stream:
+            yield clean_text(line.rstrip("\r\n"))
+        return
+    for raw in buffer:
+        yield raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def _corpus(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.corpus) if getattr(args, "corpus", None) else settings.corpus_dir
 
 
 def _engine(args: argparse.Namespace, settings: Settings):  # -> Engine
     from .engine import open_engine
 
-    corpus = Path(args.corpus) if getattr(args, "corpus", None) else settings.corpus_dir
-    return open_engine(corpus, settings, progress=sys.stderr.isatty())
+    return open_engine(_corpus(args, settings), settings, progress=sys.stderr.isatty())
+
+
+def ask_json(question: str, answer: Answer, carried: Sequence[str] | None = None) -> dict:
+    """The JSON of one answer (``ask --json``); ``carried`` only in conversation mode."""
+    out: dict[str, object] = answer_json(answer)
+    out["question"] = question
+    if carried is not None:
+        out["carried"] = list(carried)
+    return out
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# -- ask -------------------------------------------------------------------------------------
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    question = clean_text(" ".join(args.question))
+    if args.conversation is None and not args.question:
+        print('error: give a question (ask What is LEMOA?), "-" to read one per line from '
+              "stdin, or --conversation FILE", file=sys.stderr)  # fmt: skip
+        return 2
+    if args.conversation is not None and args.question:
+        print("error: --conversation reads its messages from FILE; give no question too",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.conversation is not None:
+        return _ask_conversation(args, settings)
     engine = _engine(args, settings)
-    if args.question == "-":
-        for line in sys.stdin:
-            q = line.rstrip("\n")
-            _answer(engine, q, args)
-        return 0
-    _answer(engine, args.question, args)
+    stream = _lines(sys.stdin) if question == "-" else [question]
+    for q in stream:
+        # the command line shows no bold: skip computing highlight spans
+        answer = engine.answer(q, top=args.top, highlight=False)
+        if args.json:
+            _emit(ask_json(q, answer))
+        else:
+            reply = render_answer(answer) if q.strip() else render_empty_question()
+            print(reply.plain, flush=True)
     return 0
 
 
-def _answer(engine, question: str, args: argparse.Namespace) -> None:  # noqa: ANN001
-    # the command line shows no bold: skip computing highlight spans
-    answer = engine.answer(question, top=args.top, highlight=False)
-    if args.json:
-        sys.stdout.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+def _open_lines(name: str) -> Iterable[str]:
+    if name == "-":
+        return _lines(sys.stdin)
+    try:
+        data = Path(name).read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {name}: {exc.strerror or exc}") from None
+    return data.decode("utf-8", "replace").splitlines()
+
+
+def _ask_conversation(args: argparse.Namespace, settings: Settings) -> int:
+    """One message a line; a blank line (or /new) ends a conversation."""
+    from .conversation import Conversation, is_reset
+
+    lines = _open_lines(args.conversation)
+    engine = _engine(args, settings)
+    chat = Conversation(engine)
+    for line in lines:
+        if not line.strip() or is_reset(line):
+            chat.reset()
+            continue
+        answer = chat.ask(line, top=args.top, highlight=False)
+        if args.json:
+            _emit(ask_json(line, answer.result, answer.reading.carried))
+        else:
+            reply = render_answer(answer.result, note=answer.reading.note)
+            print(reply.plain + "\n", flush=True)
+    return 0
+
+
+# -- chat ------------------------------------------------------------------------------------
+
+
+def _readline(settings: Settings) -> None:
+    """Line editing and history (kept in STATE_DIR) for an interactive console."""
+    try:
+        import readline
+    except ImportError:  # not on every platform; input() still works
         return
-    reply = render_answer(answer) if question.strip() else render_empty_question()
-    print(reply.plain, flush=True)
+    import atexit
+
+    history = settings.state_dir / CHAT_HISTORY
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(500)
+
+    def save() -> None:
+        try:
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+        except OSError:
+            pass
+
+    atexit.register(save)
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from .conversation import Conversation, is_reset
+
     engine = _engine(args, settings)
+    chat = Conversation(engine)
+    unanswered = _unanswered_log(settings)
     interactive = sys.stdin.isatty()
     if interactive:
+        _readline(settings)
         print(
-            f"Serving {engine.n_articles} articles ({engine.n_passages} passages). "
-            "Ask a question; /sources lists the articles; Ctrl-D quits."
+            f"Serving {engine.n_articles} articles ({engine.n_passages} passages). Ask a "
+            "question; follow-ups keep the context (/new starts afresh); /sources lists the "
+            "articles; Ctrl-D quits."
         )
+    else:
+        sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
     while True:
-        if interactive:
-            print("> ", end="", flush=True)
-        line = sys.stdin.readline()
-        if not line:
+        try:
+            q = clean_text(input("> " if interactive else "")).strip()
+        except EOFError:
+            if interactive:
+                print()
             return 0
-        q = line.strip()
-        if q in ("/sources", "/help", "/start"):
-            if q == "/sources":
-                print(render_sources(engine.articles(), per_page=None).plain + "\n", flush=True)
-            else:
-                print(render_empty_question().plain + "\n", flush=True)
+        if q == "/sources":
+            print(render_sources(engine.articles(), per_page=None).plain + "\n", flush=True)
             continue
-        reply = (
-            render_answer(engine.answer(q, top=args.top, highlight=False))
-            if q
-            else render_empty_question()
-        )
-        print(reply.plain + "\n", flush=True)
+        if is_reset(q):
+            chat.reset()
+            print(render_empty_question().plain + "\n", flush=True)
+            continue
+        if q in ("/help", "") or q.startswith("/"):
+            print(render_empty_question().plain + "\n", flush=True)
+            continue
+        answer = chat.ask(q, top=args.top, highlight=False)
+        if not answer.hits and unanswered is not None:
+            unanswered.record(q)
+        print(render_answer(answer.result, note=answer.reading.note).plain + "\n", flush=True)
+
+
+# -- eval, unanswered, check, index -------------------------------------------------------
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .conversation import Conversation
     from .evaluate import evaluate, load_questions, report
 
     path = Path(args.file)
@@ -87,29 +216,66 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: cannot read question set: {exc}", file=sys.stderr)
         return 2
     engine = _engine(args, settings)
-    res = evaluate(engine.search, questions, top=max(args.top, 3))
+    res = evaluate(engine.search, questions, top=3, conversation=lambda: Conversation(engine))
     print(report(res))
     return 0
 
 
-def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from .corpus import load_corpus
+def _unanswered_log(settings: Settings):  # -> UnansweredLog | None
+    """The log of unanswered questions, or None when UNANSWERED_LOG=off or it can't open."""
+    if not settings.unanswered_log:
+        return None
+    import sqlite3
 
-    corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
-    c = load_corpus(corpus, max_bytes=settings.max_file_bytes)
-    for p in c.problems:
-        print(f"problem: {p.file}: {p.reason}")
-    print(
-        f"{len(c.articles)} article(s), {len(c.passages)} passage(s), "
-        f"{len(c.problems)} problem(s) in {corpus}"
+    from .state import UnansweredLog
+
+    try:
+        return UnansweredLog(settings.state_dir)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("unanswered questions are not kept: %s (%s)", settings.state_dir, exc)
+        return None
+
+
+def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    unanswered = _unanswered_log(settings) if settings.unanswered_log else None
+    rows = unanswered.most_frequent(args.limit) if unanswered is not None else []
+    print(render_unanswered(rows, enabled=settings.unanswered_log).plain)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .corpus import (
+        ARTICLE_SUFFIX,
+        CorpusProblem,
+        check_folder,
+        list_article_files,
+        load_article,
     )
-    return 1 if c.problems else 0
+
+    corpus = _corpus(args, settings)
+    check_folder(corpus)
+    for p in sorted(corpus.iterdir()):
+        if p.suffix.lower() != ARTICLE_SUFFIX and not p.name.startswith(".") and p.is_file():
+            print(f"ignored: {clean_text(p.name)}: not a {ARTICLE_SUFFIX} file")
+    articles = problems = passages = 0
+    for path in list_article_files(corpus):
+        got = load_article(path, corpus, settings.max_file_bytes)
+        if isinstance(got, CorpusProblem):
+            print(f"problem: {got.file}: {got.reason}")
+            problems += 1
+        else:
+            articles += 1
+            passages += len(got.passages)
+    if not articles:
+        print(f"problem: {corpus}: no usable article ({ARTICLE_SUFFIX} file)")
+    print(f"{articles} article(s), {passages} passage(s), {problems} problem(s) in {corpus}")
+    return 1 if problems or not articles else 0
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from .engine import open_engine
 
-    corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
+    corpus = _corpus(args, settings)
     engine = open_engine(corpus, settings, progress=sys.stderr.isatty(), force_rebuild=True)
     for p in engine.problems:
         print(f"problem: {p.file}: {p.reason}")
@@ -136,39 +302,90 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from .telegram.app import run_bot
 
-    return run_bot(settings)
+    # --corpus and --top stand for CORPUS_DIR and TOP_HITS
+    return run_bot(dataclasses.replace(settings, corpus_dir=_corpus(args, settings), top=args.top))
+
+
+# -- parser ----------------------------------------------------------------------------------
+
+
+def _top(raw: str) -> int:
+    try:
+        v = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {raw!r}") from None
+    if not MIN_TOP <= v <= MAX_TOP:
+        raise argparse.ArgumentTypeError(f"must be between {MIN_TOP} and {MAX_TOP}, got {v}")
+    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bot",
-        description="Answer questions about news articles by quoting them.",
+        description="Answer questions about news articles by quoting them. " + BARE_COMMAND,
     )
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--corpus", metavar="DIR", help="article folder (default: CORPUS_DIR or corpus/)"
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    corpus = argparse.ArgumentParser(add_help=False)
+    corpus.add_argument(
+        "--corpus", metavar="DIR", help="article folder (default: CORPUS_DIR, else corpus/)"
     )
-    common.add_argument(
-        "--top", type=int, default=3, metavar="N", help="hits per answer (default 3)"
+    top = argparse.ArgumentParser(add_help=False)
+    top.add_argument(
+        "--top",
+        type=_top,
+        metavar="N",
+        help=f"passages per answer, {MIN_TOP}-{MAX_TOP} (default: TOP_HITS, else 3)",
     )
-    sub = p.add_subparsers(dest="command")
-    a = sub.add_parser("ask", parents=[common], help="answer one question (or - for stdin lines)")
-    a.add_argument("question", help='the question, or "-" to read one per line from stdin')
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    a = sub.add_parser(
+        "ask",
+        parents=[corpus, top],
+        help="answer a question (plain text, or --json)",
+        description="Answer a question; the words need no quotes.",
+    )
+    a.add_argument(
+        "question",
+        nargs="*",
+        help='the question (its words, quoted or not), or "-" to read one question per line '
+        "from stdin",
+    )
     a.add_argument("--json", action="store_true", help="one JSON object per question")
+    a.add_argument(
+        "--conversation",
+        metavar="FILE",
+        help='read a conversation from FILE ("-" = stdin): one message a line, each read in '
+        "the context of the ones before (follow-ups); a blank line starts a new conversation. "
+        'With --json each object also has "carried": the earlier words it was read with',
+    )
     a.set_defaults(func=cmd_ask)
-    e = sub.add_parser("eval", parents=[common], help="score a question set (.jsonl)")
-    e.add_argument("file")
-    e.set_defaults(func=cmd_eval)
-    c = sub.add_parser("chat", parents=[common], help="console chat on stdin/stdout")
+    c = sub.add_parser(
+        "chat",
+        parents=[corpus, top],
+        help="console chat on stdin/stdout (keeps follow-up context; /new resets)",
+    )
     c.set_defaults(func=cmd_chat)
-    k = sub.add_parser("check", parents=[common], help="list corpus problems; exit 1 if any")
+    e = sub.add_parser(
+        "eval",
+        parents=[corpus],
+        help="score a question or conversation set (.jsonl) over the top 3 passages",
+    )
+    e.add_argument("file", help="JSON lines: {id, question, answers} or {id, turns: [...]}")
+    e.set_defaults(func=cmd_eval)
+    u = sub.add_parser(
+        "unanswered", help="questions without a confident answer, most frequent first"
+    )
+    u.add_argument("--limit", type=int, default=30, metavar="N", help="show N (default 30)")
+    u.set_defaults(func=cmd_unanswered)
+    k = sub.add_parser("check", parents=[corpus], help="list corpus problems; exit 1 if any")
     k.set_defaults(func=cmd_check)
-    i = sub.add_parser("index", parents=[common], help="rebuild the saved index now")
+    i = sub.add_parser("index", parents=[corpus], help="rebuild the saved index now")
     i.set_defaults(func=cmd_index)
-    b = sub.add_parser("bench", help="benchmark against rank-bm25 (see --help)", add_help=False)
+    b = sub.add_parser(
+        "bench", help="search speed and memory against rank-bm25 (bench --help)", add_help=False
+    )
     b.add_argument("bench_args", nargs=argparse.REMAINDER)
     b.set_defaults(func=cmd_bench)
-    r = sub.add_parser("run", parents=[common], help="start the Telegram bot")
+    r = sub.add_parser("run", parents=[corpus, top], help="start the Telegram bot")
     r.set_defaults(func=cmd_run)
     return p
 
@@ -186,19 +403,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("ask", "eval", "chat", "check", "bench") or (
+    quiet = args.command in ("ask", "eval", "chat", "check", "unanswered") or (
         args.command is None and not settings.token
     )
     # one-shot commands print results, not progress logs (unless LOG_LEVEL=DEBUG)
     setup_logging("WARNING" if quiet and settings.log_level in ("INFO",) else settings.log_level)
-    if getattr(args, "top", 3) < 1 or getattr(args, "top", 3) > 50:
-        print("error: --top must be between 1 and 50", file=sys.stderr)
-        return 2
     if args.command is None:
         args.corpus, args.top = None, settings.top
         func = cmd_run if settings.token else cmd_chat
     else:
         func = args.func
+        if getattr(args, "top", settings.top) is None:
+            args.top = settings.top
     try:
         return func(args, settings)
     except CorpusError as exc:

@@ -11,8 +11,11 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+MIN_TOP, MAX_TOP = 1, 10  # hits per answer: TOP_HITS and --top
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 
 
@@ -21,25 +24,12 @@ class ConfigError(Exception):
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; ``#`` comments, optional ``export``, optional quotes."""
-    out: dict[str, str] = {}
+    """KEY=VALUE lines of a ``.env`` file (python-dotenv's reading); {} when there is none."""
     try:
-        text = path.read_text(encoding="utf-8")
+        values = dotenv_values(path, encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return out
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        out[key] = value
-    return out
+        return {}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _ids(name: str, raw: str) -> frozenset[int]:
@@ -66,6 +56,15 @@ def _int(name: str, raw: str, lo: int, hi: int) -> int:
     return v
 
 
+def _switch(name: str, raw: str) -> bool:
+    v = raw.strip().lower()
+    if v in ("on", "true", "yes", "1"):
+        return True
+    if v in ("off", "false", "no", "0"):
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
+
 def _float(name: str, raw: str, lo: float, hi: float) -> float:
     try:
         v = float(raw)
@@ -87,7 +86,6 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
-    state_dir: Path = PROJECT_ROOT / ".state"
     allowed_chat_ids: frozenset[int] = field(default_factory=frozenset)
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
     rate_limit_count: int = 5
@@ -96,6 +94,8 @@ class Settings:
     reload_interval: float = 5.0
     top: int = 3
     group_sends_per_minute: int = 18
+    state_dir: Path = PROJECT_ROOT / ".state"
+    unanswered_log: bool = True
 
     @property
     def token_ok(self) -> bool:
@@ -142,7 +142,6 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         base_url=base_url,
         corpus_dir=Path(corpus) if corpus else PROJECT_ROOT / "corpus",
         index_dir=Path(index) if index else PROJECT_ROOT / ".cache",
-        state_dir=_project_path(state) if state else PROJECT_ROOT / ".state",
         log_level=level,
         webhook_url=webhook_url,
         webhook_secret=secret,
@@ -158,17 +157,13 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
             "MAX_FILE_BYTES", get("MAX_FILE_BYTES") or str(5 * 1024 * 1024), 1, 2**40
         ),
         reload_interval=_float("RELOAD_INTERVAL", get("RELOAD_INTERVAL") or "5", 0, 86_400),
-        top=_int("TOP_HITS", get("TOP_HITS") or "3", 1, 10),
+        top=_int("TOP_HITS", get("TOP_HITS") or "3", MIN_TOP, MAX_TOP),
         group_sends_per_minute=_int(
             "GROUP_SENDS_PER_MINUTE", get("GROUP_SENDS_PER_MINUTE") or "18", 1, 6000
         ),
+        state_dir=Path(state) if state else PROJECT_ROOT / ".state",
+        unanswered_log=_switch("UNANSWERED_LOG", get("UNANSWERED_LOG") or "on"),
     )
-
-
-def _project_path(raw: str) -> Path:
-    """A relative folder setting is relative to the project root (like the default)."""
-    p = Path(raw)
-    return p if p.is_absolute() else PROJECT_ROOT / p
 
 
 def _check_base_url(url: str) -> None:

@@ -206,6 +206,8 @@ def parse_article(file: str, text: str) -> Article:
     if date is None and passages:
         m = DATE_RE.search(passages[0].text[:200])
         date = m.group(0) if m else None
+    if title is None and passages:
+        title = opening_label(passages[0].text)
     return Article(file=file, title=title, date=date, passages=passages, furniture_lines=furniture)
 
 
@@ -227,6 +229,17 @@ def _pick_title(lead: list[str]) -> str | None:
     return max(cands, key=len)
 
 
+LABEL_WORDS = 10
+
+
+def opening_label(text: str, words: int = LABEL_WORDS) -> str:
+    """A readable stand-in for a missing headline, marked as such: the article's opening
+    words (``Untitled, opens “On September 25, 2024, Deputy …”``)."""
+    head = text.split()
+    quoted = " ".join(head[:words]).rstrip(",;:") + ("…" if len(head) > words else "")
+    return f"Untitled, opens “{quoted}”"
+
+
 def _find_date(lead: list[str]) -> str | None:
     for ln in lead:
         if is_dateline(ln):
@@ -238,8 +251,20 @@ def _find_date(lead: list[str]) -> str | None:
 # --- loading a folder --------------------------------------------------------------------------
 
 
+ARTICLE_SUFFIX = ".txt"  # article files; other files in the folder are not read
+
+
 def list_article_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".txt", ".md"})
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ARTICLE_SUFFIX)
+
+
+def check_folder(folder: Path) -> None:
+    """Raise CorpusError unless ``folder`` is a folder (saying what it is instead)."""
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise CorpusError(f"corpus path is not a folder: {folder}")
+    raise CorpusError(f"corpus folder not found: {folder}")
 
 
 def read_article_file(
@@ -298,8 +323,7 @@ def load_article(path: Path, folder: Path, max_bytes: int) -> Article | CorpusPr
 def load_corpus(folder: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES_DEFAULT) -> Corpus:
     """Read every article in ``folder``. Unusable files are skipped with a warning."""
     root = Path(folder)
-    if not root.is_dir():
-        raise CorpusError(f"corpus folder not found: {root}")
+    check_folder(root)
     articles: list[Article] = []
     problems: list[CorpusProblem] = []
     for path in list_article_files(root):

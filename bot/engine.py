@@ -54,8 +54,8 @@ from . import (
 )
 from .builder import build_from_folder
 from .corpus import (
-    CorpusError,
     CorpusProblem,
+    check_folder,
     list_article_files,
     read_article_file,
     split_lines,
@@ -94,14 +94,33 @@ class Engine:
     def articles(self) -> list[ArticleMeta]:
         return self.searcher.store.articles()
 
-    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> list[Hit]:
         """Confident hits only (each checked against its article file)."""
-        return self.verify_hits(self.searcher.search(question, top=top, highlight=highlight))
+        return self.verify_hits(
+            self.searcher.search(question, top=top, highlight=highlight, context=context)
+        )
 
-    def answer(self, question: str, top: int = 3, highlight: bool = True) -> Answer:
+    def idf(self, term: str) -> float | None:
+        """BM25 idf of an index term, or None when no passage has it."""
+        tid = self.searcher.index.vocab.get(term)
+        return None if tid is None else float(self.searcher.index.idf[tid])
+
+    def answer(
+        self,
+        question: str,
+        top: int = 3,
+        highlight: bool = True,
+        context: Sequence[str] = (),
+    ) -> Answer:
         """Confident hits, else related passages, else nothing (see ``search.Answer``); every
         quote checked against its article file."""
-        got = self.searcher.answer(question, top=top, highlight=highlight)
+        got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
         return dataclasses.replace(
             got,
             hits=tuple(self.verify_hits(got.hits)),
@@ -192,8 +211,7 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     """Names, sizes and modification times of the article files (and the code version)."""
     h = hashlib.sha1(_code_version().encode())
     h.update(str(max_file_bytes).encode())
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    check_folder(corpus_dir)
     for p in list_article_files(corpus_dir):
         try:
             st = p.stat()

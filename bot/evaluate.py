@@ -1,9 +1,15 @@
-"""Question-set evaluation in the format of ``shared/eval`` (see its README)."""
+"""Question-set evaluation in the format of ``shared/eval`` (see its README).
+
+A set holds questions (``{"id", "question", "answers"}``) and/or conversations (``{"id",
+"turns": [{"question", "answers"}, ...]}``); each turn of a conversation is scored like a
+question, read in the context of the turns before it (``conversation.py``).
+"""
 
 from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +53,7 @@ class EvalResult:
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
+    """The questions of a set file; a conversation line is kept whole (it has ``turns``)."""
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -55,37 +62,62 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
             q = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
-        if "question" not in q or "answers" not in q:
-            raise ValueError(f"{path}:{n}: needs 'question' and 'answers'")
+        if not isinstance(q, dict):
+            raise ValueError(f"{path}:{n}: not a JSON object")
+        items = q.get("turns") if "turns" in q else [q]
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"{path}:{n}: 'turns' must be a non-empty list")
+        for t in items:
+            if not isinstance(t, dict) or "question" not in t or "answers" not in t:
+                raise ValueError(f"{path}:{n}: needs 'question' and 'answers'")
         out.append(q)
     return out
 
 
-def evaluate(search: Any, questions: list[dict[str, Any]], top: int = 3) -> EvalResult:
+def _score(res: EvalResult, qid: Any, question: str, answers: list, hits: list[Hit]) -> None:
+    if not answers:
+        res.unanswerable += 1
+        if not hits:
+            res.abstain_ok += 1
+        else:
+            res.missed.append({"id": qid, "question": question, "got": hits[:1]})
+        return
+    res.answerable += 1
+    if not hits:
+        res.false_abstain += 1
+    rank = next((k for k, h in enumerate(hits[:3], 1) if is_correct(h, answers)), None)
+    if rank == 1:
+        res.success1 += 1
+    if rank is not None:
+        res.success3 += 1
+        res.rr += 1 / rank
+    if rank != 1:
+        res.missed.append({"id": qid, "question": question, "rank": rank, "got": hits[:1]})
+
+
+def evaluate(
+    search: Any,
+    questions: list[dict[str, Any]],
+    top: int = 3,
+    conversation: Callable[[], Any] | None = None,
+) -> EvalResult:
+    """Score ``search(question, top)`` on the questions; conversations (items with
+    ``turns``) are asked turn by turn through a fresh ``conversation()`` each, whose
+    ``ask(message, top)`` returns a ``conversation.Answer``."""
     res = EvalResult()
     for q in questions:
-        hits: list[Hit] = search(q["question"], top)
-        answers = q["answers"]
-        if not answers:
-            res.unanswerable += 1
-            if not hits:
-                res.abstain_ok += 1
-            else:
-                res.missed.append({"id": q.get("id"), "question": q["question"], "got": hits[:1]})
+        if "turns" not in q:
+            _score(res, q.get("id"), q["question"], q["answers"], search(q["question"], top))
             continue
-        res.answerable += 1
-        if not hits:
-            res.false_abstain += 1
-        rank = next((k for k, h in enumerate(hits[:3], 1) if is_correct(h, answers)), None)
-        if rank == 1:
-            res.success1 += 1
-        if rank is not None:
-            res.success3 += 1
-            res.rr += 1 / rank
-        if rank != 1:
-            res.missed.append(
-                {"id": q.get("id"), "question": q["question"], "rank": rank, "got": hits[:1]}
-            )
+        if conversation is None:
+            raise ValueError(f"{q.get('id')}: a conversation, but no conversation to ask it in")
+        chat = conversation()
+        for k, turn in enumerate(q["turns"], 1):
+            answer = chat.ask(turn["question"], top)
+            question = turn["question"]
+            if answer.reading.carried:
+                question += f"  (read with: {' '.join(answer.reading.carried)})"
+            _score(res, f"{q.get('id')}.{k}", question, turn["answers"], answer.hits)
     return res
 
 

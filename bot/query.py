@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -44,6 +45,8 @@ NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MAX = 4  # corpus words added per question word
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
 BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
+CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
+MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
 CHITCHAT_MAX_WEIGHT = 2.0  # a message whose words are all this common has nothing to look up
 
 
@@ -127,6 +130,7 @@ class QueryPlan:
     highlight_terms: dict[str, float] = field(default_factory=dict)  # index terms -> weight
     answer_type: str | None = None
     chitchat: bool = False
+    own_words: int = 0  # the first words are the message's; the rest were carried (context)
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
         if tid in self.ids:
@@ -141,8 +145,10 @@ class QueryPlan:
         self.credits.append(credit)
 
     @property
-    def total_weight(self) -> float:
-        return sum(w.weight for w in self.words)
+    def own_terms_found(self) -> bool:
+        """Whether any of the message's own words (not carried ones) is in the corpus."""
+        own_bits = (1 << self.own_words) - 1
+        return any(m & own_bits for m in self.masks)
 
 
 # -- clean-up ---------------------------------------------------------------------------------
@@ -247,19 +253,29 @@ class Vocabulary:
     long_forms_starting: object  # (term) -> [(acronym, long form terms)]
 
 
-def make_plan(question: str, lex: Vocabulary) -> QueryPlan:
+def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
+    """The plan for ``question``. ``context`` (words a follow-up carries from earlier turns)
+    joins as further words at :data:`CONTEXT_WEIGHT` of their weight, in ranking and in
+    coverage, after the message's own; a term the message has keeps the message's weight."""
     q = clean_question(question)
     q = _FRAMING_PHRASES.sub(" ", q)
     plan = QueryPlan(text=q, answer_type=answer_type(q))
     vocab = lex.vocab
-    groups = _word_groups(q)[:MAX_QUERY_WORDS]
+    groups = [(start, s, ts, 1.0) for start, s, ts in _word_groups(q)[:MAX_QUERY_WORDS]]
+    own_terms = {t for _, _, ts, _ in groups for t in ts}
+    carried = " ".join(context)
+    for _, s, ts in _word_groups(carried)[:MAX_CONTEXT_WORDS]:
+        if not own_terms.intersection(ts):
+            groups.append((-1, s, ts, CONTEXT_WEIGHT))
     background = _background_starts(q)
     all_terms: list[str] = []
     bit = 0
-    for start, surface, word_terms in groups:
+    for start, surface, word_terms, share in groups:
         if is_framing(surface):
             continue
-        weight = specificity(surface)
+        if start >= 0:
+            plan.own_words += 1
+        weight = specificity(surface) * share
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
         terms = list(word_terms)
@@ -274,7 +290,7 @@ def make_plan(question: str, lex: Vocabulary) -> QueryPlan:
         credit = CORRECTION_CREDIT if corrected else 1.0
         for term in terms:
             all_terms.append(term)
-            _add_term(plan, vocab, term, mask, credit, credit)
+            _add_term(plan, vocab, term, mask, credit * share, credit)
             for other in irregular_forms().get(term, ()):
                 _add_term(plan, vocab, other, mask, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
             for st in synonyms().get(term, ()):
@@ -296,7 +312,10 @@ def make_plan(question: str, lex: Vocabulary) -> QueryPlan:
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     # nothing specific to look for ("thanks, that's what I needed"): chit-chat
-    plan.chitchat = not plan.words or max(w.weight for w in plan.words) < CHITCHAT_MAX_WEIGHT
+    own = plan.words[: plan.own_words]
+    plan.chitchat = not own or (
+        len(own) == len(plan.words) and max(w.weight for w in own) < CHITCHAT_MAX_WEIGHT
+    )
     return plan
 
 

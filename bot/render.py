@@ -117,14 +117,17 @@ def _header(n: int, offset: int, related: bool = False) -> str:
     return "From the articles:" if n == 1 else f"From the articles ({n} passages):"
 
 
-def render_answer(answer: Answer, limit: int = TELEGRAM_LIMIT, compact: bool = False) -> Reply:
+def render_answer(
+    answer: Answer, limit: int = TELEGRAM_LIMIT, compact: bool = False, note: str | None = None
+) -> Reply:
     """The reply to a question: confident hits, or the closest passages clearly labelled as
-    not answering exactly, or a plain "the articles don't answer that"."""
+    not answering exactly, or a plain "the articles don't answer that". ``note`` as in
+    :func:`render_reply`."""
     if answer.chitchat:
         return Reply(html=esc(CHITCHAT), plain=CHITCHAT, shown=0)
     if answer.hits:
-        return render_reply(answer.hits, limit=limit, compact=compact)
-    return render_reply(answer.related, limit=limit, compact=compact, related=True)
+        return render_reply(answer.hits, limit=limit, compact=compact, note=note)
+    return render_reply(answer.related, limit=limit, compact=compact, related=True, note=note)
 
 
 def render_reply(
@@ -133,17 +136,24 @@ def render_reply(
     limit: int = TELEGRAM_LIMIT,
     compact: bool = False,
     related: bool = False,
+    note: str | None = None,
 ) -> Reply:
     """The reply to a question. ``offset`` numbers hits after a "more" press; ``related``
-    labels the hits as the closest passages, not an answer."""
+    labels the hits as the closest passages, not an answer. ``note``: a line of interface
+    text above it, such as how a follow-up was read ("Reading this with: LEMOA",
+    ``conversation.Reading.note``)."""
+    top_html = [f"<i>{esc(note)}</i>"] if note else []
+    top_plain = [note] if note else []
     if not hits:
         text = f"{NO_ANSWER} {NO_ANSWER_HINT}" if offset == 0 else "No more passages answer that."
-        return Reply(html=esc(text), plain=text, shown=0)
+        return Reply(
+            html="\n".join([*top_html, esc(text)]), plain="\n".join([*top_plain, text]), shown=0
+        )
     kept = list(hits)
     while kept:
         n = len(kept)
-        parts_html = [f"<b>{esc(_header(n, offset, related))}</b>"]
-        parts_plain = [_header(n, offset, related)]
+        parts_html = [*top_html, f"<b>{esc(_header(n, offset, related))}</b>"]
+        parts_plain = [*top_plain, _header(n, offset, related)]
         for k, h in enumerate(kept):
             parts_html.append(hit_html(h, offset + k + 1, expandable=True if compact else None))
             parts_plain.append(hit_plain(h, offset + k + 1))
@@ -223,3 +233,28 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "hits": [hit_json(h) for h in answer.hits],
         "related": [hit_json(h) for h in answer.related],
     }
+
+
+UNANSWERED_OFF = "The log of unanswered questions is off (UNANSWERED_LOG=off)."
+
+
+def render_unanswered(rows: Sequence[tuple[str, int]], enabled: bool = True) -> Reply:
+    """Questions that got no confident answer, most frequent first, with counts (the admin
+    ``/unanswered`` command and ``python -m bot unanswered``)."""
+    if not enabled:
+        return Reply(html=esc(UNANSWERED_OFF), plain=UNANSWERED_OFF, shown=0)
+    if not rows:
+        text = "No unanswered questions in the last 90 days."
+        return Reply(html=esc(text), plain=text, shown=0)
+    head = f"Questions the articles didn't answer (last 90 days, {len(rows)} most asked):"
+    lines_html = [f"<b>{esc(head)}</b>"]
+    lines_plain = [head]
+    for question, count in rows:
+        lines_html.append(f"{count}× {esc(question)}")
+        lines_plain.append(f"{count}× {question}")
+    while visible_len("\n".join(lines_html)) > TELEGRAM_LIMIT and len(lines_html) > 2:
+        lines_html.pop()
+        lines_plain.pop()
+    return Reply(
+        html="\n".join(lines_html), plain="\n".join(lines_plain), shown=len(lines_html) - 1
+    )

@@ -19,6 +19,7 @@ front ends never see the index.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,20 +97,27 @@ class Searcher:
             long_forms_starting=store.long_forms_starting,
         )
 
-    def plan(self, question: str) -> QueryPlan:
-        return make_plan(question, self._lex)
+    def plan(self, question: str, context: Sequence[str] = ()) -> QueryPlan:
+        """The query plan; ``context``: words carried from earlier turns of a conversation
+        (``conversation.py``), added at :data:`query.CONTEXT_WEIGHT` after the message's own."""
+        return make_plan(question, self._lex, context)
 
-    def search(self, question: str, top: int = 3, highlight: bool = True) -> list[Hit]:
+    def search(
+        self, question: str, top: int = 3, highlight: bool = True, context: Sequence[str] = ()
+    ) -> list[Hit]:
         """The confident hits only (the metrics' view)."""
-        return list(self.answer(question, top, highlight).hits)
+        return list(self.answer(question, top, highlight, context).hits)
 
-    def answer(self, question: str, top: int = 3, highlight: bool = True) -> Answer:
+    def answer(
+        self, question: str, top: int = 3, highlight: bool = True, context: Sequence[str] = ()
+    ) -> Answer:
         """The best ``top`` hits, or related passages, or nothing. ``highlight=False`` skips
         the bold and answer spans (front ends that show no bold: JSON, plain text)."""
-        plan = self.plan(question)
+        plan = self.plan(question, context)
         if plan.chitchat:
             return Answer(question, chitchat=True)
-        cands = self.candidates(plan) if plan.ids else []
+        # carried words never answer a message none of whose own words the articles use
+        cands = self.candidates(plan) if plan.own_terms_found else []
         if not cands:
             return Answer(question)
         hits: list[Hit] = []
@@ -179,7 +187,12 @@ class Searcher:
                 if bits >> b & 1:
                     np.maximum(credit[:, b], np.where(held, cr, 0.0), out=credit[:, b])
         weights = np.asarray([w.weight for w in plan.words])
-        return credit @ weights / max(weights.sum(), 1e-9)
+        coverage = credit @ weights / max(weights.sum(), 1e-9)
+        n_own = plan.own_words
+        if n_own < n_words:  # a follow-up: its own words alone may also suffice
+            own = credit[:, :n_own] @ weights[:n_own] / max(weights[:n_own].sum(), 1e-9)
+            coverage = np.maximum(coverage, own)
+        return coverage
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
         from .answers import answer_spans

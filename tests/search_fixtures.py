@@ -11,7 +11,7 @@ from bot.engine import Engine, build_engine
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT / "corpus"
-SHARED = PROJECT.parent / "shared"
+DATA = PROJECT / "tests" / "data"  # question sets (copied from shared/eval)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Settings that cannot work are refused at start-up with one line naming the setting."""
+"""Settings: the environment over a .env file (python-dotenv), each value checked; settings
+that cannot work are refused at start-up with one line naming the setting."""
 
 from __future__ import annotations
 
@@ -11,6 +12,38 @@ import pytest
 from bot.config import PROJECT_ROOT, ConfigError, load_settings
 
 
+def test_dotenv_values_with_export_quotes_and_comments_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# a comment\n"
+        "export TOP_HITS=5\n"
+        'CORPUS_DIR="/srv/my articles"\n'
+        "STATE_DIR=/var/lib/bot # where the state lives\n"
+        "LOG_LEVEL=debug\n",
+        "utf-8",
+    )
+    s = load_settings({"LOG_LEVEL": "WARNING"}, dotenv=env_file)
+    assert s.top == 5
+    assert str(s.corpus_dir) == "/srv/my articles"
+    assert str(s.state_dir) == "/var/lib/bot"
+    assert s.log_level == "WARNING"
+
+
+def test_defaults_state_under_the_project_and_unanswered_log_on(tmp_path):
+    s = load_settings({}, dotenv=tmp_path / "missing.env")
+    assert s.state_dir == PROJECT_ROOT / ".state" and s.unanswered_log is True
+
+
+@pytest.mark.parametrize(("raw", "want"), [("off", False), ("OFF", False), ("on", True)])
+def test_unanswered_log_switch(tmp_path, raw, want):
+    assert load_settings({"UNANSWERED_LOG": raw}, tmp_path / "x").unanswered_log is want
+
+
+def test_a_bad_switch_names_the_setting(tmp_path):
+    with pytest.raises(ConfigError, match="UNANSWERED_LOG must be on or off"):
+        load_settings({"UNANSWERED_LOG": "maybe"}, tmp_path / "x")
+
+
 @pytest.mark.parametrize(
     "url", ["http://", "https://", "http:///bot", "ftp://api.example.org/bot", "http://h:99x/bot"]
 )
@@ -18,15 +51,6 @@ def test_a_base_url_without_a_host_is_refused(url):
     """Found 11: TELEGRAM_BASE_URL=http:// passed validation and retried forever."""
     with pytest.raises(ConfigError, match="TELEGRAM_BASE_URL"):
         load_settings({"TELEGRAM_BASE_URL": url}, dotenv=Path("/nonexistent"))
-
-
-def test_state_dir_defaults_and_relative_paths_are_under_the_project():
-    s = load_settings({}, dotenv=Path("/nonexistent"))
-    assert s.state_dir == PROJECT_ROOT / ".state"
-    s = load_settings({"STATE_DIR": "var/state"}, dotenv=Path("/nonexistent"))
-    assert s.state_dir == PROJECT_ROOT / "var" / "state"
-    s = load_settings({"STATE_DIR": "/srv/bot"}, dotenv=Path("/nonexistent"))
-    assert s.state_dir == Path("/srv/bot")
 
 
 def test_the_bot_process_refuses_a_base_url_without_a_host(tmp_path):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from bot.corpus import CorpusError, load_corpus, parse_article
 
-from .search_fixtures import CORPUS_DIR, SHARED, file_lines
+from .search_fixtures import CORPUS_DIR, PROJECT, file_lines
 
 FURNITURE = [
     "Read More",
@@ -26,14 +28,26 @@ FURNITURE = [
 ]
 
 
-def test_corpus_matches_shared_byte_for_byte():
-    shared = SHARED / "corpus"
-    if not shared.is_dir():
-        pytest.skip("../shared/corpus not beside this checkout")
-    names = sorted(p.name for p in shared.glob("*.txt"))
-    assert names == sorted(p.name for p in CORPUS_DIR.glob("*.txt"))
-    for n in names:
-        assert (shared / n).read_bytes() == (CORPUS_DIR / n).read_bytes(), n
+def test_corpus_matches_the_checksum_list_kept_in_the_repo():
+    # tests/data/corpus.sha256: `sha256sum *.txt` of the shared corpus the project was given
+    listed = {}
+    for line in (PROJECT / "tests" / "data" / "corpus.sha256").read_text("utf-8").splitlines():
+        digest, name = line.split(maxsplit=1)
+        listed[name] = digest
+    assert sorted(listed) == sorted(p.name for p in CORPUS_DIR.glob("*.txt"))
+    for name, digest in listed.items():
+        assert hashlib.sha256((CORPUS_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_articles_without_a_headline_are_labelled_by_their_opening_words(corpus):
+    titles = {a.file: a.title for a in corpus.articles}
+    assert titles["000_5be7e3b390ce0bde.txt"] == (
+        "Untitled, opens “On September 25, 2024, Deputy Secretary of Defense Kathleen Hicks…”"
+    )
+    assert titles["002_a85791ee8d2e1584.txt"].startswith("Untitled, opens “US Defense Secretary")
+    assert titles["001_de34fc66b35126ee.txt"] == (
+        "India and U.S. Commit to Deeper Defense Collaboration"
+    )
 
 
 def test_furniture_is_never_indexed(corpus):

@@ -62,7 +62,7 @@ def _write_bad_files(folder: Path, outside: Path) -> dict[str, str]:
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)),
         "binary",
     )
-    put("utf16.md", "The navy band played at dawn.\n".encode("utf-16"), "binary")
+    put("utf16.txt", "The navy band played at dawn.\n".encode("utf-16"), "binary")
     put("huge.txt", HUGE.encode(), "larger than the limit")
     put(
         "furniture.txt",
@@ -253,7 +253,7 @@ def _assert_one_line_error(r: subprocess.CompletedProcess) -> None:
     assert "no usable article" in errors[0]
 
 
-@pytest.mark.parametrize("command", ["ask", "check", "index", "chat"])
+@pytest.mark.parametrize("command", ["ask", "index", "chat"])
 def test_no_usable_article_is_a_one_line_error_and_nonzero_exit(only_bad, tmp_path, command):
     folder, bad = only_bad
     args = ["ask", "x"] if command == "ask" else [command]
@@ -261,9 +261,39 @@ def test_no_usable_article_is_a_one_line_error_and_nonzero_exit(only_bad, tmp_pa
     _assert_one_line_error(r)
     assert r.stdout == ""
     assert f"({len(bad)} unusable file(s))" in r.stderr
-    if command == "check":  # check also names every file and its reason
-        for name, reason in bad.items():
-            assert f"{name}: " in r.stderr and reason in r.stderr, name
+
+
+def test_check_lists_the_problems_of_a_folder_without_a_usable_article(only_bad, tmp_path):
+    folder, bad = only_bad
+    r = run("check", "--corpus", str(folder), env=_env(tmp_path))
+    assert r.returncode == 1 and r.stderr == "", r.stderr
+    listed = _problem_lines(r.stdout)
+    assert set(bad) <= set(listed), r.stdout
+    for name, reason in bad.items():
+        assert reason in listed[name]
+    assert f"0 article(s), 0 passage(s), {len(bad)} problem(s)" in r.stdout
+
+
+def test_only_txt_files_are_articles_and_check_names_the_others(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "lighthouse.txt").write_text(LIGHTHOUSE, "utf-8")
+    (folder / "submarines.md").write_text(SECRET, "utf-8")
+    r = run("ask", "--json", "--corpus", str(folder), "When were the submarine pens finished?")
+    assert r.returncode == 0 and '"hits": []' in r.stdout, r.stdout + r.stderr
+    r = run("check", "--corpus", str(folder), env=_env(tmp_path))
+    assert r.returncode == 0, r.stdout
+    assert "ignored: submarines.md: not a .txt file" in r.stdout
+    assert "1 article(s)" in r.stdout
+
+
+def test_corpus_path_that_is_a_file_says_it_is_not_a_folder(tmp_path):
+    path = tmp_path / "article.txt"
+    path.write_text(LIGHTHOUSE, "utf-8")
+    for args in (["ask", "lighthouse"], ["check"], ["index"]):
+        r = run(*args, "--corpus", str(path), env=_env(tmp_path))
+        assert r.returncode == 2, r.stdout
+        assert r.stderr == f"error: corpus path is not a folder: {path}\n"
 
 
 def test_the_bot_with_no_usable_article_exits_with_one_line_error(botapi, only_bad, tmp_path):

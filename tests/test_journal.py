@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from bot.telegram.journal import Journal, open_state
+from bot.state import connect
+from bot.telegram.journal import Journal
 
 
 def upd(uid: int, text: str = "q") -> dict:
@@ -65,7 +66,7 @@ def test_counters_and_migrations(tmp_path):
 
 def test_other_modules_share_the_database(tmp_path):
     Journal(tmp_path).record([upd(1)])
-    conn = open_state(tmp_path)  # e.g. conversation context, unanswered-questions log
+    conn = connect(tmp_path)  # e.g. conversation context, unanswered-questions log
     conn.execute("CREATE TABLE IF NOT EXISTS notes (x INTEGER)")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("SELECT count(*) FROM updates").fetchone()[0] == 1

@@ -19,7 +19,7 @@ from bot.excerpt import ELLIPSIS, MAX_CHARS, SEP
 from bot.index import B, BM25Index
 from bot.render import hit_json
 
-from .search_fixtures import SHARED, file_lines
+from .search_fixtures import DATA, file_lines
 
 # -- BM25 equals rank-bm25 ----------------------------------------------------------------
 
@@ -114,9 +114,7 @@ def test_every_excerpt_is_verbatim_in_its_cited_lines(engine, data):
 
 
 def test_dev_questions_excerpts_are_verbatim(engine):
-    path = SHARED / "eval" / "dev.jsonl"
-    if not path.exists():
-        pytest.skip("no dev set beside this checkout")
+    path = DATA / "dev.jsonl"
     for q in load_questions(path):
         for h in engine.search(q["question"], top=5):
             assert_verbatim(h)
@@ -175,9 +173,7 @@ def test_hits_are_best_first_and_cite_real_lines(engine):
 
 
 def test_dev_set_thresholds(engine):
-    path = SHARED / "eval" / "dev.jsonl"
-    if not path.exists():
-        pytest.skip("no dev set beside this checkout")
+    path = DATA / "dev.jsonl"
     res = evaluate(engine.search, load_questions(path))
     m = res.metrics()
     assert m["success@1"] >= 0.90, m

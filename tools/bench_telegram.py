@@ -49,7 +49,7 @@ from tests.helpers.standin import BotAPIStandIn
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT / "corpus"
-DEV_SET = PROJECT.parent / "shared" / "eval" / "dev.jsonl"
+DEV_SET = PROJECT / "tests" / "data" / "dev.jsonl"
 REPLY_TIMEOUT = 30.0  # seconds a single reply may take before the run is declared broken
 GRACE = 0.5  # seconds to wait after the last reply, to catch late duplicates
 

@@ -1,7 +1,8 @@
 """What the bot must remember across restarts, in one SQLite database under ``STATE_DIR``.
 
-:func:`open_state` opens ``STATE_DIR/bot.sqlite3`` (WAL, ``synchronous=FULL``: a commit survives
-power loss). Every module keeps its own tables there (``CREATE TABLE IF NOT EXISTS``).
+The database is the bot's state store, ``STATE_DIR/bot.sqlite3`` (:func:`bot.state.connect`,
+WAL); this connection syncs every commit to disk (``synchronous=FULL``: a commit survives power
+loss). Every module keeps its own tables there (``CREATE TABLE IF NOT EXISTS``).
 
 :class:`Journal` is the update journal and the bot's small state store:
 
@@ -32,15 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DB_NAME = "bot.sqlite3"
+from ..state import connect
+
 KEEP_SECONDS = 7 * 24 * 3600
 
 
-def open_state(state_dir: Path) -> sqlite3.Connection:
-    """The shared state database (created if needed). One connection per thread."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(state_dir / DB_NAME, isolation_level=None, timeout=10)
-    conn.execute("PRAGMA journal_mode=WAL")
+def open_journal_db(state_dir: Path) -> sqlite3.Connection:
+    """The shared state database (``bot.state.connect``), with every commit synced to disk: an
+    update confirmed to Telegram must survive a power loss."""
+    conn = connect(state_dir)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
@@ -85,7 +86,7 @@ class Journal:
     from the event loop only."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.conn = open_state(state_dir)
+        self.conn = open_journal_db(state_dir)
         self.conn.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -1,0 +1,293 @@
+"""Follow-up questions: which earlier words a new message is read with.
+
+One set of rules for every front end (console chat, ``ask --conversation``, the evaluation of
+conversation files, the Telegram bot). A chat remembers one :class:`Context`: the words of its
+last question that the articles answered with, and when it was asked. A new message carries
+those words only when it needs them:
+
+- it is short and refers back: a personal pronoun with no topic word of the message before
+  it ("when was *it* signed?", but not "what did Hegseth say about *his* visit?"), a
+  demonstrative in a message without a topic word ("was *that* in person?"), or an ellipsis
+  ("*and* DIU?", "*what about* the navy?");
+- or it has too little of its own to search with: none of its words names a topic ("which
+  systems exactly?"). A topic word is specific in English (``lexicon.specificity``) and either
+  found in at most a quarter of the passages (BM25 idf) or not in the corpus at all.
+
+A self-contained question is read on its own, even right after another. Carried words never
+override the message's own: a word the message has is not carried, and in an ellipsis the new
+words take the place of the last words of the earlier question ("What is iDEX?" then "and
+DIU?" asks about DIU alone). The search ranks carried words at reduced weight and never counts
+them as the question's content (``Searcher.add_context``). Context expires after
+:data:`CONTEXT_TTL` seconds; ``/new`` and ``/start`` forget it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+from .analysis import terms, tokenize
+from .lexicon import specificity
+from .search import Answer as SearchAnswer
+from .search import Hit
+
+CONTEXT_TTL = 600.0  # seconds a chat's last question stays the context of the next message
+RESET_COMMANDS = ("/new", "/start")
+MAX_CARRIED = 8  # words carried at most (the oldest are dropped first)
+SHORT_MESSAGE = 4  # content words at most for a message that refers back to be a follow-up
+# A topic word is specific in English and picks out few passages of the corpus.
+TOPIC_SPECIFICITY = 3.0
+TOPIC_MAX_SHARE = 0.25  # ... and is found in at most this share of the passages
+
+# English function words that point back to something said before (grammar, not corpus words).
+# Personal pronouns always point back; demonstratives ("that", "there") also introduce clauses
+# and places ("Did X say that ..."), so they point back only in a message without a topic word.
+_PERSONAL = frozenset(
+    [
+        "it",
+        "its",
+        "itself",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+    ]
+)
+_DEMONSTRATIVE = frozenset(["that", "this", "these", "those", "there"])
+_ELLIPSIS = re.compile(r"^\W*(?:and|also|or|but|(?:and\s+)?(?:what|how)\s+about)\b", re.I)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a chat remembers of its last question."""
+
+    question: str
+    words: tuple[str, ...]  # words a follow-up may carry, in question order
+    at: float  # time.time() when it was asked
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How a message is read: its own text and the earlier words carried with it."""
+
+    message: str
+    carried: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str | None:
+        """Interface text that shows the carried words ("Reading this with: LEMOA")."""
+        return f"Reading this with: {' '.join(self.carried)}" if self.carried else None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    reading: Reading
+    result: SearchAnswer  # confident hits, or related passages, or chit-chat
+    context: Context  # what the chat remembers for its next message
+
+    @property
+    def hits(self) -> list[Hit]:
+        return list(self.result.hits)
+
+
+class ContextMemory(Protocol):
+    """Where contexts are kept: a dict for the console, SQLite for the bot (state.py)."""
+
+    def get(self, key: str) -> Context | None: ...
+    def put(self, key: str, context: Context) -> None: ...
+    def forget(self, key: str) -> None: ...
+
+
+class MemoryContexts:
+    """Contexts in a dict (console chat, ``ask --conversation``, evaluation)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Context] = {}
+
+    def get(self, key: str) -> Context | None:
+        return self._items.get(key)
+
+    def put(self, key: str, context: Context) -> None:
+        self._items[key] = context
+
+    def forget(self, key: str) -> None:
+        self._items.pop(key, None)
+
+
+def is_reset(message: str) -> bool:
+    """``/new`` or ``/start`` (also as ``/new@BotName``): forget the context."""
+    head = message.strip().split(maxsplit=1)[0].lower() if message.strip() else ""
+    return head.split("@", 1)[0] in RESET_COMMANDS
+
+
+class Searchable(Protocol):
+    def answer(
+        self, question: str, top: int = 3, highlight: bool = True, context: Sequence[str] = ()
+    ) -> SearchAnswer: ...
+
+    def idf(self, term: str) -> float | None: ...
+
+    @property
+    def n_passages(self) -> int: ...
+
+
+class _Word(NamedTuple):
+    surface: str
+    terms: tuple[str, ...]
+    start: int  # offset in the text
+
+
+def _content_words(text: str) -> list[_Word]:
+    """The content words of ``text``, in order, once each."""
+    groups: list[tuple[int, int, list[str]]] = []
+    for t in tokenize(text):
+        if groups and t.start < groups[-1][1]:
+            s, e, ts = groups[-1]
+            if t.term not in ts:
+                ts.append(t.term)
+            groups[-1] = (s, max(e, t.end), ts)
+        else:
+            groups.append((t.start, t.end, [t.term]))
+    out: list[_Word] = []
+    seen: set[tuple[str, ...]] = set()
+    for s, e, ts in groups:
+        if tuple(ts) not in seen:
+            seen.add(tuple(ts))
+            out.append(_Word(text[s:e], tuple(ts), s))
+    return out
+
+
+class ContextRules:
+    """The rules above, with the corpus statistics they learn from (an engine's idf)."""
+
+    def __init__(self, engine: Searchable) -> None:
+        self.engine = engine
+        self._min_idf: float | None = None
+
+    def _topic_idf(self) -> float:
+        """The BM25Okapi idf of a term found in ``TOPIC_MAX_SHARE`` of the passages."""
+        if self._min_idf is None:
+            n = self.engine.n_passages
+            df = TOPIC_MAX_SHARE * n
+            self._min_idf = math.log((n - df + 0.5) / (df + 0.5)) if n else 0.0
+        return self._min_idf
+
+    def is_topic_word(self, surface: str, word_terms: Sequence[str]) -> bool:
+        """A word that names a topic of its own: specific in English, and either rare in the
+        corpus or absent from it (a new subject the articles may not cover)."""
+        if specificity(surface) < TOPIC_SPECIFICITY:
+            return False
+        known = [v for t in word_terms if (v := self.engine.idf(t)) is not None]
+        return not known or max(known) >= self._topic_idf()
+
+    def read(
+        self,
+        previous: Context | None,
+        message: str,
+        now: float,
+        ttl: float | None = CONTEXT_TTL,
+    ) -> Reading:
+        """How to read ``message`` after ``previous`` (None, or older than ``ttl``: alone)."""
+        if previous is None or not previous.words:
+            return Reading(message)
+        if ttl is not None and now - previous.at > ttl:
+            return Reading(message)
+        own = _content_words(message)
+        topics = [w.start for w in own if self.is_topic_word(w.surface, w.terms)]
+        thin = not topics
+        # a personal pronoun after a topic word of the message points to it, not back
+        # ("What did Hegseth say about his meeting?"); demonstratives only in thin messages
+        before = min(topics, default=len(message))
+        pointer = any(
+            (w := m.group(0).lower()) in _PERSONAL
+            and m.start() < before
+            or (thin and w in _DEMONSTRATIVE)
+            for m in _WORD.finditer(message)
+        )
+        refers = pointer and len(own) <= SHORT_MESSAGE
+        ellipsis = bool(_ELLIPSIS.match(message)) and len(own) <= SHORT_MESSAGE
+        if not (ellipsis or refers or thin):
+            return Reading(message)
+        own_terms = {t for w in own for t in w.terms}
+        earlier = [w for w in previous.words if not own_terms.intersection(terms(w))]
+        if ellipsis and own:
+            # "and DIU?" after "What is iDEX?": the new words take the place of the last ones
+            earlier = earlier[: max(0, len(earlier) - len(own))]
+        return Reading(message, tuple(earlier[-MAX_CARRIED:]))
+
+    def remember(self, reading: Reading, hits: Sequence[Hit], now: float) -> Context:
+        """The context for the next message: the words of this reading (carried ones first)
+        that the quoted passages hold; all of them when nothing was quoted."""
+        words = list(reading.carried) + [w.surface for w in _content_words(reading.message)]
+        if hits:
+            quoted = {t for h in hits for t in terms(h.text)}
+            words = [w for w in words if quoted.intersection(terms(w))]
+        seen: set[tuple[str, ...]] = set()
+        unique = []
+        for w in words:
+            key = tuple(terms(w))
+            if key and key not in seen:
+                seen.add(key)
+                unique.append(w)
+        return Context(reading.message, tuple(unique[-MAX_CARRIED:]), now)
+
+    def answer(
+        self,
+        previous: Context | None,
+        message: str,
+        top: int = 3,
+        highlight: bool = True,
+        now: float | None = None,
+        ttl: float | None = CONTEXT_TTL,
+    ) -> Answer:
+        """Read ``message`` after ``previous``, search, and say what to remember."""
+        now = time.time() if now is None else now
+        reading = self.read(previous, message, now, ttl)
+        result = self.engine.answer(
+            reading.message, top=top, highlight=highlight, context=reading.carried
+        )
+        return Answer(reading, result, self.remember(reading, result.hits, now))
+
+
+class Conversation:
+    """One chat: its context kept in ``memory`` under ``key``.
+
+    The console and ``ask --conversation`` use it with :class:`MemoryContexts`; the bot with
+    ``state.ContextStore`` and the chat id as key.
+    """
+
+    def __init__(
+        self,
+        engine: Searchable,
+        memory: ContextMemory | None = None,
+        key: str = "console",
+        clock: Callable[[], float] = time.time,
+        rules: ContextRules | None = None,
+    ) -> None:
+        self.rules = rules or ContextRules(engine)
+        self.memory: ContextMemory = memory if memory is not None else MemoryContexts()
+        self.key = key
+        self.clock = clock
+
+    def ask(self, message: str, top: int = 3, highlight: bool = True) -> Answer:
+        now = self.clock()
+        answer = self.rules.answer(self.memory.get(self.key), message, top, highlight, now)
+        self.memory.put(self.key, answer.context)
+        return answer
+
+    def reset(self) -> None:
+        self.memory.forget(self.key)

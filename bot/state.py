@@ -1,0 +1,128 @@
+"""The bot's state store: one SQLite file, ``STATE_DIR/bot.sqlite3``, in WAL mode.
+
+Tables here (each created with ``CREATE TABLE IF NOT EXISTS``; other modules keep their own
+tables in the same file):
+
+- ``conversation_context``: the last question of each chat (its carried words and time), so a
+  restart keeps follow-ups working. Keyed by a text key: the chat id for private chats.
+- ``unanswered``: questions that got no confident answer, question text and time only (no user
+  or chat ids), so the operator learns which articles to add. Entries older than
+  :data:`UNANSWERED_DAYS` days are dropped.
+
+Every object holds its own connection behind a lock, so the bot's worker threads may share it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from .conversation import Context
+
+STATE_FILE = "bot.sqlite3"
+UNANSWERED_DAYS = 90
+CONTEXT_KEEP_SECONDS = 7 * 86_400  # stored contexts older than this are deleted
+MAX_QUESTION_CHARS = 500  # a logged question is cut to this many characters
+
+
+def connect(state_dir: Path) -> sqlite3.Connection:
+    """The state database (created with its folder if missing), WAL mode."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        state_dir / STATE_FILE, timeout=10, check_same_thread=False, isolation_level=None
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class _Table:
+    def __init__(self, state_dir: Path) -> None:
+        self._conn = connect(Path(state_dir))
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class ContextStore(_Table):
+    """Conversation contexts by key (``conversation.ContextMemory``)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(state_dir)
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS conversation_context ("
+                " key TEXT PRIMARY KEY, question TEXT NOT NULL, words TEXT NOT NULL,"
+                " at REAL NOT NULL)"
+            )
+
+    def get(self, key: str) -> Context | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT question, words, at FROM conversation_context WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            words = tuple(str(w) for w in json.loads(row[1]))
+        except (ValueError, TypeError):
+            return None
+        return Context(row[0], words, float(row[2]))
+
+    def put(self, key: str, context: Context) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO conversation_context (key, question, words, at)"
+                " VALUES (?, ?, ?, ?)",
+                (key, context.question, json.dumps(list(context.words)), context.at),
+            )
+            self._conn.execute(
+                "DELETE FROM conversation_context WHERE at < ?",
+                (context.at - CONTEXT_KEEP_SECONDS,),
+            )
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM conversation_context WHERE key = ?", (key,))
+
+
+class UnansweredLog(_Table):
+    """Questions without a confident answer: ``record`` them, list the ``most_frequent``."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(state_dir)
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS unanswered ("
+                " id INTEGER PRIMARY KEY, question TEXT NOT NULL, at REAL NOT NULL)"
+            )
+            self._conn.execute("CREATE INDEX IF NOT EXISTS unanswered_at ON unanswered (at)")
+
+    def record(self, question: str, now: float | None = None) -> None:
+        """Keep one unanswered question (whitespace folded; empty ones are not kept)."""
+        text = " ".join(question.split())[:MAX_QUESTION_CHARS]
+        if not text:
+            return
+        now = time.time() if now is None else now
+        with self._lock:
+            self._conn.execute("INSERT INTO unanswered (question, at) VALUES (?, ?)", (text, now))
+            self._conn.execute(
+                "DELETE FROM unanswered WHERE at < ?", (now - UNANSWERED_DAYS * 86_400,)
+            )
+
+    def most_frequent(self, limit: int = 20, now: float | None = None) -> list[tuple[str, int]]:
+        """(question, times asked) of the last 90 days, most frequent first; questions that
+        differ only in case are one."""
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT question, COUNT(*) AS n, MAX(at) AS last FROM unanswered WHERE at >= ?"
+                " GROUP BY question COLLATE NOCASE ORDER BY n DESC, last DESC LIMIT ?",
+                (now - UNANSWERED_DAYS * 86_400, limit),
+            ).fetchall()
+        return [(str(q), int(n)) for q, n, _ in rows]
