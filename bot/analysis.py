@@ -282,6 +282,18 @@ _SPELLING = {
     "judgement": "judgment",
     "enrol": "enroll",
     "fulfil": "fulfill",
+    # month abbreviations ("07-Feb-2025") meet the full names
+    "jan": "january",
+    "feb": "february",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
 }
 _OUR_WORDS = {
     "arbour", "ardour", "armour", "behaviour", "candour", "clamour", "colour", "demeanour",

@@ -18,7 +18,7 @@ from .dates import amount_spans, count_spans, date_spans
 # Kinds whose absence makes a passage a near miss.
 STRICT_KINDS = frozenset({"date", "count", "amount", "long_form"})
 
-_CAP = r"[A-Z][\w’'.-]*"
+_CAP = r"[A-Z][\w’'-]*(?:\.[\w’'-]+)*"  # a capitalised word (inner dots: U.S)
 _NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" + _CAP + r")+")
 _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across)\s+(?:the\s+)?(" + _CAP + r"(?:,?\s+" + _CAP + r")*)"

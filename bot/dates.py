@@ -39,10 +39,12 @@ _NUMBER_WORDS = (
 # A count: a number standing alone (not part of a model name such as "M777" or "P 8I"),
 # or a number word followed by a noun.
 _COUNT = re.compile(
-    r"(?<![\w-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?:-(?:year|month|day|week|member|nation|point))?"
+    r"(?<![\w-])(?<!(?-i:[A-Z]) )\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+    r"(?:-(?:year|month|day|week|member|nation|point))?"
     r"(?![\w-]*\d)(?!\w)|\b" + _NUMBER_WORDS + r"\b(?= \w)",
     re.IGNORECASE,
 )
+_YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)\d{2}\b")
 _AMOUNT = re.compile(
     r"(?:[$€£₹]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|crore|lakh|bn|mn|m|k))?"
     r"|\b\d[\d,.]*\s?(?:million|billion|trillion|crore|lakh)?\s?"
@@ -72,6 +74,7 @@ def count_spans(text: str) -> list[tuple[int, int]]:
     spans = [
         m.span() for m in _COUNT.finditer(text) if m.group(0) not in years or "-" in m.group(0)
     ]
+    spans += [m.span() for m in _YEAR_RANGE.finditer(text)]  # "2025-2035" spans ten years
     return _outermost(spans)
 
 

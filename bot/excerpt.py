@@ -182,6 +182,9 @@ def make_excerpt(
         answer_spans(text[a:b], answer_kind, question_terms) if answer_kind else []
         for a, b in spans
     ]
+    if unit_answers[0] and len(spans) > 1 and "\n" in text[spans[0][1] : spans[1][0]]:
+        # a dateline (or another short lead line) stands for the whole passage below it
+        unit_terms[0] |= set().union(*unit_terms[1:])
     if whole and len(whole) <= budget and "\n" not in whole:
         # a one-line passage that fits: all of its sentences are the excerpt
         chosen = list(range(len(spans)))

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def zipf(word: str) -> float:
 
 def specificity(word: str) -> float:
     """Weight of a question word for deciding whether a passage answers the question."""
-    parts = [p for p in word.replace("-", " ").split() if p]
+    parts = [p for p in re.split(r"[\s\-‐‑‒–—/+]+", word) if p]
     if not parts:
         return MIN_WEIGHT
     # a compound is as specific as its rarest part ("INDUS-X", "Singh-Hegseth")

@@ -25,6 +25,7 @@ and the credit it gets is that term's weight (1 for the word itself, less for ex
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -45,9 +46,11 @@ NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MAX = 4  # corpus words added per question word
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
 BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
+MIN_FOCUS = 1.0
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
-CHITCHAT_MAX_WEIGHT = 2.0  # a message whose words are all this common has nothing to look up
+# a message whose words the corpus knows weigh less than this together has nothing to look up
+CHITCHAT_MAX_WEIGHT = 2.5
 
 
 def _words(text: str) -> frozenset[str]:
@@ -68,17 +71,19 @@ SHORTHAND = {
     "tmrw": "tomorrow", "im": "i'm", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't",
     "isnt": "isn't", "wasnt": "wasn't", "cant": "can't", "wont": "won't", "gonna": "going to",
     "wanna": "want to", "gotta": "got to", "kinda": "kind of", "sorta": "sort of", "vs": "versus",
+    "1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth",
+    "6th": "sixth", "7th": "seventh", "8th": "eighth", "9th": "ninth", "10th": "tenth",
 }  # fmt: skip
 
 # Talk about the chat, the bot or the articles, greetings and politeness: never content.
 FRAMING_WORDS = _words(
     """
-    hi hey hello hiya yo howdy greetings thanks thank cheers please pls plz lol lmao haha ok
-    okay bot article articles story stories piece text news mention mentions mentioned exactly
-    actually really exact precisely basically anyway someone somebody anybody anyone explain
-    explained tell tells told show help wondering wonder curious remember recall read heard
-    hear says say saying said question questions answer ask asking quick check checking sure
-    maybe thing stuff whatever pretty
+    according hi hey hello hiya yo howdy greetings thanks thank cheers please pls plz lol lmao
+    haha ok okay bot article articles story stories piece text news mention mentions mentioned
+    exactly actually really exact precisely basically anyway someone somebody anybody anyone
+    explain explained tell tells told show help wondering wonder curious remember recall read
+    heard hear says say saying said question questions answer ask asking quick check checking
+    sure maybe thing stuff whatever pretty
     """
 )
 # phrases of the same kind (kept whole so their words need not be framing everywhere)
@@ -143,6 +148,10 @@ class QueryPlan:
         self.masks.append(mask)
         self.weights.append(weight)
         self.credits.append(credit)
+
+    def holds(self, bit: int) -> bool:
+        """Whether question word ``bit`` has any term in the corpus."""
+        return any(m >> bit & 1 for m in self.masks)
 
     @property
     def own_terms_found(self) -> bool:
@@ -248,6 +257,8 @@ class Vocabulary:
     """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
 
     vocab: dict[str, int]
+    idf: object  # term id -> BM25 idf (numpy array)
+    n_docs: int
     correct: object  # (word) -> corpus word | None
     expansions: object  # (term) -> list of long forms (term lists)
     long_forms_starting: object  # (term) -> [(acronym, long form terms)]
@@ -275,7 +286,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             continue
         if start >= 0:
             plan.own_words += 1
-        weight = specificity(surface) * share
+        weight = specificity(surface) * share * _corpus_focus(lex, word_terms)
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
         terms = list(word_terms)
@@ -311,12 +322,22 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         for acro, long_terms in lex.long_forms_starting(t):  # type: ignore[operator]
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
-    # nothing specific to look for ("thanks, that's what I needed"): chit-chat
-    own = plan.words[: plan.own_words]
-    plan.chitchat = not own or (
-        len(own) == len(plan.words) and max(w.weight for w in own) < CHITCHAT_MAX_WEIGHT
+    # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
+    found = sum(w.weight for b, w in enumerate(plan.words[: plan.own_words]) if plan.holds(b))
+    plan.chitchat = plan.own_words == 0 or (
+        plan.own_words == len(plan.words) and found < CHITCHAT_MAX_WEIGHT
     )
     return plan
+
+
+def _corpus_focus(lex: Vocabulary, word_terms: Sequence[str]) -> float:
+    """How much a word narrows down the corpus: 1 for a word few passages (or none) use, down
+    to :data:`MIN_FOCUS` for the corpus's everyday words (its topic, its main names)."""
+    ids = [lex.vocab[t] for t in word_terms if t in lex.vocab]
+    if not ids or lex.n_docs < 2:
+        return 1.0
+    idf = max(float(lex.idf[i]) for i in ids)  # type: ignore[index]
+    return min(1.0, max(MIN_FOCUS, idf / math.log(lex.n_docs)))
 
 
 def _add_term(

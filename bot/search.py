@@ -19,6 +19,7 @@ front ends never see the index.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,11 +34,13 @@ from .store import PassageStore
 
 CANDIDATES = 30
 # A confident hit holds this share of the question's meaning (specificity-weighted).
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.4
 # A related passage (shown only when nothing answers confidently) holds this share.
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
+CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
+_POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 ANSWER_BONUS = 1.15  # typed questions: passages whose excerpt holds the kind asked for
 
 
@@ -92,6 +95,8 @@ class Searcher:
         self.spell = spell
         self._lex = Vocabulary(
             vocab=index.vocab,
+            idf=index.idf,
+            n_docs=index.n_docs,
             correct=spell.correct if spell is not None else (lambda w: None),
             expansions=store.expansions,
             long_forms_starting=store.long_forms_starting,
@@ -136,7 +141,7 @@ class Searcher:
             seen.add(key)
             confident = c.coverage >= MIN_COVERAGE and self._has_answer_kind(hit, plan)
             if confident and len(hits) < top:
-                score = c.score * (ANSWER_BONUS if plan.answer_type in STRICT_KINDS else 1.0)
+                score = c.score * (ANSWER_BONUS if plan.answer_type is not None else 1.0)
                 if best is None:
                     best = score
                     hits.append(hit)
@@ -170,7 +175,7 @@ class Searcher:
             Candidate(d, s, float(cv))
             for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
         ]
-        if plan.answer_type in STRICT_KINDS:
+        if plan.answer_type is not None:
             # passages that hold the kind of answer asked for rank first among equals
             out.sort(key=lambda c: -c.score * self._kind_bonus(c.doc, plan))
         return out
@@ -179,13 +184,27 @@ class Searcher:
         """For each doc, the specificity-weighted share of the question's words it holds."""
         n_words = len(plan.words)
         credit = np.zeros((docs.size, n_words))
+        # a passage that opens with a pronoun ("He said on X ...") is about whom the passage
+        # before it names: it holds that passage's words too, at a discount
+        prev = np.asarray(
+            [
+                d - 1
+                if _POINTS_BACK.match(self.store.text(int(d))) and self.store.same_article(d, d - 1)
+                else -1
+                for d in docs.tolist()
+            ],
+            dtype=np.int64,
+        )
         for tid, bits, cr in zip(plan.ids, plan.masks, plan.credits, strict=True):
-            held = self.index.contains(tid, docs)
+            held = np.where(self.index.contains(tid, docs), cr, 0.0)
+            if (prev >= 0).any():
+                before = self.index.contains(tid, np.maximum(prev, 0)) & (prev >= 0)
+                held = np.maximum(held, np.where(before, cr * CARRIED_OVER, 0.0))
             if not held.any():
                 continue
             for b in range(n_words):
                 if bits >> b & 1:
-                    np.maximum(credit[:, b], np.where(held, cr, 0.0), out=credit[:, b])
+                    np.maximum(credit[:, b], held, out=credit[:, b])
         weights = np.asarray([w.weight for w in plan.words])
         coverage = credit @ weights / max(weights.sum(), 1e-9)
         n_own = plan.own_words

@@ -162,6 +162,9 @@ class PassageStore:
         a, b = int(self._text_off[i]), int(self._text_off[i + 1])
         return self._blob[a:b].decode("utf-8", "surrogatepass")
 
+    def same_article(self, i: int, j: int) -> bool:
+        return 0 <= j < len(self) and int(self._file_idx[i]) == int(self._file_idx[j])
+
     def passage(self, i: int) -> Passage:
         ls, le = (int(x) for x in self._lines[i])
         return Passage(self._files[int(self._file_idx[i])], ls, le, self.text(i))

@@ -1,0 +1,55 @@
+"""Answer types: the kind of span a question asks for, and where it stands in a sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.analysis import terms
+from bot.answers import answer_spans
+from bot.query import answer_type
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was the lighthouse rebuilt?", "date"),
+        ("what year did the keeper retire", "date"),
+        ("How many keepers were there?", "count"),
+        ("how much did the repair cost", "amount"),
+        ("Who rebuilt the lighthouse?", "person"),
+        ("where is the lighthouse", "place"),
+        ("What does NLB stand for?", "long_form"),
+        ("Did the navy rebuild it?", "yesno"),
+        ("What was rebuilt?", None),
+    ],
+)
+def test_the_kind_of_answer_a_question_asks_for(question, kind):
+    assert answer_type(question) == kind
+
+
+def spans(text, kind, question=""):
+    return [text[a:b] for a, b in answer_spans(text, kind, set(terms(question)))]
+
+
+def test_a_person_answer_says_more_than_the_question():
+    text = "Harbour Master Jane Doyle thanked the Northern Lighthouse Board."
+    assert "Harbour Master Jane Doyle" in spans(text, "person", "Who is Doyle?")
+    # a name made only of the question's own words is not an answer to it
+    assert spans("Doyle spoke.", "person", "Who is Jane Doyle?") == []
+
+
+def test_a_long_form_answers_only_for_the_acronym_asked_about():
+    text = "It joined the Northern Lighthouse Board (NLB) and the Royal Navy (RN)."
+    assert spans(text, "long_form", "What does NLB stand for?") == [
+        "Northern Lighthouse Board (NLB)"
+    ]
+
+
+def test_places_follow_a_preposition():
+    text = "The keeper moved to Port Ellen in Islay."
+    assert spans(text, "place", "Where did the keeper move?") == ["Port Ellen", "Islay"]
+
+
+def test_untyped_and_yes_no_questions_have_no_span():
+    assert spans("It was rebuilt in 1902.", None) == []
+    assert spans("It was rebuilt in 1902.", "yesno") == []

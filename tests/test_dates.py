@@ -1,0 +1,35 @@
+"""Dates, counts and amounts found in text (bot/dates.py)."""
+
+from __future__ import annotations
+
+from bot.dates import amount_spans, count_spans, date_spans
+
+
+def spans_text(text, spans):
+    return [text[a:b] for a, b in spans]
+
+
+def test_dates_in_their_usual_shapes():
+    text = "Launched on June 21 last year; signed 07-Feb-2025 and in May 2022, then 2016 and 2025-2035."
+    got = spans_text(text, date_spans(text))
+    assert "June 21 last year" in got
+    assert "07-Feb-2025" in got
+    assert any("May 2022" in g for g in got)
+    assert "2016" in got and "2025-2035" in got
+
+
+def test_counts_are_not_model_names_or_years():
+    text = "It flies the MH 60R, the C 17 and the P-8I since 2016; three squadrons and 12 jets."
+    got = spans_text(text, count_spans(text))
+    assert got == ["three", "12"]
+
+
+def test_a_year_range_and_a_ten_year_plan_are_counts():
+    text = "a 10-year framework covering 2025-2035"
+    assert spans_text(text, count_spans(text)) == ["10-year", "2025-2035"]
+
+
+def test_amounts_need_money_or_magnitude():
+    text = "It cost $3 billion, or 25,000 crore, for 40 aircraft."
+    got = spans_text(text, amount_spans(text))
+    assert got == ["$3 billion", "25,000 crore"]

@@ -1,0 +1,87 @@
+"""Question -> query plan (bot/query.py), on a small invented corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import build_engine
+from bot.query import clean_question
+
+ARTICLE = (
+    "Harbour Lights Weekly\n\n"
+    "The Northern Lighthouse Board (NLB) met the keepers at Port Ellen on 3 March 2021. "
+    "The board rebuilt the lighthouse after the storm and thanked the volunteers.\n"
+    "The US Coast Guard sent two cutters to help the keepers during the repairs.\n"
+    "Keepers meet every year to plan the maintenance of the lamps and the foghorns.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    (folder / "lights.txt").write_text(ARTICLE, "utf-8")
+    return build_engine(folder)
+
+
+def words(engine, question):
+    return [w.surface for w in engine.searcher.plan(question).words]
+
+
+def test_mentions_commands_and_links_are_not_words():
+    assert clean_question("/ask@LightsBot when was it rebuilt?") == "when was it rebuilt?"
+    assert clean_question("@LightsBot who met the keepers") == "who met the keepers"
+    assert clean_question("see https://example.org/x?y=1 what is NLB") == "see what is NLB"
+
+
+def test_chat_shorthand_is_read_as_words():
+    assert clean_question("wat r the lamps b4 the storm") == "what are the lamps before the storm"
+    assert clean_question("3rd keeper w the board") == "third keeper with the board"
+
+
+def test_lower_case_us_is_the_country_unless_it_is_an_object():
+    assert "US" in clean_question("what did the us coast guard send")
+    assert "US" in clean_question("india us relations")
+    assert clean_question("tell us about the keepers") == "tell us about the keepers"
+    assert clean_question("what did they give us") == "what did they give us"
+
+
+def test_greetings_and_talk_about_the_articles_weigh_nothing(small):
+    assert words(small, "hey bot, according to the article who thanked the volunteers?") == [
+        "thanked",
+        "volunteers",
+    ]
+
+
+def test_a_misspelt_word_is_read_as_the_corpus_word_but_english_words_are_kept(small):
+    plan = small.searcher.plan("when was the lighthose rebuilt")
+    corrected = {w.surface: w.corrected for w in plan.words}
+    assert corrected["lighthose"] == "lighthouse"
+    assert small.search("when was the lighthose rebuilt")
+    # "bright" is English: never "corrected" into a corpus word such as "lights"
+    plan = small.searcher.plan("how bright are the lamps")
+    assert all(w.corrected is None for w in plan.words)
+
+
+def test_irregular_forms_meet(small):
+    hits = small.search("How often do keepers meet?")
+    assert hits and "every year" in hits[0].text
+    hits = small.search("Where did the board meet the keepers?")
+    assert hits and "met the keepers at Port Ellen" in hits[0].text
+
+
+def test_chit_chat_gets_neither_hits_nor_related(small):
+    for message in ("hi", "thanks!! that's exactly what I needed", "ok lol"):
+        answer = small.answer(message)
+        assert answer.chitchat and not answer.hits and not answer.related, message
+
+
+def test_a_near_miss_is_related_not_an_answer(small):
+    # the passage names the keepers and the repairs but holds no amount of money
+    answer = small.answer("How much did the repairs cost?")
+    assert not answer.hits
+    assert answer.related and "repairs" in answer.related[0].text
+
+
+def test_the_date_a_when_question_asks_for_is_marked(small):
+    (hit,) = small.search("When did the board meet the keepers?", top=1)
+    assert [hit.text[a:b] for a, b in hit.answers] == ["3 March 2021"]
