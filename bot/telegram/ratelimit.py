@@ -85,6 +85,10 @@ class TokenBucket:
         self.stamp = time.monotonic()
         self._lock = asyncio.Lock()
 
+    def idle(self, now: float) -> bool:
+        """Full again and nobody waiting: forgetting it changes nothing."""
+        return now - self.stamp >= self.capacity / self.fill_rate and not self._lock.locked()
+
     async def take(self) -> None:
         async with self._lock:
             while True:
@@ -160,9 +164,7 @@ class SendPacer(BaseRateLimiter[int]):
         if bucket is None:
             if len(self._chats) > 10_000:  # forget idle chats (full buckets)
                 now = time.monotonic()
-                for k in [
-                    k for k, b in self._chats.items() if now - b.stamp > 60 and not b._lock.locked()
-                ]:
+                for k in [k for k, b in self._chats.items() if b.idle(now)]:
                     del self._chats[k]
             bucket = self._chats[chat_id] = TokenBucket(self.group_per_minute, 60.0)
         return bucket
