@@ -117,6 +117,10 @@ def zipf(word: str) -> float:
         return z[w]
     if w.endswith("'s") and w[:-2] in z:
         return z[w[:-2]]
+    # a plural the table lacks is as common as its singular ("pacts", "militaries")
+    for cut, add in (("ies", "y"), ("es", ""), ("s", "")):
+        if w.endswith(cut) and len(w) > len(cut) + 2 and w[: -len(cut)] + add in z:
+            return z[w[: -len(cut)] + add]
     return RARE_ZIPF
 
 

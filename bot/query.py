@@ -40,16 +40,20 @@ MAX_QUESTION_CHARS = 2000
 MAX_QUERY_WORDS = 32  # a 5000-word message is cut to its first words before ranking
 
 CORRECTION_CREDIT = 0.9
+COMPLETION_CREDIT = 0.8
 IRREGULAR_CREDIT = 1.0
 SYNONYM_CREDIT = 0.6
 NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MAX = 4  # corpus words added per question word
+NEIGHBOUR_MIN_WEIGHT = 1.5
+NEIGHBOUR_CREDIT = 1.0
+MAX_WEIGHT = 6.0  # names and rare words weigh at most this in coverage
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
 BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
 MIN_FOCUS = 1.0
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
-# a message whose words the corpus knows weigh less than this together has nothing to look up
+# a message whose words weigh less than this together has nothing to look up
 CHITCHAT_MAX_WEIGHT = 2.5
 
 
@@ -131,23 +135,26 @@ class QueryPlan:
     ids: list[int] = field(default_factory=list)  # term ids to score
     masks: list[int] = field(default_factory=list)  # word bits each id stands for
     weights: list[float] = field(default_factory=list)  # BM25 weight of each id
-    credits: list[float] = field(default_factory=list)  # evidence credit of each id
+    # evidence credit of a term for a word: (term id, word bit) -> credit
+    word_credits: dict[tuple[int, int], float] = field(default_factory=dict)
     highlight_terms: dict[str, float] = field(default_factory=dict)  # index terms -> weight
     answer_type: str | None = None
     chitchat: bool = False
     own_words: int = 0  # the first words are the message's; the rest were carried (context)
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
+        for bit in range(mask.bit_length()):
+            if mask >> bit & 1:
+                key = (tid, bit)
+                self.word_credits[key] = max(self.word_credits.get(key, 0.0), credit)
         if tid in self.ids:
             k = self.ids.index(tid)
             self.masks[k] |= mask
             self.weights[k] = max(self.weights[k], weight)
-            self.credits[k] = max(self.credits[k], credit)
             return
         self.ids.append(tid)
         self.masks.append(mask)
         self.weights.append(weight)
-        self.credits.append(credit)
 
     def holds(self, bit: int) -> bool:
         """Whether question word ``bit`` has any term in the corpus."""
@@ -260,6 +267,7 @@ class Vocabulary:
     idf: object  # term id -> BM25 idf (numpy array)
     n_docs: int
     correct: object  # (word) -> corpus word | None
+    complete: object  # (clipped word) -> corpus words it starts
     expansions: object  # (term) -> list of long forms (term lists)
     long_forms_starting: object  # (term) -> [(acronym, long form terms)]
 
@@ -272,7 +280,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     q = _FRAMING_PHRASES.sub(" ", q)
     plan = QueryPlan(text=q, answer_type=answer_type(q))
     vocab = lex.vocab
-    groups = [(start, s, ts, 1.0) for start, s, ts in _word_groups(q)[:MAX_QUERY_WORDS]]
+    groups = [
+        (start, s, ts, 1.0)
+        for start, s, ts in [g for g in _word_groups(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
+    ]
     own_terms = {t for _, _, ts, _ in groups for t in ts}
     carried = " ".join(context)
     for _, s, ts in _word_groups(carried)[:MAX_CONTEXT_WORDS]:
@@ -286,15 +297,18 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             continue
         if start >= 0:
             plan.own_words += 1
-        weight = specificity(surface) * share * _corpus_focus(lex, word_terms)
+        weight = min(specificity(surface), MAX_WEIGHT) * share * _corpus_focus(lex, word_terms)
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
         terms = list(word_terms)
         corrected = None
+        completed: list[str] = []
         if not any(t in vocab for t in terms) and len(terms) == 1:
             corrected = _correction(surface, lex)
             if corrected is not None:
                 terms = [t for t in analyze_word(corrected) if t in vocab] or terms
+            else:  # a clipped word ("intel", "info") stands for the corpus words it starts
+                completed = lex.complete(surface)  # type: ignore[operator]
         mask = 1 << bit
         bit += 1
         plan.words.append(QueryWord(surface, tuple(terms), weight, corrected))
@@ -310,6 +324,11 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 # the long form as a whole weighs like one word
                 for et in exp:
                     _add_term(plan, vocab, et, mask, 1.0 / len(exp), 1.0)
+        for full in completed:
+            for t in analyze_word(full):
+                _add_term(plan, vocab, t, mask, COMPLETION_CREDIT * share, COMPLETION_CREDIT)
+        if specificity(surface) < NEIGHBOUR_MIN_WEIGHT:
+            continue  # words this common ("one", "make") have too many meanings to expand
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
             _add_expansion(plan, vocab, nb_term, mask, _neighbour_credit(sim))
     # phrases of the synonym table ("every year" -> annual)
@@ -323,9 +342,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
-    found = sum(w.weight for b, w in enumerate(plan.words[: plan.own_words]) if plan.holds(b))
+    # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
+    own = sum(w.weight for w in plan.words[: plan.own_words])
     plan.chitchat = plan.own_words == 0 or (
-        plan.own_words == len(plan.words) and found < CHITCHAT_MAX_WEIGHT
+        plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
     )
     return plan
 
@@ -357,8 +377,9 @@ def _add_expansion(
 
 
 def _neighbour_credit(sim: float) -> float:
-    # similarity 0.62 -> 0.3 of the word's weight, 0.9 and above -> 0.9
-    return min(0.9, 0.3 + (sim - NEIGHBOUR_MIN_SIM) / (0.9 - NEIGHBOUR_MIN_SIM) * 0.6)
+    # similarity at the floor -> 0.3 of the word's weight, 0.9 and above -> 0.9; scaled
+    base = min(0.9, 0.3 + (sim - NEIGHBOUR_MIN_SIM) / (0.9 - NEIGHBOUR_MIN_SIM) * 0.6)
+    return base * NEIGHBOUR_CREDIT
 
 
 @lru_cache(maxsize=50_000)

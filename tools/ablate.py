@@ -1,0 +1,94 @@
+"""What each step of the question path buys: each switched off in turn, scored on the question
+sets (natural.jsonl split into its tuning half, the odd ids, and its held-out half, the even ids;
+dev.jsonl). A development tool; the README's table comes from it.
+
+    .venv/bin/python tools/ablate.py [--corpus corpus] [--data tests/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot import index, query, search, spelling  # noqa: E402
+from bot.engine import build_engine  # noqa: E402
+from bot.evaluate import evaluate, load_questions  # noqa: E402
+
+
+@contextlib.contextmanager
+def patched(*changes: tuple[object, str, object]) -> Iterator[None]:
+    old = [(obj, name, getattr(obj, name)) for obj, name, _ in changes]
+    for obj, name, value in changes:
+        setattr(obj, name, value)
+    query._neighbour_terms.cache_clear()
+    try:
+        yield
+    finally:
+        for obj, name, value in old:
+            setattr(obj, name, value)
+        query._neighbour_terms.cache_clear()
+
+
+STEPS: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]] = [
+    ("everything on", lambda: patched()),
+    (
+        "no chat clean-up (shorthand, us/US, framing words)",
+        lambda: patched(
+            (query, "SHORTHAND", {}),
+            (query, "_us_in_context", lambda q: q),
+            (query, "FRAMING_WORDS", frozenset()),
+        ),
+    ),
+    ("no spelling correction", lambda: patched((query, "_correction", lambda s, lex: None))),
+    ("no clipped-word completion", lambda: patched((spelling, "MIN_PREFIX", 99))),
+    ("no irregular forms", lambda: patched((query, "irregular_forms", lambda: {}))),
+    ("no word-vector neighbours", lambda: patched((query, "NEIGHBOUR_MIN_SIM", 2.0))),
+    ("no answer types", lambda: patched((query, "answer_type", lambda q: None))),
+    ("no background-sentence discount", lambda: patched((query, "BACKGROUND_WEIGHT", 1.0))),
+    ("no pronoun carry-over", lambda: patched((search, "CARRIED_OVER", 0.0))),
+]
+
+
+def score(engine, questions) -> str:  # noqa: ANN001
+    m = evaluate(engine.search, questions).metrics()
+    return (
+        f"{m['success@1']:.2f} / {m['success@3']:.2f} / {m['false_abstain_rate']:.2f} / "
+        f"{m['abstain_accuracy']:.2f}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", default="corpus")
+    ap.add_argument("--data", default="tests/data")
+    args = ap.parse_args()
+    data = Path(args.data)
+    natural = load_questions(data / "natural.jsonl")
+    odd = [q for q in natural if int(q["id"][1:]) % 2 == 1]
+    even = [q for q in natural if int(q["id"][1:]) % 2 == 0]
+    dev = load_questions(data / "dev.jsonl")
+    engine = build_engine(Path(args.corpus))
+    print("s@1 / s@3 / false-abstain / abstain accuracy")
+    print("| step | natural, odd (tuned on) | natural, even (held out) | dev |")
+    print("|---|---|---|---|")
+    for name, ctx in STEPS:
+        with ctx():
+            row = [score(engine, qs) for qs in (odd, even, dev)]
+        print(f"| {name} | " + " | ".join(row) + " |")
+    default_b = index.B
+    index.B = 0.75
+    try:
+        engine75 = build_engine(Path(args.corpus))
+    finally:
+        index.B = default_b
+    row = [score(engine75, qs) for qs in (odd, even, dev)]
+    print("| BM25 b = 0.75 instead of 0.3 | " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
