@@ -41,7 +41,8 @@ SHORT_QUESTION = 3
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
-CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
+CARRIED_OVER = 0.8
+LEAD_CREDIT = 0.5  # credit for words of the article's first passage  # credit for words of the passage before one that opens with a pronoun
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 ANSWER_BONUS = 1.15
 COVERAGE_POWER = 0.5  # typed questions: passages whose excerpt holds the kind asked for
@@ -212,8 +213,13 @@ class Searcher:
             ],
             dtype=np.int64,
         )
+        # every passage of a news article is about whom its lead paragraph names ("the talks",
+        # "both leaders"): it holds the lead's words too, at a larger discount
+        leads = self.store.leads(docs)
         for tid in plan.ids:
             held = self.index.contains(tid, docs).astype(np.float64)
+            if LEAD_CREDIT:
+                held = np.maximum(held, self.index.contains(tid, leads) * LEAD_CREDIT)
             if (prev >= 0).any():
                 before = self.index.contains(tid, np.maximum(prev, 0)) & (prev >= 0)
                 held = np.maximum(held, np.where(before, CARRIED_OVER, 0.0))

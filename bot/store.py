@@ -167,6 +167,11 @@ class PassageStore:
         b = min(int(self._text_off[i + 1]), a + nbytes)
         return self._blob[a:b].decode("utf-8", "ignore")
 
+    def leads(self, docs: np.ndarray) -> np.ndarray:
+        """The first passage of each passage's article (passages are stored article by
+        article, so it is a binary search in the file numbers)."""
+        return np.searchsorted(self._file_idx, self._file_idx[docs], "left")
+
     def same_article(self, i: int, j: int) -> bool:
         return 0 <= j < len(self) and int(self._file_idx[i]) == int(self._file_idx[j])
 

@@ -51,6 +51,7 @@ STEPS: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]] =
     ("no answer types", lambda: patched((query, "answer_type", lambda q: None))),
     ("no background-sentence discount", lambda: patched((query, "BACKGROUND_WEIGHT", 1.0))),
     ("no pronoun carry-over", lambda: patched((search, "CARRIED_OVER", 0.0))),
+    ("no lead-paragraph context", lambda: patched((search, "LEAD_CREDIT", 0.0))),
 ]
 
 
