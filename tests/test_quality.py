@@ -22,18 +22,18 @@ def metrics(engine, name, keep=lambda q: True):
 
 def test_natural_questions_as_people_type_them(engine):
     m, _ = metrics(engine, "natural.jsonl")
-    assert m["success@1"] >= 0.68, m
-    assert m["success@3"] >= 0.80, m
+    assert m["success@1"] >= 0.72, m
+    assert m["success@3"] >= 0.86, m
     assert m["false_abstain_rate"] <= 0.05, m
-    assert m["abstain_accuracy"] >= 0.65, m
+    assert m["abstain_accuracy"] >= 0.60, m
 
 
 def test_natural_questions_held_out_half(engine):
     # the even ids were never looked at while tuning: this is the honest figure
     m, _ = metrics(engine, "natural.jsonl", keep=lambda q: int(q["id"][1:]) % 2 == 0)
     assert m["success@1"] >= 0.58, m
-    assert m["success@3"] >= 0.68, m
-    assert m["false_abstain_rate"] <= 0.07, m
+    assert m["success@3"] >= 0.80, m
+    assert m["false_abstain_rate"] <= 0.05, m
 
 
 def test_our_own_question_set_is_no_worse_than_before(engine):
