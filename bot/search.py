@@ -45,7 +45,7 @@ CARRIED_OVER = 0.8
 LEAD_CREDIT = 0.5  # credit for words of the article's first passage  # credit for words of the passage before one that opens with a pronoun
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 ANSWER_BONUS = 1.15
-COVERAGE_POWER = 0.5  # typed questions: passages whose excerpt holds the kind asked for
+COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ class Answer:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A passage worth a look: its BM25 score, the share of the question it holds, and the
-    key it is ranked by (the score, raised when it holds the kind of answer asked for)."""
+    key it is ranked by (score, coverage and the asked-for kind together)."""
 
     doc: int
     score: float
@@ -183,7 +183,8 @@ class Searcher:
         picked = dict(zip(docs.tolist(), scores.tolist(), strict=True))
         top_docs = docs.astype(np.int64)
         coverage = self._coverage(plan, top_docs)
-        # final order: BM25, with a bonus for passages that hold the kind of answer asked for
+        # final order: BM25 times the square root of how much of the question the passage
+        # holds, with a bonus for passages that hold the kind of answer asked for
         out = [
             Candidate(
                 d,

@@ -50,6 +50,7 @@ STEPS: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]] =
     ("no word-vector neighbours", lambda: patched((query, "NEIGHBOUR_MIN_SIM", 2.0))),
     ("no answer types", lambda: patched((query, "answer_type", lambda q: None))),
     ("no background-sentence discount", lambda: patched((query, "BACKGROUND_WEIGHT", 1.0))),
+    ("no coverage in the ranking", lambda: patched((search, "COVERAGE_POWER", 0.0))),
     ("no pronoun carry-over", lambda: patched((search, "CARRIED_OVER", 0.0))),
     ("no lead-paragraph context", lambda: patched((search, "LEAD_CREDIT", 0.0))),
 ]
