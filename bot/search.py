@@ -41,8 +41,8 @@ SHORT_QUESTION = 3
 RELATED_COVERAGE = 0.3
 # Later hits must score at least this share of the best one: no padding with loose matches.
 MIN_RELATIVE_SCORE = 0.35
-CARRIED_OVER = 0.8
-LEAD_CREDIT = 0.5  # credit for words of the article's first passage  # credit for words of the passage before one that opens with a pronoun
+CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
+LEAD_CREDIT = 0.5  # credit for words of the article's first passage
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 ANSWER_BONUS = 1.15
 COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
