@@ -30,8 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from .analysis import terms, tokenize
+from .analysis import terms
 from .lexicon import specificity
+from .query import content_words
 from .search import Answer as SearchAnswer
 from .search import Hit
 
@@ -152,23 +153,8 @@ class _Word(NamedTuple):
 
 
 def _content_words(text: str) -> list[_Word]:
-    """The content words of ``text``, in order, once each."""
-    groups: list[tuple[int, int, list[str]]] = []
-    for t in tokenize(text):
-        if groups and t.start < groups[-1][1]:
-            s, e, ts = groups[-1]
-            if t.term not in ts:
-                ts.append(t.term)
-            groups[-1] = (s, max(e, t.end), ts)
-        else:
-            groups.append((t.start, t.end, [t.term]))
-    out: list[_Word] = []
-    seen: set[tuple[str, ...]] = set()
-    for s, e, ts in groups:
-        if tuple(ts) not in seen:
-            seen.add(tuple(ts))
-            out.append(_Word(text[s:e], tuple(ts), s))
-    return out
+    """The content words of ``text``, in order, once each (as the query plan reads them)."""
+    return [_Word(surface, tuple(ts), start) for start, surface, ts in content_words(text)]
 
 
 class ContextRules:

@@ -296,11 +296,11 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     vocab = lex.vocab
     groups = [
         (start, s, ts, 1.0)
-        for start, s, ts in [g for g in _word_groups(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
+        for start, s, ts in [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
     ]
     own_terms = {t for _, _, ts, _ in groups for t in ts}
     carried = " ".join(context)
-    for _, s, ts in _word_groups(carried)[:MAX_CONTEXT_WORDS]:
+    for _, s, ts in content_words(carried)[:MAX_CONTEXT_WORDS]:
         if not own_terms.intersection(ts):
             groups.append((-1, s, ts, CONTEXT_WEIGHT))
     background = _background_starts(q)
@@ -409,7 +409,7 @@ def _correction(surface: str, lex: Vocabulary) -> str | None:
     return lex.correct(w)  # type: ignore[operator]
 
 
-def _word_groups(q: str) -> list[tuple[int, str, list[str]]]:
+def content_words(q: str) -> list[tuple[int, str, list[str]]]:
     """Content words of the question: (start, surface, its distinct terms), overlapping spans
     merged, repeats dropped."""
     groups: list[tuple[int, int, list[str]]] = []
