@@ -81,3 +81,9 @@ clean:
 .PHONY: bench-bot
 bench-bot: $(STAMP)
 	PYTHONPATH=. $(PY) tools/bench_telegram.py
+
+## bench-faults: figures for kills, stops, storms and a faulty Bot API (real bot processes)
+.PHONY: bench-faults
+bench-faults: $(STAMP)
+	$(PY) -m pytest -q -s -p no:cacheprovider tests/test_chaos.py tests/test_process.py \
+		tests/test_fairness.py 2>&1 | grep -E "^(chaos|SIGTERM|private|token|/sources)|passed|failed"

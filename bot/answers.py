@@ -23,6 +23,18 @@ _NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" 
 _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across)\s+(?:the\s+)?(" + _CAP + r"(?:,?\s+" + _CAP + r")*)"
 )
+# Wording that gives a reason or a purpose (English, not the articles').
+_REASON = re.compile(
+    r"\b(?:because|due to|driven by|owing to|as a result|caus(?:e|es|ed|ing)|lead(?:s)? to"
+    r"|in order to|so that|for (?:its|their|his|her) \w+|amid|concerns?)\b",
+    re.I,
+)
+_PURPOSE = re.compile(
+    r"\b(?:aim(?:s|ed)?(?: at| to)?|designed to|intended to|meant to|goal|purpose|objective"
+    r"|focus(?:es|ed)? on|known as|refers? to|seeks? to|to (?:promote|foster|strengthen|"
+    r"enhance|build|deter|support))\b",
+    re.I,
+)
 _LONG_FORM = re.compile(
     r"((?:" + _CAP + r"[\s-]+(?:(?:and|of|for|the|on|in)\s+)*){1,9})\(([^()\s]{2,10})\)"
 )
@@ -49,6 +61,10 @@ def answer_spans(
         ]
     if kind == "person":
         return [m.span() for m in _NAME_SEQ.finditer(text) if _adds(m.group(0), question_terms)]
+    if kind == "reason":
+        return [m.span() for m in _REASON.finditer(text)]
+    if kind == "purpose":
+        return [m.span() for m in _PURPOSE.finditer(text)]
     if kind == "place":
         return [m.span(1) for m in _PLACE.finditer(text) if _adds(m.group(1), question_terms)]
     return []

@@ -20,6 +20,7 @@ from typing import TextIO
 from . import __version__
 from .config import MAX_TOP, MIN_TOP, ConfigError, Settings, load_settings
 from .corpus import CorpusError
+from .logs import setup_logging
 from .render import (
     answer_json,
     render_answer,
@@ -36,17 +37,6 @@ BARE_COMMAND = (
     "(environment or .env), else the console chat (`chat`)."
 )
 CHAT_HISTORY = "chat_history"  # console chat's readline history, in STATE_DIR
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token
-    for noisy in ("httpx", "httpcore", "hpack"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def clean_text(text: str) -> str:
@@ -198,7 +188,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 print()
             return 0
         if q == "/sources":
-            print(render_sources(engine.articles()).plain + "\n", flush=True)
+            print(render_sources(engine.articles(), per_page=None).plain + "\n", flush=True)
             continue
         if is_reset(q):
             chat.reset()
@@ -305,7 +295,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from .telegram_app import run_bot
+    from .telegram.app import run_bot
 
     # --corpus and --top stand for CORPUS_DIR and TOP_HITS
     return run_bot(dataclasses.replace(settings, corpus_dir=_corpus(args, settings), top=args.top))

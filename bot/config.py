@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +84,7 @@ class Settings:
     log_level: str = "INFO"
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     allowed_chat_ids: frozenset[int] = field(default_factory=frozenset)
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
@@ -92,6 +93,7 @@ class Settings:
     max_file_bytes: int = 5 * 1024 * 1024
     reload_interval: float = 5.0
     top: int = 3
+    group_sends_per_minute: int = 18
     state_dir: Path = PROJECT_ROOT / ".state"
     unanswered_log: bool = True
 
@@ -117,10 +119,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
             "TELEGRAM_BOT_TOKEN is malformed: expected the form 123456789:ABC... from @BotFather"
         )
     base_url = get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL
-    if not re.match(r"^https?://", base_url):
-        raise ConfigError(
-            f"TELEGRAM_BASE_URL must start with http:// or https://, got {base_url!r}"
-        )
+    _check_base_url(base_url)
     level = (get("LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
@@ -130,6 +129,11 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
     secret = get("WEBHOOK_SECRET")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 characters)")
+    if webhook_url is not None and secret is None:
+        raise ConfigError(
+            "WEBHOOK_URL needs WEBHOOK_SECRET (A-Z, a-z, 0-9, _ and -, 1-256 characters): "
+            "without it anyone who can reach the port could post forged updates"
+        )
     corpus = get("CORPUS_DIR")
     index = get("INDEX_DIR")
     state = get("STATE_DIR")
@@ -141,7 +145,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         log_level=level,
         webhook_url=webhook_url,
         webhook_secret=secret,
-        webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
         webhook_port=_int("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8443", 1, 65535),
         allowed_chat_ids=_ids("ALLOWED_CHAT_IDS", get("ALLOWED_CHAT_IDS") or ""),
         admin_user_ids=_ids("ADMIN_USER_IDS", get("ADMIN_USER_IDS") or ""),
@@ -154,6 +158,21 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         ),
         reload_interval=_float("RELOAD_INTERVAL", get("RELOAD_INTERVAL") or "5", 0, 86_400),
         top=_int("TOP_HITS", get("TOP_HITS") or "3", MIN_TOP, MAX_TOP),
+        group_sends_per_minute=_int(
+            "GROUP_SENDS_PER_MINUTE", get("GROUP_SENDS_PER_MINUTE") or "18", 1, 6000
+        ),
         state_dir=Path(state) if state else PROJECT_ROOT / ".state",
         unanswered_log=_switch("UNANSWERED_LOG", get("UNANSWERED_LOG") or "on"),
     )
+
+
+def _check_base_url(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"TELEGRAM_BASE_URL must be an http:// or https:// URL with a host, got {url!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f"TELEGRAM_BASE_URL has a malformed port: {url!r}") from None

@@ -148,10 +148,14 @@ def is_dateline(line: str) -> bool:
 # --- parsing ---------------------------------------------------------------------------------
 
 
+def split_lines(text: str) -> list[str]:
+    """The file's lines, as citations number them: LF, CRLF and CR-only endings alike."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def parse_article(file: str, text: str) -> Article:
     """Split one article file into passages and metadata, dropping furniture."""
-    lines = text.split("\n")
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    lines = split_lines(text)
     n = len(lines)
     prose = [is_prose(ln) for ln in lines]
     blank = [not ln.strip() for ln in lines]

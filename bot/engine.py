@@ -5,21 +5,38 @@ names, sizes and modification times, and the analysis code itself). A missing, s
 or corrupt cache is rebuilt with a log line. Writes are atomic: a new index is written to a
 fresh folder and then published by replacing a one-line pointer file, so a crash mid-write
 leaves the previous index in use.
+
+A saved index is not trusted: the pointer must name a ``build-*`` folder inside the index
+folder (no symlinks, no special files), every file's SHA-256 must match the manifest, and the
+arrays must agree (sizes, ids in range, offsets in order); anything else means a rebuild, never
+a per-question exception. Saving and publishing hold an exclusive lock on the index folder
+(loading a shared one), so concurrent builds on one ``INDEX_DIR`` cannot delete each other's
+folders. And at answer time :func:`verify_hits` checks every quote against the cited lines of
+the article file itself: a hit that is not there is dropped, logged and triggers a rebuild.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import stat
+import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from . import (
     analysis,
@@ -36,7 +53,12 @@ from . import (
     store,
 )
 from .builder import build_from_folder
-from .corpus import CorpusProblem, check_folder
+from .corpus import (
+    CorpusProblem,
+    check_folder,
+    read_article_file,
+    split_lines,
+)
 from .index import BM25Index
 from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -57,6 +79,8 @@ class Engine:
     signature: str = ""
     from_cache: bool = False
     loaded_at: float = field(default_factory=time.time)
+    needs_rebuild: bool = False  # set when a quote failed verification
+    max_file_bytes: int = 5 * 1024 * 1024
 
     @property
     def n_articles(self) -> int:
@@ -76,8 +100,10 @@ class Engine:
         highlight: bool = True,
         context: Sequence[str] = (),
     ) -> list[Hit]:
-        """Confident hits only."""
-        return self.searcher.search(question, top=top, highlight=highlight, context=context)
+        """Confident hits only (each checked against its article file)."""
+        return self.verify_hits(
+            self.searcher.search(question, top=top, highlight=highlight, context=context)
+        )
 
     def idf(self, term: str) -> float | None:
         """BM25 idf of an index term, or None when no passage has it."""
@@ -91,8 +117,80 @@ class Engine:
         highlight: bool = True,
         context: Sequence[str] = (),
     ) -> Answer:
-        """Confident hits, else related passages, else nothing (see ``search.Answer``)."""
-        return self.searcher.answer(question, top=top, highlight=highlight, context=context)
+        """Confident hits, else related passages, else nothing (see ``search.Answer``); every
+        quote checked against its article file."""
+        got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
+        return dataclasses.replace(
+            got,
+            hits=tuple(self.verify_hits(got.hits)),
+            related=tuple(self.verify_hits(got.related)),
+        )
+
+    def verify_hits(self, hits: Sequence[Hit]) -> list[Hit]:
+        """``hits`` whose quotes stand in the cited lines of their files; any other is dropped,
+        logged, and the index marked for a rebuild (:attr:`needs_rebuild`)."""
+        kept = []
+        for hit in hits:
+            if quote_in_file(hit, self.corpus_dir, self.max_file_bytes):
+                kept.append(hit)
+            else:
+                log.error(
+                    "quote not found in %s lines %d-%d: dropped; the index will be rebuilt",
+                    hit.file,
+                    hit.line_start,
+                    hit.line_end,
+                )
+                self.needs_rebuild = True
+        return kept
+
+
+ELLIPSIS = "…"
+QUOTE_GAP = " … "
+_file_cache: OrderedDict[tuple[str, int, int], list[str]] = OrderedDict()
+_file_cache_lock = threading.Lock()
+
+
+def _file_lines(path: Path, corpus_dir: Path, max_bytes: int) -> list[str] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _file_cache_lock:
+        lines = _file_cache.get(key)
+        if lines is not None:
+            _file_cache.move_to_end(key)
+            return lines
+    text, _ = read_article_file(path, corpus_dir, max_bytes)
+    if text is None:
+        return None
+    lines = split_lines(text)
+    with _file_cache_lock:
+        _file_cache[key] = lines
+        while len(_file_cache) > 64:
+            _file_cache.popitem(last=False)
+    return lines
+
+
+def quote_pieces(text: str) -> list[str]:
+    """The verbatim pieces of a hit's text: joined by " … " (text skipped) or "\n" (adjacent
+    lines), maybe with a leading "… " or a trailing " …"."""
+    if text.startswith(ELLIPSIS + " "):
+        text = text[2:]
+    if text.endswith(" " + ELLIPSIS):
+        text = text[:-2]
+    return re.split(re.escape(QUOTE_GAP) + "|\n", text)
+
+
+def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) -> bool:
+    """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file."""
+    if "/" in hit.file or "\\" in hit.file or hit.file in ("", ".", ".."):
+        return False
+    lines = _file_lines(corpus_dir / hit.file, corpus_dir, max_bytes)
+    if lines is None or not 1 <= hit.line_start <= hit.line_end <= len(lines):
+        return False
+    cited = "\n".join(lines[hit.line_start - 1 : hit.line_end])
+    return all(piece and piece in cited for piece in quote_pieces(hit.text))
 
 
 @cache
@@ -132,7 +230,7 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     return h.hexdigest()
 
 
-def _cache_base(index_dir: Path, corpus_dir: Path) -> Path:
+def cache_folder(index_dir: Path, corpus_dir: Path) -> Path:
     key = hashlib.sha1(str(corpus_dir.resolve()).encode()).hexdigest()[:12]
     return index_dir / f"index-{key}"
 
@@ -155,47 +253,118 @@ def build_engine(
         if bar is not None:
             bar.close()
     dt = time.perf_counter() - t0
-    return Engine(Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt)
+    return Engine(
+        Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt, max_file_bytes=max_file_bytes
+    )
+
+
+_BUILD_NAME = re.compile(r"build-[0-9a-f]{12}", re.ASCII)
+
+
+@contextlib.contextmanager
+def _locked(base: Path, exclusive: bool) -> Iterator[None]:
+    """A lock on the index folder: exclusive to save and publish, shared to load."""
+    base.mkdir(parents=True, exist_ok=True)
+    fd = os.open(base / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _regular_file(path: Path) -> None:
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{path.name} is not a regular file")
+
+
+def _published_folder(base: Path) -> Path:
+    """The folder the pointer names: only ever a ``build-*`` folder directly inside ``base``."""
+    pointer = base / "current"
+    _regular_file(pointer)
+    with open(pointer, "rb") as fh:
+        name = fh.read(64).decode("ascii", "replace").strip()
+    if not _BUILD_NAME.fullmatch(name):
+        raise ValueError("the pointer file does not name a build folder")
+    folder = base / name
+    if not stat.S_ISDIR(os.lstat(folder).st_mode):
+        raise ValueError("the published build is not a folder")
+    return folder
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(folder.iterdir()):
+        if p.name == "manifest.json":
+            continue
+        _regular_file(p)
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        out[p.name] = h.hexdigest()
+    return out
+
+
+def check_arrays(idx: BM25Index, st: PassageStore) -> None:
+    """Sizes, id ranges and offsets of a loaded index agree; ValueError if not."""
+    n = idx.n_docs
+    if n != len(st):
+        raise ValueError("index and passages disagree")
+    ptr, docs = idx.post_ptr, idx.post_docs
+    if ptr.size == 0 or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
+        raise ValueError("posting offsets out of order")
+    if docs.size and (int(docs.min()) < 0 or int(docs.max()) >= n):
+        raise ValueError("a posting names a passage that does not exist")
+    if idx.idf.shape[0] != ptr.shape[0] - 1 or not np.all(np.isfinite(idx.idf)):
+        raise ValueError("idf values are missing or not finite")
+    if not np.all(np.isfinite(idx.post_scores)) or np.any(idx.doc_len < 0):
+        raise ValueError("scores or passage lengths are invalid")
+    st.check()
 
 
 def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
+    _regular_file(folder / "manifest.json")
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     if manifest.get("signature") != signature:
         raise ValueError("out of date: the corpus or the search code changed")
+    if manifest.get("checksums") != file_checksums(folder):
+        raise ValueError("a file of the saved index was changed (checksum mismatch)")
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
-    if idx.n_docs != len(st):
-        raise ValueError("index and passages disagree")
+    check_arrays(idx, st)
     problems = [CorpusProblem(f, r) for f, r in manifest.get("problems", [])]
     return idx, st, problems
 
 
 def _save(base: Path, engine: Engine) -> None:
-    base.mkdir(parents=True, exist_ok=True)
-    folder = base / f"build-{uuid.uuid4().hex[:12]}"
-    folder.mkdir()
-    try:
-        engine.searcher.index.save(folder)
-        engine.searcher.store.save(folder)
-        manifest = {
-            "signature": engine.signature,
-            "corpus": str(engine.corpus_dir.resolve()),
-            "passages": engine.n_passages,
-            "problems": [[p.file, p.reason] for p in engine.problems],
-            "built": time.time(),
-        }
-        # the manifest is written last: a folder without one is never loaded
-        (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-        pointer_tmp = base / f".current-{uuid.uuid4().hex[:8]}"
-        pointer_tmp.write_text(folder.name, "utf-8")
-        os.replace(pointer_tmp, base / "current")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    # old builds are no longer pointed at
-    for old in base.glob("build-*"):
-        if old.name != folder.name:
-            shutil.rmtree(old, ignore_errors=True)
+    with _locked(base, exclusive=True):
+        folder = base / f"build-{uuid.uuid4().hex[:12]}"
+        folder.mkdir()
+        try:
+            engine.searcher.index.save(folder)
+            engine.searcher.store.save(folder)
+            manifest = {
+                "signature": engine.signature,
+                "corpus": str(engine.corpus_dir.resolve()),
+                "passages": engine.n_passages,
+                "problems": [[p.file, p.reason] for p in engine.problems],
+                "built": time.time(),
+                "checksums": file_checksums(folder),
+            }
+            # the manifest is written last: a folder without one is never loaded
+            (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+            pointer_tmp = base / f".current-{uuid.uuid4().hex[:8]}"
+            pointer_tmp.write_text(folder.name, "utf-8")
+            os.replace(pointer_tmp, base / "current")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        # old builds are no longer pointed at (and none is being written: we hold the lock)
+        for old in base.glob("build-*"):
+            if old.name != folder.name:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def open_engine(
@@ -210,28 +379,29 @@ def open_engine(
     max_bytes = int(getattr(settings, "max_file_bytes", 5 * 1024 * 1024))
     index_dir = getattr(settings, "index_dir", None)
     signature = corpus_signature(corpus_dir, max_bytes)
-    base = _cache_base(Path(index_dir), corpus_dir) if index_dir else None
-    if base is not None and not force_rebuild:
-        pointer = base / "current"
-        if pointer.exists():
-            t0 = time.perf_counter()
-            try:
-                folder = base / pointer.read_text("utf-8").strip()
+    base = cache_folder(Path(index_dir), corpus_dir) if index_dir else None
+    if base is not None and not force_rebuild and os.path.lexists(base / "current"):
+        t0 = time.perf_counter()
+        try:
+            with _locked(base, exclusive=False):
+                folder = _published_folder(base)
                 idx, st, problems = _load(folder, signature)
-                log.debug("loaded saved index %s", folder)
-                return Engine(
-                    Searcher(idx, st, st.spell),
-                    corpus_dir,
-                    problems,
-                    time.perf_counter() - t0,
-                    signature=signature,
-                    from_cache=True,
-                )
-            except Exception as exc:  # stale, truncated, corrupt: rebuild
-                log.warning("saved index not usable (%s); rebuilding", exc)
+            log.debug("loaded saved index %s", folder)
+            return Engine(
+                Searcher(idx, st, st.spell),
+                corpus_dir,
+                problems,
+                time.perf_counter() - t0,
+                signature=signature,
+                from_cache=True,
+                max_file_bytes=max_bytes,
+            )
+        except Exception as exc:  # stale, truncated, corrupt: rebuild
+            log.warning("saved index not usable (%s); rebuilding", exc)
     log.info("building index for %s", corpus_dir)
     engine = build_engine(corpus_dir, max_bytes, progress=progress)
     engine.signature = signature
+    engine.max_file_bytes = max_bytes
     log.info(
         "indexed %d passages from %d articles in %.2f s",
         engine.n_passages,

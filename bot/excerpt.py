@@ -167,11 +167,25 @@ def make_excerpt(
     question_terms: Collection[str] = (),
 ) -> Excerpt:
     """The best sentences of ``text`` for the question (see the module docstring)."""
+    whole = text.strip()
+    if whole and len(whole) <= budget and "\n" not in whole:
+        # a one-line passage that fits is quoted whole, and answers as a whole
+        a = len(text) - len(text.lstrip())
+        answers = answer_spans(whole, answer_kind, question_terms) if answer_kind else []
+        if not highlight:
+            return Excerpt(whole, ((a, a + len(whole)),), frozenset(), (), tuple(answers))
+        toks = [(t, s - a, e - a) for t, s, e in matches(text, query_terms)]
+        return Excerpt(
+            whole,
+            ((a, a + len(whole)),),
+            frozenset(t for t, _, _ in toks),
+            tuple(_merge_spans((s, e) for _, s, e in toks)),
+            tuple(answers),
+        )
     toks = matches(text, query_terms)
     spans = sentence_spans(text)
     if not spans:
         return Excerpt("", (), frozenset())
-    whole = text.strip()
     unit_terms: list[set[str]] = [set() for _ in spans]
     starts = [a for a, _ in spans]
     for t, s, e in toks:
@@ -185,11 +199,7 @@ def make_excerpt(
     if unit_answers[0] and len(spans) > 1 and "\n" in text[spans[0][1] : spans[1][0]]:
         # a dateline (or another short lead line) stands for the whole passage below it
         unit_terms[0] |= set().union(*unit_terms[1:])
-    if whole and len(whole) <= budget and "\n" not in whole:
-        # a one-line passage that fits: all of its sentences are the excerpt
-        chosen = list(range(len(spans)))
-    else:
-        chosen = _choose(text, spans, unit_terms, unit_answers, query_terms, budget)
+    chosen = _choose(text, spans, unit_terms, unit_answers, query_terms, budget)
     pieces = [spans[i] for i in chosen]
 
     def weight(a: int, b: int) -> float:

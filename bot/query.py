@@ -25,7 +25,6 @@ and the credit it gets is that term's weight (1 for the word itself, less for ex
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -50,7 +49,6 @@ NEIGHBOUR_CREDIT = 1.0
 MAX_WEIGHT = 6.0  # names and rare words weigh at most this in coverage
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
 BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
-MIN_FOCUS = 1.0
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
 # a message whose words weigh less than this together has nothing to look up
@@ -240,6 +238,24 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("person", re.compile(r"^\W*(?:and )?(?:who|whom|whose)\b|\bwho (?:is|was|are|were)\b", re.I)),
     ("place", re.compile(r"^\W*(?:and )?where\b|\bwhere (?:is|was|are|were|did|do|will)\b", re.I)),
     (
+        "reason",
+        re.compile(
+            r"^\W*(?:and )?why\b|\bfor what reason\b"
+            r"|\bwhat (?:is|was|are|were) (?:behind|driving|causing|making)\b",
+            re.I,
+        ),
+    ),
+    (
+        "purpose",
+        re.compile(
+            r"\b(?:set up|meant|designed|supposed|created|formed|launched) (?:to do|for)\b"
+            r"|\bwhat (?:is|was|are|were) (?:it|they|\S+(?: \S+)?) for\b"
+            r"|\bwhat does \S+(?: \S+)? do\b"
+            r"|^\W*(?:what(?:'s| is| are)|whats) (?:the )?\S+(?: \S+)?\W*$|=\s*\W*(?:what|\?)",
+            re.I,
+        ),
+    ),
+    (
         "yesno",
         re.compile(
             r"^\W*(?:is|was|are|were|did|does|do|has|have|had|can|could|will|would)\b", re.I
@@ -264,8 +280,6 @@ class Vocabulary:
     """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
 
     vocab: dict[str, int]
-    idf: object  # term id -> BM25 idf (numpy array)
-    n_docs: int
     correct: object  # (word) -> corpus word | None
     complete: object  # (clipped word) -> corpus words it starts
     expansions: object  # (term) -> list of long forms (term lists)
@@ -297,7 +311,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             continue
         if start >= 0:
             plan.own_words += 1
-        weight = min(specificity(surface), MAX_WEIGHT) * share * _corpus_focus(lex, word_terms)
+        weight = min(specificity(surface), MAX_WEIGHT) * share
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
         terms = list(word_terms)
@@ -348,16 +362,6 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
     )
     return plan
-
-
-def _corpus_focus(lex: Vocabulary, word_terms: Sequence[str]) -> float:
-    """How much a word narrows down the corpus: 1 for a word few passages (or none) use, down
-    to :data:`MIN_FOCUS` for the corpus's everyday words (its topic, its main names)."""
-    ids = [lex.vocab[t] for t in word_terms if t in lex.vocab]
-    if not ids or lex.n_docs < 2:
-        return 1.0
-    idf = max(float(lex.idf[i]) for i in ids)  # type: ignore[index]
-    return min(1.0, max(MIN_FOCUS, idf / math.log(lex.n_docs)))
 
 
 def _add_term(

@@ -171,20 +171,40 @@ def render_empty_question() -> Reply:
     return Reply(html=esc(EMPTY_HINT), plain=EMPTY_HINT, shown=0)
 
 
-def render_sources(articles: Sequence[ArticleMeta]) -> Reply:
-    lines_html = [f"<b>Articles I quote ({len(articles)}):</b>"]
-    lines_plain = [f"Articles I quote ({len(articles)}):"]
-    for k, a in enumerate(articles, 1):
+SOURCES_PER_PAGE = 8  # 8 lines of at most ~480 characters each fit in one message
+
+
+def render_sources(
+    articles: Sequence[ArticleMeta], start: int = 0, per_page: int | None = SOURCES_PER_PAGE
+) -> Reply:
+    """Articles ``start``.. (at most ``per_page``; ``None``: all, for the console). Linear: each
+    line is measured once; ``shown`` is how many fitted in one message."""
+    total = len(articles)
+    end = total if per_page is None else min(total, start + per_page)
+    lines_html: list[str] = []
+    lines_plain: list[str] = []
+    used = 60  # room for the header
+    for k in range(start, end):
+        a = articles[k]
         title = short_title(a.title) or "(untitled)"
         date = f" — {a.date}" if a.date else ""
-        lines_html.append(f"{k}. {esc(title)}{esc(date)}\n    <code>{esc(a.file)}</code>")
-        lines_plain.append(f"{k}. {title}{date}\n    {a.file}")
-    body = "\n".join(lines_html)
-    while visible_len(body) > TELEGRAM_LIMIT and len(lines_html) > 2:
-        lines_html.pop()
-        lines_plain.pop()
-        body = "\n".join(lines_html + ["…"])
-    return Reply(html=body, plain="\n".join(lines_plain), shown=len(lines_html) - 1)
+        line = f"{k + 1}. {esc(title)}{esc(date)}\n    <code>{esc(a.file)}</code>"
+        cost = visible_len(line) + 1
+        if per_page is not None and used + cost > TELEGRAM_LIMIT and lines_html:
+            break
+        lines_html.append(line)
+        lines_plain.append(f"{k + 1}. {title}{date}\n    {a.file}")
+        used += cost
+    shown = len(lines_html)
+    if start == 0 and shown == total:
+        head = f"Articles I quote ({total}):"
+    else:
+        head = f"Articles I quote ({start + 1}–{start + shown} of {total}):"
+    return Reply(
+        html="\n".join([f"<b>{esc(head)}</b>", *lines_html]),
+        plain="\n".join([head, *lines_plain]),
+        shown=shown,
+    )
 
 
 def inline_description(hit: Hit) -> str:

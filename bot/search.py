@@ -102,8 +102,6 @@ class Searcher:
         self.spell = spell
         self._lex = Vocabulary(
             vocab=index.vocab,
-            idf=index.idf,
-            n_docs=index.n_docs,
             correct=spell.correct if spell is not None else (lambda w: None),
             complete=spell.completions if spell is not None else (lambda w: []),
             expansions=store.expansions,

@@ -138,6 +138,20 @@ class PassageStore:
             SpellIndex.load(folder),
         )
 
+    def check(self) -> None:
+        """Spans, file numbers and text offsets agree (ValueError if not): a loaded store must
+        not raise on a question later."""
+        n = len(self)
+        off, lines, fidx = self._text_off, self._lines, self._file_idx
+        if off.shape != (n + 1,) or lines.shape != (n, 2):
+            raise ValueError("passage arrays disagree in size")
+        if n and (int(off[0]) != 0 or np.any(np.diff(off) < 0) or int(off[-1]) > len(self._blob)):
+            raise ValueError("passage text offsets out of order")
+        if n and (int(fidx.min()) < 0 or int(fidx.max()) >= len(self._files)):
+            raise ValueError("a passage names a file that does not exist")
+        if n and (int(lines.min()) < 1 or np.any(lines[:, 0] > lines[:, 1])):
+            raise ValueError("passage line spans are invalid")
+
     # -- access --------------------------------------------------------------------------
 
     def __len__(self) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .botapi_standin import BotAPIStandIn
+from .helpers.standin import BotAPIStandIn
 
 
 @pytest.fixture

@@ -20,6 +20,9 @@ from bot.query import answer_type
         ("where is the lighthouse", "place"),
         ("What does NLB stand for?", "long_form"),
         ("Did the navy rebuild it?", "yesno"),
+        ("why did the keeper leave", "reason"),
+        ("What was the board set up to do?", "purpose"),
+        ("nlb = ?? whats that", "purpose"),
         ("What was rebuilt?", None),
     ],
 )
@@ -48,6 +51,12 @@ def test_a_long_form_answers_only_for_the_acronym_asked_about():
 def test_places_follow_a_preposition():
     text = "The keeper moved to Port Ellen in Islay."
     assert spans(text, "place", "Where did the keeper move?") == ["Port Ellen", "Islay"]
+
+
+def test_reasons_and_purposes_are_pointed_at_by_their_wording():
+    text = "The board was set up to maintain the lights because ships kept running aground."
+    assert spans(text, "reason") == ["because"]
+    assert spans("Its goal is to keep ships safe.", "purpose") == ["goal"]
 
 
 def test_untyped_and_yes_no_questions_have_no_span():

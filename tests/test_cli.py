@@ -236,7 +236,11 @@ def test_console_chat_on_a_terminal_has_a_prompt_and_line_history(tmp_path):
         os.write(fd, b"\x1b[A\r")  # up arrow: the last question again
         read_until(b"Logistics Exchange")
         assert b"What is LEMOA?" in out and b"Logistics Exchange" in out
-        read_until(b"\n> ")  # the prompt again (quoted lines start "  > "): Ctrl-D now is EOF
+        # the prompt again, after the whole reply: Ctrl-D sent before it would be lost
+        deadline = time.monotonic() + 60
+        while not out.endswith(b"\n> ") and time.monotonic() < deadline:
+            if select.select([fd], [], [], 1)[0]:
+                out += os.read(fd, 65536)
         os.write(fd, b"\x04")  # Ctrl-D
     finally:
         deadline = time.monotonic() + 30

@@ -23,8 +23,8 @@ from bot.corpus import CorpusError, load_corpus, read_article_file
 from bot.engine import build_engine, open_engine
 from bot.render import render_reply
 
-from .bot_harness import running_bot
-from .botapi_standin import parse_telegram_html
+from .helpers.harness import running_bot
+from .helpers.standin import parse_telegram_html
 from .search_fixtures import CORPUS_DIR, PROJECT
 from .test_cli import run
 

@@ -23,8 +23,8 @@ from bot.query import clean_question
 from bot.render import TELEGRAM_LIMIT, cite, render_reply, utf16_len, visible_len
 from bot.search import Hit
 
-from .bot_harness import running_bot
-from .botapi_standin import parse_telegram_html
+from .helpers.harness import running_bot
+from .helpers.standin import parse_telegram_html
 from .search_fixtures import CORPUS_DIR
 from .test_search import assert_verbatim
 

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.engine import open_engine
 from bot.index import B, BM25Index
 
-from .bot_harness import running_bot
+from .helpers.harness import running_bot
 from .search_fixtures import CORPUS_DIR
 
 NEW_ARTICLE = (

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from .bot_harness import running_bot
-from .search_fixtures import PROJECT
+from .helpers.harness import running_bot, start_process, stop_process
 
 QUESTIONS = [
     "What is LEMOA?",
@@ -71,7 +66,7 @@ def test_rate_limit_applies_in_groups_per_user(botapi, engine):
 
 
 def test_rate_limit_forgets_users_who_went_quiet():
-    from bot.telegram_app import UserRateLimit
+    from bot.telegram.ratelimit import UserRateLimit
 
     lim = UserRateLimit(count=2, window=10)
     for uid in range(5000):
@@ -226,36 +221,10 @@ def test_webhook_refuses_requests_without_the_secret(botapi, engine):
 # -- SIGTERM during a burst ------------------------------------------------------------------------
 
 
-def _start(botapi, tmp_path, log_name="bot.log"):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(
-        TELEGRAM_BOT_TOKEN=botapi.token,
-        TELEGRAM_BASE_URL=botapi.url + "/bot",
-        PYTHONPATH=str(PROJECT),
-        LOG_LEVEL="DEBUG",
-        INDEX_DIR=str(tmp_path / "index"),
-        RATE_LIMIT_COUNT="0",
-        RELOAD_INTERVAL="0",
-        CORPUS_DIR=str(PROJECT / "corpus"),
-    )
-    log = open(tmp_path / log_name, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    proc.log_path = tmp_path / log_name  # type: ignore[attr-defined]
-    return proc
-
-
-def _stop(proc) -> str:
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=20)
-    return proc.log_path.read_text()
-
-
 @pytest.mark.parametrize("burst", [30])
 def test_sigterm_during_a_burst_then_restart_answers_each_once(botapi, tmp_path, burst):
     users = [botapi.private_chat(6000 + k, f"B{k}") for k in range(5)]
-    proc = _start(botapi, tmp_path)
+    proc = start_process(botapi, tmp_path)
     outputs = []
     try:
         botapi.wait_for_call("setMyCommands", timeout=30)
@@ -264,15 +233,15 @@ def test_sigterm_during_a_burst_then_restart_answers_each_once(botapi, tmp_path,
         ]
         botapi.wait_for(lambda: len(botapi.sent_messages()) >= 3, what="a few replies")
         t0 = time.monotonic()
-        outputs.append(_stop(proc))
+        outputs.append(stop_process(proc))
         assert proc.returncode == 0, outputs[-1][-2000:]
         assert time.monotonic() - t0 < 10
-        proc = _start(botapi, tmp_path, "bot2.log")
+        proc = start_process(botapi, tmp_path, "bot2.log")
         botapi.wait_for(
             lambda: len(botapi.sent_messages()) >= burst, timeout=40, what="all replies"
         )
         time.sleep(1.0)
-        outputs.append(_stop(proc))
+        outputs.append(stop_process(proc))
     finally:
         if proc.poll() is None:
             proc.kill()

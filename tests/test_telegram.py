@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from .bot_harness import running_bot
-from .botapi_standin import BotAPIStandIn, parse_telegram_html, utf16_len
+from .helpers.harness import running_bot, start_process, stop_process
+from .helpers.standin import BotAPIStandIn, parse_telegram_html, utf16_len
 
 BOT = "QuoteTestBot"
 # too long to travel inside callback data (64 bytes), and broad enough for a second page
@@ -130,19 +130,38 @@ def test_more_button_pages_through_passages_and_stale_buttons_answer_politely(bo
     )
 
 
-def test_buttons_from_before_a_restart_answer_politely(botapi, engine):
+def test_buttons_keep_working_after_a_restart(botapi, engine):
     chat = botapi.private_chat()
-    q = LONG_QUESTION
     with running_bot(botapi, engine):
-        botapi.send_text(chat, q)
+        botapi.send_text(chat, LONG_QUESTION)
         (msg,) = replies(botapi, chat["id"])
     data = msg["reply_markup"]["inline_keyboard"][0][-1]["callback_data"]
-    assert data.startswith("k|")  # too long to carry the question itself
+    assert "defense" not in data  # an opaque page id, not the question
     with running_bot(botapi, engine):
         botapi.press_button(msg, data)
-        botapi.wait_for(lambda: botapi.callback_answers, what="stale button answered")
-    assert "expired" in (botapi.callback_answers[-1].get("text") or "")
-    assert len(botapi.sent_messages(chat["id"])) == 1
+        edited = botapi.wait_for(
+            lambda: (m := botapi.get_message(chat["id"], msg["message_id"])).get("edit_date") and m,
+            what="the message edited to the next passages",
+        )
+    assert edited["text"].startswith("More passages (4–")
+    assert len(botapi.sent_messages(chat["id"])) == 2  # the reply and its edit, no new message
+
+
+def test_a_press_that_expired_while_the_bot_was_down_still_turns_the_page(botapi, engine):
+    chat = botapi.private_chat()
+    with running_bot(botapi, engine):
+        botapi.send_text(chat, LONG_QUESTION)
+        (msg,) = replies(botapi, chat["id"])
+    botapi.query_expiry = 0.2
+    botapi.press_button(msg, msg["reply_markup"]["inline_keyboard"][0][-1]["callback_data"])
+    time.sleep(0.5)
+    with running_bot(botapi, engine) as bot:
+        botapi.wait_for(
+            lambda: botapi.get_message(chat["id"], msg["message_id"]).get("edit_date"),
+            what="the page turned",
+        )
+        quiet_for(botapi)
+    assert not [line for line in bot.log_lines if "failed" in line and "update" in line]
 
 
 def test_long_questions_use_short_callback_keys(botapi, live):
@@ -176,6 +195,15 @@ def test_group_ask_forms(botapi, live):
     assert "Vikram Misri" in by_reply[a3["message_id"]]
     for m in msgs:  # compact: quotes are expandable in groups
         assert "expandable_blockquote" in entity_types(m)
+
+
+def test_ask_with_only_the_bots_name_gets_the_usage_hint(botapi, live):
+    """Found 11 (issue 9): "/ask @BotName" said "The articles don't answer that"."""
+    group = botapi.group_chat()
+    botapi.send_text(group, f"/ask @{BOT}")
+    botapi.send_text(group, f"/ask@{BOT} @{BOT}")
+    msgs = replies(botapi, group["id"], 2)
+    assert all(m["text"].startswith("Add a question after /ask") for m in msgs)
 
 
 def test_ask_as_reply_answers_the_replied_message(botapi, live):
@@ -301,9 +329,7 @@ def test_questions_sent_while_down_are_answered_after_restart_once(botapi, engin
 
 
 def test_python_m_bot_serves_logs_and_stops_cleanly_on_sigterm(botapi, tmp_path):
-    from .test_resilience import _start, _stop
-
-    proc = _start(botapi, tmp_path)
+    proc = start_process(botapi, tmp_path)
     try:
         botapi.wait_for_call("setMyCommands", timeout=30)
         chat = botapi.private_chat()
@@ -311,7 +337,7 @@ def test_python_m_bot_serves_logs_and_stops_cleanly_on_sigterm(botapi, tmp_path)
         (msg,) = replies(botapi, chat["id"], timeout=15)
         assert "June 21" in msg["text"]
         t0 = time.monotonic()
-        out = _stop(proc)
+        out = stop_process(proc)
         stopped_in = time.monotonic() - t0
     finally:
         if proc.poll() is None:

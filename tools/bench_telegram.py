@@ -1,14 +1,13 @@
 """Benchmark the bot end to end: update -> reply through the Bot API stand-in.
 
-Runs the real bot (``bot.telegram_app.serve``, PTB's real HTTP stack and long polling) against
-``tests.botapi_standin.BotAPIStandIn`` over the real corpus and reports
+Runs the real bot (``bot.telegram.app.serve``, PTB's real HTTP stack and long polling) against
+``tests.helpers.standin.BotAPIStandIn`` over the real corpus and reports
 
 * latency: K questions asked one after another (median, p90, p99, max), from just before the
   update is enqueued in the stand-in to the moment the bot's ``sendMessage`` reply (replying to
   that question) is stored by the stand-in.  Questions are ``--gap`` apart (default 50 ms):
-  the bot paces its sends to 25 messages/s, a little under Telegram's 30 (PTB's
-  AIORateLimiter), so questions asked back to back (``--back-to-back``) measure that
-  pacing (~40 ms each), not the bot;
+  the bot paces its sends to 25 messages/s, a little under Telegram's 30 (``SendPacer``), so
+  questions asked back to back (``--back-to-back``) measure that pacing (~40 ms each), not the bot;
 * throughput: U users in U private chats asking P questions each, all pushed at once; wall time
   until every reply has arrived, questions/second and the latency distribution under load.
   Every question must get exactly one reply, replying to it, and no error reply.
@@ -40,13 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import telegram
-import telegram.ext
 
 from bot.engine import Engine, build_engine
 from bot.render import NO_ANSWER
-from bot.telegram_app import ERROR_TEXT
-from tests.bot_harness import running_bot
-from tests.botapi_standin import BotAPIStandIn
+from bot.telegram.handlers import ERROR_TEXT
+from bot.telegram.ratelimit import SendPacer, TokenBucket
+from tests.helpers.harness import running_bot
+from tests.helpers.standin import BotAPIStandIn
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT / "corpus"
@@ -314,19 +313,19 @@ def concurrent(
 
 @contextlib.contextmanager
 def unthrottled() -> Iterator[None]:
-    """Switch off the bot's own outgoing rate limiter (PTB's AIORateLimiter: 30 msg/s overall,
-    mirroring Telegram's flood limit) for this process, to see the bot's raw capacity."""
-    original = telegram.ext.AIORateLimiter.__init__
+    """Switch off the bot's own overall send pacing (SendPacer: 25 msg/s, under Telegram's
+    flood limit) for this process, to see the bot's raw capacity."""
+    original = SendPacer.__init__
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self._base_limiter = None
+        self.overall = TokenBucket(1_000_000, 1.0)
 
-    telegram.ext.AIORateLimiter.__init__ = init  # type: ignore[method-assign]
+    SendPacer.__init__ = init  # type: ignore[method-assign]
     try:
         yield
     finally:
-        telegram.ext.AIORateLimiter.__init__ = original  # type: ignore[method-assign]
+        SendPacer.__init__ = original  # type: ignore[method-assign]
 
 
 def run_bot_phase(
@@ -465,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         if t["non_200_calls"]:
             print(f"  non-200 Bot API answers: {t['non_200_calls']}")
     print(
-        "note: the bot's send limiter (PTB AIORateLimiter) keeps replies at 25 messages/s, a "
+        "note: the bot's send pacing (SendPacer) keeps replies at 25 messages/s, a "
         "little under Telegram's 30 (a burst, then 1 per 40 ms), which caps the throughput figure"
     )
     logs = {"counts": dict(tally.counts), "samples": tally.samples}

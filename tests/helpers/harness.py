@@ -1,10 +1,15 @@
-"""Run the real bot (PTB's HTTP stack) against the Bot API stand-in, in a background thread."""
+"""Run the real bot against the Bot API stand-in: in a background thread (:func:`running_bot`)
+or as its own process, ``python -m bot`` (:func:`start_process`)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -13,9 +18,20 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.telegram_app import serve
+from bot.telegram.app import serve
 
-from .botapi_standin import BotAPIStandIn
+from .standin import BotAPIStandIn
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
+
+
+def state_dir_of(standin: BotAPIStandIn) -> Path:
+    """One STATE_DIR per stand-in (one "deployment"): restarts share their journal."""
+    existing = getattr(standin, "state_dir", None)
+    if existing is None:
+        existing = Path(tempfile.mkdtemp(prefix="quote-bot-state-"))
+        standin.state_dir = existing  # type: ignore[attr-defined]
+    return existing
 
 
 class RunningBot:
@@ -24,6 +40,7 @@ class RunningBot:
             "reload_interval": 0.0,  # tests that want live reload ask for it
             "rate_limit_count": 0,  # likewise the per-user limit
             "index_dir": Path(tempfile.gettempdir()) / "quote-bot-test-index",
+            "state_dir": state_dir_of(standin),
         }
         defaults.update(overrides)
         self.settings = dataclasses.replace(
@@ -37,6 +54,7 @@ class RunningBot:
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self.exit_code: int | None = None
         self._ready = threading.Event()
 
     def start(self) -> RunningBot:
@@ -46,7 +64,9 @@ class RunningBot:
             self._stop = asyncio.Event()
             self._ready.set()
             try:
-                loop.run_until_complete(serve(self.settings, self.engine, self._stop))
+                self.exit_code = loop.run_until_complete(
+                    serve(self.settings, self.engine, self._stop)
+                )
             except BaseException as exc:  # reported by stop()
                 self.error = exc
             finally:
@@ -62,7 +82,8 @@ class RunningBot:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
-            assert not self._thread.is_alive(), "bot did not stop in time"
+            if self._thread.is_alive():
+                raise AssertionError("bot did not stop in time")
         if self.error is not None:
             raise self.error
 
@@ -86,7 +107,9 @@ def running_bot(
     old_level = root.level
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
-    bot = RunningBot(standin, engine, **overrides).start()
+    bot = RunningBot(standin, engine, **overrides)
+    bot.log_lines = capture.lines  # type: ignore[attr-defined]
+    bot.start()
     try:
         if wait_ready:
             standin.wait_for_call("setMyCommands", timeout=30)
@@ -101,3 +124,39 @@ def running_bot(
         leaked = [line for line in capture.lines if secret in line]
         assert not leaked, f"token in logs: {leaked[:3]}"
         assert capture.lines, "the bot logged nothing at DEBUG"
+
+
+def start_process(
+    standin: BotAPIStandIn, tmp_path: Path, log_name: str = "bot.log", **env: str
+) -> subprocess.Popen[bytes]:
+    """``python -m bot`` against ``standin`` (LOG_LEVEL=DEBUG, its own INDEX_DIR, the stand-in's
+    STATE_DIR); ``env`` overrides. The log is at ``proc.log_path``."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+    full.update(
+        TELEGRAM_BOT_TOKEN=standin.token,
+        TELEGRAM_BASE_URL=standin.url + "/bot",
+        PYTHONPATH=str(PROJECT),
+        LOG_LEVEL="DEBUG",
+        INDEX_DIR=str(tmp_path / "index"),
+        STATE_DIR=str(state_dir_of(standin)),
+        RATE_LIMIT_COUNT="0",
+        RELOAD_INTERVAL="0",
+        CORPUS_DIR=str(PROJECT / "corpus"),
+    )
+    full.update(env)
+    log = open(tmp_path / log_name, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=full, stdout=log, stderr=subprocess.STDOUT
+    )
+    proc.log_path = tmp_path / log_name  # type: ignore[attr-defined]
+    return proc
+
+
+def stop_process(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20
+) -> str:
+    """Signal ``proc``, wait for it to end; its log."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    proc.wait(timeout=timeout)
+    return proc.log_path.read_text()  # type: ignore[attr-defined]

@@ -1,0 +1,556 @@
+"""The bot's handlers: small functions, one per kind of update, with policies as decorators.
+
+State lives in one :class:`BotState` (``context.bot_data["state"]``). Searches and page
+rendering run in worker threads, so the event loop never waits on ranking. The render call is in
+one place, :func:`answer_page`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError, TimedOut
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from ..query import clean_question
+from ..render import (
+    EMPTY_HINT,
+    Reply,
+    esc,
+    hit_html,
+    inline_description,
+    render_reply,
+    render_sources,
+)
+from ..search import Hit
+from . import paging
+from .state import BotState, state_of
+
+log = logging.getLogger("bot.telegram")
+
+INLINE_RESULTS = 10
+INLINE_CACHE_SECONDS = 300
+
+START_TEXT = (
+    "I answer questions about a set of news articles on the US–India defence partnership "
+    "by quoting them — exact passages with where they stand.\n"
+    "Just send me a question, for example: <i>When was INDUS-X launched?</i>"
+)
+HELP_TEXT = (
+    "<b>How to ask</b>\n"
+    "• Here: send any question as a message.\n"
+    "• In a group: <code>/ask your question</code>, mention me "
+    "(<code>@{username} your question</code>), or reply to one of my messages. "
+    "<code>/ask</code> sent as a reply to someone's message looks up that message.\n"
+    "• From any chat: type <code>@{username} your question</code> and pick a passage.\n"
+    "• /sources lists the articles.\n\n"
+    "I only quote the articles, never write answers of my own; when they don't answer, "
+    "I say so."
+)
+UNKNOWN_COMMAND = "I don't know that command. Send me a question, or see /help."
+NOT_TEXT = "I can only answer questions sent as text. Send me a question, or see /help."
+ASK_USAGE = "Add a question after /ask, e.g. <code>/ask When was INDUS-X launched?</code>"
+NOT_ALLOWED_HERE = "Sorry, this bot is not available in this chat."
+RATE_LIMITED = "You're asking faster than I can answer — please wait a few seconds."
+PRESSED_TOO_FAST = "Too many presses — please wait a few seconds."
+NOT_ALLOWED = "Sorry, that command is not available to you."
+STALE_BUTTON = "This button has expired — please ask the question again."
+NO_MORE = "No more passages answer that."
+ERROR_TEXT = "Sorry, something went wrong while answering. Please try again."
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def admin_only(func: Handler) -> Handler:
+    """Non-admins get a refusal that says nothing more."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        msg = update.effective_message
+        if msg is None:
+            return
+        if user is None or user.id not in state_of(context).settings.admin_user_ids:
+            await msg.reply_text(NOT_ALLOWED)
+            return
+        await func(update, context)
+
+    return wrapper
+
+
+def sender_key(msg: Message) -> int:
+    """Whom a message counts against: the user, or for anonymous admins and channels posting
+    in a group, the chat they post as (they all share Telegram's one GroupAnonymousBot id)."""
+    if msg.sender_chat is not None:
+        return msg.sender_chat.id
+    return msg.from_user.id if msg.from_user else msg.chat_id
+
+
+async def limited(state: BotState, msg: Message) -> bool:
+    """True when ``msg``'s sender is over the question limit (one notice, then silence)."""
+    key = sender_key(msg)
+    verdict = state.questions.check(key)
+    if verdict == "ok":
+        return False
+    if verdict == "notify":
+        await msg.reply_text(RATE_LIMITED, do_quote=True)
+    log.info("rate limit: %s question from %s", verdict, key)
+    return True
+
+
+# -- answering ---------------------------------------------------------------------------------
+
+
+async def search(state: BotState, question: str, top: int) -> list[Hit]:
+    t0 = time.perf_counter()
+    hits = await asyncio.to_thread(state.engine.search, question, top)
+    state.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
+    return hits
+
+
+async def answer_page(
+    state: BotState, question: str, offset: int, compact: bool
+) -> tuple[Reply, bool]:
+    """The page of hits at ``offset`` and whether more follow (the one render call)."""
+    hits = await search(state, question, offset + state.page_size + 1)
+    page_hits = hits[offset : offset + state.page_size]
+    reply = render_reply(page_hits, offset=offset, compact=compact)
+    more = len(hits) > offset + reply.shown and reply.shown > 0
+    return reply, more
+
+
+async def answer(
+    state: BotState, ask: Message, question: str, reply_to: Message | None = None
+) -> None:
+    """Answer ``question`` (asked in ``ask``) as a reply to ``reply_to`` (default ``ask``)."""
+    target = reply_to or ask
+    if await limited(state, ask):
+        return
+    q = clean_question(question)
+    if not q:
+        await target.reply_text(EMPTY_HINT, do_quote=True)
+        return
+    log.debug("question in chat %s: %r", ask.chat_id, q)
+    compact = ask.chat.type != ChatType.PRIVATE
+    reply, more = await answer_page(state, q, 0, compact)
+    state.stats.questions += 1
+    if reply.shown == 0:
+        state.stats.no_match += 1
+    markup = None
+    if more:
+        page_id = state.journal.new_page(ask.chat_id, q)
+        markup = paging.more_keyboard(page_id, 0, state.page_size, more)
+    await target.reply_text(reply.html, reply_markup=markup, do_quote=True)
+
+
+# -- commands and messages -----------------------------------------------------------------------
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(START_TEXT)
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        text = START_TEXT + "\n\n" + HELP_TEXT.format(username=esc(state_of(context).username))
+        await update.effective_message.reply_text(text)
+
+
+async def sources_page(state: BotState, start: int) -> tuple[Reply, InlineKeyboardMarkup | None]:
+    articles = state.engine.articles()
+    start = min(start, max(0, len(articles) - 1))
+    reply = await asyncio.to_thread(render_sources, articles, start)
+    step = reply.shown or 1
+    return reply, paging.sources_keyboard(start, reply.shown, len(articles), step)
+
+
+async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg = update.effective_message
+    state = state_of(context)
+    if msg is None or await limited(state, msg):
+        return
+    reply, markup = await sources_page(state, 0)
+    await msg.reply_text(reply.html, reply_markup=markup)
+
+
+async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg = update.effective_message
+    if msg is None:
+        return
+    state = state_of(context)
+    question = strip_mention(state, command_argument(msg))
+    if question:
+        await answer(state, msg, question)
+        return
+    replied = msg.reply_to_message
+    if replied is not None and not is_topic_root(replied):
+        text = replied.text or replied.caption
+        if text:
+            await answer(state, msg, text, reply_to=replied)
+            return
+    await msg.reply_text(ASK_USAGE, do_quote=True)
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg = update.effective_message
+    if msg is not None and msg.text is not None:
+        state = state_of(context)
+        await answer(state, msg, strip_mention(state, msg.text))
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Only messages addressed to the bot: an @mention or a reply to one of its messages."""
+    msg = update.effective_message
+    if msg is None or msg.text is None:
+        return
+    state = state_of(context)
+    replied = msg.reply_to_message
+    to_me = (
+        replied is not None
+        and not is_topic_root(replied)
+        and replied.from_user is not None
+        and replied.from_user.id == state.bot_id
+    )
+    if not (to_me or mentions_me(state, msg)):
+        return  # chatter: never answered
+    question = strip_mention(state, msg.text)
+    if not clean_question(question) and replied is not None and not to_me:
+        question = replied.text or replied.caption or ""
+    await answer(state, msg, question)
+
+
+async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(NOT_TEXT)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(UNKNOWN_COMMAND)
+
+
+# -- buttons -------------------------------------------------------------------------------------
+
+
+async def ack(cq: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press; one that expired meanwhile (e.g. across a restart) is fine."""
+    try:
+        await cq.answer(text)
+    except BadRequest as exc:
+        if "query is too old" not in str(exc).lower():
+            raise
+        log.info("button press %s expired before it was answered", cq.id)
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    cq = update.callback_query
+    if cq is None:
+        return
+    state = state_of(context)
+    msg = cq.message if isinstance(cq.message, Message) else None
+    press = paging.parse(cq.data)
+    if press is None or msg is None:
+        await ack(cq, STALE_BUTTON)
+        return
+    if not state.press_allowed(update):
+        await ack(cq, PRESSED_TOO_FAST)
+        return
+    if isinstance(press, paging.SourcesPress):
+        if state.superseded(update):
+            await ack(cq)  # a newer press on this message is queued: only it edits
+            return
+        reply, markup = await sources_page(state, press.start)
+    else:
+        page = state.journal.page(press.page_id, msg.chat.id)
+        if page is None:
+            await ack(cq, STALE_BUTTON)
+            return
+        if state.superseded(update):
+            await ack(cq)
+            return
+        compact = msg.chat.type != ChatType.PRIVATE
+        reply, more = await answer_page(state, page.question, press.offset, compact)
+        if reply.shown == 0:
+            await ack(cq, NO_MORE)
+            return
+        markup = paging.more_keyboard(page.id, press.offset, state.page_size, more)
+    # answered first: the press must not expire while the edit waits for its turn
+    await ack(cq)
+    if state.superseded(update):
+        return
+    try:
+        await msg.edit_text(reply.html, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.info("could not edit message %s: %s", msg.message_id, exc)
+
+
+# -- inline mode ---------------------------------------------------------------------------------
+
+
+def result_id(kind: str, key: str) -> str:
+    digest = hashlib.blake2s(key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return f"{kind[0]}{digest}"  # 33 bytes: unique, stable, within Telegram's 64
+
+
+def _article(rid: str, title: str, description: str, text: str) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        id=rid,
+        title=title[:200],
+        description=description,
+        input_message_content=InputTextMessageContent(text),
+    )
+
+
+async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    iq = update.inline_query
+    if iq is None:
+        return
+    state = state_of(context)
+    if state.inline.check(iq.from_user.id) != "ok":
+        await iq.answer([], cache_time=0, is_personal=True)
+        return
+    q = clean_question(iq.query)
+    results: list[InlineQueryResultArticle] = []
+    if not q:
+        for a in state.engine.articles()[:50]:
+            title = a.title or a.file
+            results.append(
+                _article(
+                    result_id("article", a.file),
+                    title,
+                    " · ".join(x for x in (a.date, a.file) if x),
+                    f"<b>{esc(title)}</b>\n<code>{esc(a.file)}</code>",
+                )
+            )
+    else:
+        hits = await search(state, q, INLINE_RESULTS)
+        state.stats.questions += 1
+        seen: set[str] = set()
+        for h in hits:
+            rid = result_id("hit", f"{h.file}:{h.line_start}:{h.line_end}:{h.text}")
+            if rid not in seen:
+                seen.add(rid)
+                results.append(_article(rid, h.title or h.file, inline_description(h), hit_html(h)))
+        if not results:
+            state.stats.no_match += 1
+            shown = q if len(q) <= 200 else q[:199] + "…"
+            results.append(
+                _article(
+                    result_id("none", q),
+                    "No passage matches",
+                    f"The articles don't answer “{shown[:80]}”",
+                    f"No passage in the articles answers “{esc(shown)}”.",
+                )
+            )
+    try:
+        await iq.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    except BadRequest as exc:  # the user typed on, or it waited across a restart
+        if "query is too old" not in str(exc).lower():
+            raise
+        log.info("inline query %s expired before it was answered", iq.id)
+
+
+# -- policies that run before every handler ------------------------------------------------------
+
+
+async def on_migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group upgraded to a supergroup: remember old -> new (for ALLOWED_CHAT_IDS). Service
+    messages are never answered."""
+    msg = update.effective_message
+    if msg is None:
+        return
+    journal = state_of(context).journal
+    if msg.migrate_to_chat_id:
+        journal.migrated(msg.chat.id, msg.migrate_to_chat_id)
+        log.info("group %s became supergroup %s", msg.chat.id, msg.migrate_to_chat_id)
+        raise ApplicationHandlerStop
+    if msg.migrate_from_chat_id:
+        journal.migrated(msg.migrate_from_chat_id, msg.chat.id)
+        log.info("group %s became supergroup %s", msg.migrate_from_chat_id, msg.chat.id)
+        raise ApplicationHandlerStop
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Chats outside ALLOWED_CHAT_IDS (and groups they became) get one refusal."""
+    state = state_of(context)
+    if not state.settings.allowed_chat_ids:
+        return
+    if update.inline_query is not None:
+        if update.inline_query.from_user.id not in state.settings.allowed_chat_ids:
+            await update.inline_query.answer([], cache_time=0, is_personal=True)
+            raise ApplicationHandlerStop
+        return
+    chat = update.effective_chat
+    if chat is None or state.chat_allowed(chat.id):
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer(NOT_ALLOWED_HERE)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(NOT_ALLOWED_HERE)
+        if chat.type != ChatType.PRIVATE:
+            with contextlib.suppress(TelegramError):
+                await context.bot.leave_chat(chat.id)
+    raise ApplicationHandlerStop
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with the update id; tell the asker once (a failed button press is answered as a
+    press, never with a new message)."""
+    uid = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed: %r", uid, context.error, exc_info=context.error)
+    if not isinstance(update, Update) or isinstance(
+        context.error, (Forbidden, InvalidToken, TimedOut)
+    ):
+        return  # blocked, unauthorized, or a reply that most likely went out after all
+    with contextlib.suppress(TelegramError):
+        if update.callback_query is not None:
+            await update.callback_query.answer(ERROR_TEXT)
+        elif update.inline_query is None and update.effective_message is not None:
+            await update.effective_message.reply_text(ERROR_TEXT)
+
+
+# -- admin ---------------------------------------------------------------------------------------
+
+
+@admin_only
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    state = state_of(context)
+    msg = update.effective_message
+    if msg is None:
+        return
+    if state.reload is None:
+        return
+    try:
+        outcome = await state.reload(False)
+    except Exception as exc:  # a corpus error: still serving the old index
+        await msg.reply_text(f"Reload failed: {esc(str(exc))}. Still serving the old index.")
+        return
+    e = state.engine
+    what = {"reloaded": "Reloaded", "unchanged": "The corpus is unchanged"}.get(outcome, outcome)
+    problems = f", {len(e.problems)} file(s) skipped" if e.problems else ""
+    await msg.reply_text(f"{what}: {e.n_articles} articles, {e.n_passages} passages{problems}.")
+
+
+@admin_only
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    state = state_of(context)
+    msg = update.effective_message
+    if msg is None:
+        return
+    st = state.stats
+    up = int(time.monotonic() - st.started)
+    lat = sorted(st.latencies_ms)
+    median = f"{lat[len(lat) // 2]:.1f} ms" if lat else "—"
+    rate = f"{st.no_match / st.questions:.0%}" if st.questions else "—"
+    e = state.engine
+    j = state.journal
+    total, waiting = j.counts()
+    await msg.reply_text(
+        "<b>Stats</b>\n"
+        f"uptime: {up // 3600}h {up % 3600 // 60}m {up % 60}s\n"
+        f"questions answered: {st.questions}\n"
+        f"no-match rate: {rate}\n"
+        f"median search latency: {median}\n"
+        f"articles: {e.n_articles}, passages: {e.n_passages}\n"
+        f"journal: {total} updates, {waiting} waiting\n"
+        f"sends possibly duplicated: {j.counter('possible_duplicates')}, "
+        f"outcome unknown: {j.counter('unknown_outcome')}"
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def command_argument(msg: Message) -> str:
+    text = msg.text or msg.caption or ""
+    for ent in msg.entities or msg.caption_entities or ():
+        if ent.type == MessageEntity.BOT_COMMAND and ent.offset == 0:
+            # offsets are UTF-16; the command itself is ASCII so lengths agree
+            return text[ent.length :].strip()
+    return text.partition(" ")[2].strip()
+
+
+def is_topic_root(msg: Message) -> bool:
+    """In forum topics every message "replies" to the topic's creation message."""
+    return msg.forum_topic_created is not None
+
+
+def mentions_me(state: BotState, msg: Message) -> bool:
+    for ent in msg.entities or ():
+        if (
+            ent.type == MessageEntity.MENTION
+            and msg.parse_entity(ent).lower() == f"@{state.username}".lower()
+        ):
+            return True
+        if ent.type == MessageEntity.TEXT_MENTION and ent.user and ent.user.id == state.bot_id:
+            return True
+    return False
+
+
+def strip_mention(state: BotState, text: str) -> str:
+    if not state.username:
+        return text
+    return re.sub(rf"@{re.escape(state.username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+COMMANDS = [
+    BotCommand("ask", "Ask a question about the articles"),
+    BotCommand("sources", "List the articles I quote"),
+    BotCommand("help", "How to ask, in chats, groups and inline"),
+    BotCommand("start", "What this bot does"),
+]
+
+
+def register(app: Application, state: BotState) -> None:
+    app.bot_data["state"] = state
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    migration = filters.StatusUpdate.MIGRATE
+    app.add_handler(MessageHandler(migration, on_migration), group=-2)
+    app.add_handler(TypeHandler(Update, gate), group=-1)
+    app.add_handler(CommandHandler("start", on_start))
+    app.add_handler(CommandHandler("help", on_help))
+    app.add_handler(CommandHandler("sources", on_sources))
+    app.add_handler(CommandHandler("ask", on_ask))
+    app.add_handler(CommandHandler("reload", on_reload))
+    app.add_handler(CommandHandler("stats", on_stats))
+    app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text))
+    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, on_group_text))
+    app.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_private_other)
+    )
+    app.add_handler(CallbackQueryHandler(on_press))
+    app.add_handler(InlineQueryHandler(on_inline))
+    app.add_error_handler(on_error)

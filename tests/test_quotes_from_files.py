@@ -1,0 +1,50 @@
+"""Quotes only from the article files: every hit is checked against the cited lines of its file
+at answer time (``Engine.verify_hits``), and files with any line ending are read alike."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.engine import build_engine, quote_in_file
+
+from .search_fixtures import CORPUS_DIR
+
+ASK = "When was INDUS-X launched?"
+
+
+def test_real_hits_pass_and_altered_ones_are_dropped(engine, caplog):
+    hits = engine.search(ASK, top=5)
+    assert hits and all(quote_in_file(h, CORPUS_DIR) for h in hits)
+    forged = dataclasses.replace(hits[0], text=hits[0].text.replace("June 21", "June 91"))
+    moved = dataclasses.replace(hits[0], line_start=1, line_end=1)
+    outside = dataclasses.replace(hits[0], file="../corpus/" + hits[0].file)
+    kept = engine.verify_hits([forged, hits[0], moved, outside])
+    assert kept == [hits[0]]
+    assert engine.needs_rebuild
+    engine.needs_rebuild = False  # the session engine is shared
+    assert sum("quote not found" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_pieces_joined_with_ellipses_must_each_stand_in_the_cited_lines(engine):
+    hit = engine.search(ASK)[0]
+    words = hit.text.split()
+    gapped = dataclasses.replace(hit, text=f"… {' '.join(words[:4])} … {' '.join(words[-4:])} …")
+    assert quote_in_file(gapped, CORPUS_DIR)
+    glued = dataclasses.replace(hit, text=f"{' '.join(words[:4])} {' '.join(words[-4:])}")
+    assert not quote_in_file(glued, CORPUS_DIR)
+
+
+def test_cr_only_line_endings_are_read_like_lf(tmp_path):
+    """Found 11: CR-only line endings turned articles into "only furniture"."""
+    source = (CORPUS_DIR / "003_720ff74dff0efb45.txt").read_text("utf-8")
+    for name, ending in (("lf.txt", "\n"), ("cr.txt", "\r"), ("crlf.txt", "\r\n")):
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        (folder / "003.txt").write_bytes(source.replace("\n", ending).encode("utf-8"))
+    answers = {}
+    for kind in ("lf", "cr", "crlf"):
+        e = build_engine(tmp_path / kind)
+        assert not e.problems, e.problems
+        answers[kind] = [(h.line_start, h.line_end, h.text) for h in e.search(ASK)]
+    assert answers["lf"] and answers["cr"] == answers["lf"] == answers["crlf"]
+    assert "June 21" in answers["cr"][0][2]
