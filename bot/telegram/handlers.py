@@ -40,17 +40,21 @@ from telegram.ext import (
     filters,
 )
 
+from ..conversation import CONTEXT_TTL, Reading
 from ..query import clean_question
 from ..render import (
+    CHITCHAT,
     EMPTY_HINT,
+    RELATED_HEADER,
     Reply,
     esc,
     hit_html,
     inline_description,
     render_reply,
     render_sources,
+    render_unanswered,
 )
-from ..search import Hit
+from ..search import Answer
 from . import paging
 from .state import BotState, state_of
 
@@ -60,9 +64,9 @@ INLINE_RESULTS = 10
 INLINE_CACHE_SECONDS = 300
 
 START_TEXT = (
-    "I answer questions about a set of news articles on the US–India defence partnership "
-    "by quoting them — exact passages with where they stand.\n"
-    "Just send me a question, for example: <i>When was INDUS-X launched?</i>"
+    "I answer questions about a set of news articles by quoting them — exact passages with "
+    "where they stand.\nJust send me a question; a follow-up is read with the question before "
+    "it (/new starts afresh). /sources lists the articles."
 )
 HELP_TEXT = (
     "<b>How to ask</b>\n"
@@ -77,7 +81,8 @@ HELP_TEXT = (
 )
 UNKNOWN_COMMAND = "I don't know that command. Send me a question, or see /help."
 NOT_TEXT = "I can only answer questions sent as text. Send me a question, or see /help."
-ASK_USAGE = "Add a question after /ask, e.g. <code>/ask When was INDUS-X launched?</code>"
+ASK_USAGE = "Add a question after /ask, e.g. <code>/ask who signed the agreement?</code>"
+NEW_TOPIC = "Starting afresh: your next question is read on its own."
 NOT_ALLOWED_HERE = "Sorry, this bot is not available in this chat."
 RATE_LIMITED = "You're asking faster than I can answer — please wait a few seconds."
 PRESSED_TOO_FAST = "Too many presses — please wait a few seconds."
@@ -130,22 +135,50 @@ async def limited(state: BotState, msg: Message) -> bool:
 # -- answering ---------------------------------------------------------------------------------
 
 
-async def search(state: BotState, question: str, top: int) -> list[Hit]:
+async def search(state: BotState, question: str, top: int, carried: tuple[str, ...] = ()) -> Answer:
     t0 = time.perf_counter()
-    hits = await asyncio.to_thread(state.engine.search, question, top)
+    result = await asyncio.to_thread(state.engine.answer, question, top, True, carried)
     state.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
-    return hits
+    return result
 
 
 async def answer_page(
-    state: BotState, question: str, offset: int, compact: bool
-) -> tuple[Reply, bool]:
-    """The page of hits at ``offset`` and whether more follow (the one render call)."""
-    hits = await search(state, question, offset + state.page_size + 1)
-    page_hits = hits[offset : offset + state.page_size]
-    reply = render_reply(page_hits, offset=offset, compact=compact)
-    more = len(hits) > offset + reply.shown and reply.shown > 0
-    return reply, more
+    state: BotState,
+    question: str,
+    offset: int,
+    compact: bool,
+    carried: tuple[str, ...] = (),
+    note: str | None = None,
+) -> tuple[Reply, bool, Answer]:
+    """The page at ``offset`` of the confident hits, or else of the related passages, and
+    whether more follow (the one render call). ``carried``: words a follow-up is read with."""
+    result = await search(state, question, offset + state.page_size + 1, carried)
+    if result.chitchat:
+        return Reply(html=esc(CHITCHAT), plain=CHITCHAT, shown=0), False, result
+    shown = result.hits or result.related
+    page_hits = shown[offset : offset + state.page_size]
+    reply = render_reply(
+        page_hits, offset=offset, compact=compact, related=not result.hits, note=note
+    )
+    more = len(shown) > offset + reply.shown and reply.shown > 0
+    return reply, more, result
+
+
+def context_key(state: BotState, ask: Message) -> tuple[str | None, float | None]:
+    """Where a message finds the question it follows up, and for how long that holds: in a
+    private chat the chat's last question (10 minutes); in a group only a reply to one of the
+    bot's answers, read with the question that answer was for."""
+    if ask.chat.type == ChatType.PRIVATE:
+        return str(ask.chat_id), CONTEXT_TTL
+    replied = ask.reply_to_message
+    if (
+        replied is not None
+        and not is_topic_root(replied)
+        and replied.from_user is not None
+        and replied.from_user.id == state.bot_id
+    ):
+        return f"{ask.chat_id}:{replied.message_id}", None
+    return None, None
 
 
 async def answer(
@@ -161,23 +194,49 @@ async def answer(
         return
     log.debug("question in chat %s: %r", ask.chat_id, q)
     compact = ask.chat.type != ChatType.PRIVATE
-    reply, more = await answer_page(state, q, 0, compact)
+    key, ttl = context_key(state, ask) if reply_to is None else (None, None)
+    now = time.time()
+    reading = Reading(q)
+    if key is not None:
+        previous = await asyncio.to_thread(state.contexts.get, key)
+        reading = await asyncio.to_thread(state.rules.read, previous, q, now, ttl)
+    reply, more, result = await answer_page(state, q, 0, compact, reading.carried, reading.note)
     state.stats.questions += 1
-    if reply.shown == 0:
+    if not result.hits:
         state.stats.no_match += 1
+        if state.unanswered is not None and not result.chitchat:
+            await asyncio.to_thread(state.unanswered.record, q)
     markup = None
     if more:
-        page_id = state.journal.new_page(ask.chat_id, q)
+        page_id = state.journal.new_page(ask.chat_id, paging.page_question(q, reading.carried))
         markup = paging.more_keyboard(page_id, 0, state.page_size, more)
-    await target.reply_text(reply.html, reply_markup=markup, do_quote=True)
+    sent = await target.reply_text(reply.html, reply_markup=markup, do_quote=True)
+    if key is not None or ask.chat.type != ChatType.PRIVATE:
+        remembered = state.rules.remember(reading, result.hits, now)
+        if ask.chat.type == ChatType.PRIVATE:
+            await asyncio.to_thread(state.contexts.put, str(ask.chat_id), remembered)
+        elif isinstance(sent, Message):  # a reply to this answer follows up this question
+            await asyncio.to_thread(
+                state.contexts.put, f"{ask.chat_id}:{sent.message_id}", remembered
+            )
 
 
 # -- commands and messages -----------------------------------------------------------------------
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(START_TEXT)
+    msg = update.effective_message
+    if msg is not None:
+        await asyncio.to_thread(state_of(context).contexts.forget, str(msg.chat_id))
+        await msg.reply_text(START_TEXT)
+
+
+async def on_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/new: the next question is read on its own (the chat forgets its last question)."""
+    msg = update.effective_message
+    if msg is not None:
+        await asyncio.to_thread(state_of(context).contexts.forget, str(msg.chat_id))
+        await msg.reply_text(NEW_TOPIC)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -299,7 +358,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await ack(cq)
             return
         compact = msg.chat.type != ChatType.PRIVATE
-        reply, more = await answer_page(state, page.question, press.offset, compact)
+        question, carried = paging.split_page_question(page.question)
+        reply, more, _ = await answer_page(state, question, press.offset, compact, carried)
         if reply.shown == 0:
             await ack(cq, NO_MORE)
             return
@@ -354,14 +414,24 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 )
             )
     else:
-        hits = await search(state, q, INLINE_RESULTS)
+        result = await search(state, q, INLINE_RESULTS)
         state.stats.questions += 1
         seen: set[str] = set()
-        for h in hits:
-            rid = result_id("hit", f"{h.file}:{h.line_start}:{h.line_end}:{h.text}")
+        # confident hits; else the closest passages, each labelled as not an exact answer
+        close = not result.hits
+        for h in result.hits or result.related:
+            rid = result_id("rel" if close else "hit", f"{h.file}:{h.line_start}:{h.text}")
             if rid not in seen:
                 seen.add(rid)
-                results.append(_article(rid, h.title or h.file, inline_description(h), hit_html(h)))
+                title = h.title or h.file
+                results.append(
+                    _article(
+                        rid,
+                        f"Closest (not an exact answer): {title}" if close else title,
+                        inline_description(h),
+                        (f"<i>{esc(RELATED_HEADER)}</i>\n" if close else "") + hit_html(h),
+                    )
+                )
         if not results:
             state.stats.no_match += 1
             shown = q if len(q) <= 200 else q[:199] + "…"
@@ -489,6 +559,18 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+@admin_only
+async def on_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Questions the articles didn't answer, most asked first (what articles to add)."""
+    state = state_of(context)
+    msg = update.effective_message
+    if msg is None:
+        return
+    log_ = state.unanswered
+    rows = await asyncio.to_thread(log_.most_frequent) if log_ is not None else []
+    await msg.reply_text(render_unanswered(rows, enabled=log_ is not None).html)
+
+
 # -- helpers -------------------------------------------------------------------------------------
 
 
@@ -526,6 +608,7 @@ def strip_mention(state: BotState, text: str) -> str:
 
 COMMANDS = [
     BotCommand("ask", "Ask a question about the articles"),
+    BotCommand("new", "Start afresh: the next question is read on its own"),
     BotCommand("sources", "List the articles I quote"),
     BotCommand("help", "How to ask, in chats, groups and inline"),
     BotCommand("start", "What this bot does"),
@@ -540,6 +623,8 @@ def register(app: Application, state: BotState) -> None:
     app.add_handler(MessageHandler(migration, on_migration), group=-2)
     app.add_handler(TypeHandler(Update, gate), group=-1)
     app.add_handler(CommandHandler("start", on_start))
+    app.add_handler(CommandHandler("new", on_new))
+    app.add_handler(CommandHandler("unanswered", on_unanswered))
     app.add_handler(CommandHandler("help", on_help))
     app.add_handler(CommandHandler("sources", on_sources))
     app.add_handler(CommandHandler("ask", on_ask))

@@ -62,3 +62,17 @@ def sources_keyboard(start: int, shown: int, total: int, step: int) -> InlineKey
     if start + shown < total:
         row.append(InlineKeyboardButton("Next ›", callback_data=f"s|{start + shown}"))
     return InlineKeyboardMarkup([row]) if row else None
+
+
+_CARRIED = "\x1f"  # between a page's question and the words a follow-up was read with
+
+
+def page_question(question: str, carried: tuple[str, ...] = ()) -> str:
+    """What a "More" page keeps: the question and the words it was read with."""
+    cleaned = question.replace(_CARRIED, " ")
+    return cleaned + (_CARRIED + " ".join(carried) if carried else "")
+
+
+def split_page_question(stored: str) -> tuple[str, tuple[str, ...]]:
+    question, _, carried = stored.partition(_CARRIED)
+    return question, tuple(carried.split())

@@ -11,7 +11,9 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from ..config import Settings
+from ..conversation import ContextRules
 from ..engine import Engine
+from ..state import ContextStore, UnansweredLog
 from .journal import Journal
 from .ratelimit import UserRateLimit
 
@@ -35,6 +37,9 @@ class BotState:
     stats: Stats = field(default_factory=Stats)
     username: str = ""
     bot_id: int = 0
+    contexts: ContextStore = field(init=False)  # the question a follow-up is read with
+    _rules: ContextRules | None = field(default=None, init=False, repr=False)
+    unanswered: UnansweredLog | None = field(init=False)  # None: UNANSWERED_LOG=off
     questions: UserRateLimit = field(init=False)
     presses: UserRateLimit = field(init=False)
     inline: UserRateLimit = field(init=False)
@@ -43,11 +48,22 @@ class BotState:
     press_ok: OrderedDict[int, bool] = field(default_factory=OrderedDict)  # by update id
 
     def __post_init__(self) -> None:
+        self.contexts = ContextStore(self.settings.state_dir)
+        self.unanswered = (
+            UnansweredLog(self.settings.state_dir) if self.settings.unanswered_log else None
+        )
         count, window = self.settings.rate_limit_count, self.settings.rate_limit_window
         self.questions = UserRateLimit(count, window)
         # pressing a button or typing inline is cheaper for a person than asking: twice as many
         self.presses = UserRateLimit(2 * count, window)
         self.inline = UserRateLimit(2 * count, window)
+
+    @property
+    def rules(self) -> ContextRules:
+        """Follow-up rules for the engine now serving (a reload swaps the engine)."""
+        if self._rules is None or self._rules.engine is not self.engine:
+            self._rules = ContextRules(self.engine)
+        return self._rules
 
     @property
     def page_size(self) -> int:
