@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -279,7 +279,7 @@ def answer_type(question: str) -> str | None:
 class Vocabulary:
     """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
 
-    vocab: dict[str, int]
+    vocab: Mapping[str, int]  # index term -> id (a read-only mapping once loaded)
     correct: object  # (word) -> corpus word | None
     complete: object  # (clipped word) -> corpus words it starts
     expansions: object  # (term) -> list of long forms (term lists)
@@ -365,7 +365,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
 
 
 def _add_term(
-    plan: QueryPlan, vocab: dict[str, int], term: str, mask: int, weight: float, credit: float
+    plan: QueryPlan, vocab: Mapping[str, int], term: str, mask: int, weight: float, credit: float
 ) -> None:
     tid = vocab.get(term)
     if tid is None or not mask:
@@ -375,7 +375,7 @@ def _add_term(
 
 
 def _add_expansion(
-    plan: QueryPlan, vocab: dict[str, int], term: str, mask: int, credit: float
+    plan: QueryPlan, vocab: Mapping[str, int], term: str, mask: int, credit: float
 ) -> None:
     _add_term(plan, vocab, term, mask, credit * EXPANSION_BM25_SHARE, credit)
 
