@@ -19,7 +19,6 @@ front ends never see the index.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,8 +42,8 @@ RELATED_COVERAGE = 0.3
 MIN_RELATIVE_SCORE = 0.35
 CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
 LEAD_CREDIT = 0.5  # credit for words of the article's first passage
-_POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 ANSWER_BONUS = 1.15
+KIND_CHECKED = 10  # the best this many by BM25 are checked for the kind of answer asked for
 COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
 
 
@@ -192,9 +191,13 @@ class Searcher:
                 cv,
                 s
                 * max(cv, 1e-3) ** COVERAGE_POWER
-                * (self._kind_bonus(d, plan) if cv >= RELATED_COVERAGE else 1.0),
+                * (
+                    self._kind_bonus(d, plan)
+                    if cv >= RELATED_COVERAGE and k < KIND_CHECKED
+                    else 1.0
+                ),
             )
-            for (d, s), cv in zip(picked.items(), coverage.tolist(), strict=True)
+            for k, ((d, s), cv) in enumerate(zip(picked.items(), coverage.tolist(), strict=True))
         ]
         out.sort(key=lambda c: (-c.rank, c.doc))
         return out
@@ -205,27 +208,27 @@ class Searcher:
         credit = np.zeros((docs.size, n_words))
         # a passage that opens with a pronoun ("He said on X ...") is about whom the passage
         # before it names: it holds that passage's words too, at a discount
+        opens = self.store.opens_with_pronoun
         prev = np.asarray(
-            [
-                d - 1
-                if _POINTS_BACK.match(self.store.opening(d)) and self.store.same_article(d, d - 1)
-                else -1
-                for d in docs.tolist()
-            ],
+            [d - 1 if opens(d) and self.store.same_article(d, d - 1) else d for d in docs.tolist()],
             dtype=np.int64,
         )
         # every passage of a news article is about whom its lead paragraph names ("the talks",
         # "both leaders"): it holds the lead's words too, at a larger discount
         leads = self.store.leads(docs)
+        n = docs.size
+        probe = np.concatenate([docs, leads, prev])  # one binary search per term for all three
         for tid in plan.ids:
-            held = self.index.contains(tid, docs).astype(np.float64)
-            if LEAD_CREDIT:
-                held = np.maximum(held, self.index.contains(tid, leads) * LEAD_CREDIT)
-            if (prev >= 0).any():
-                before = self.index.contains(tid, np.maximum(prev, 0)) & (prev >= 0)
-                held = np.maximum(held, np.where(before, CARRIED_OVER, 0.0))
-            if not held.any():
+            found = self.index.contains(tid, probe)
+            if not found.any():
                 continue
+            held = np.maximum.reduce(
+                [
+                    found[:n].astype(np.float64),
+                    found[n : 2 * n] * LEAD_CREDIT,
+                    found[2 * n :] * CARRIED_OVER,
+                ]
+            )
             for b in range(n_words):
                 cr = plan.word_credits.get((tid, b))
                 if cr is not None:

@@ -20,6 +20,7 @@ import numpy as np
 from .corpus import Passage
 from .spelling import SpellIndex
 
+_POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 _PAREN = re.compile(r"\(([^()\s]{2,10})\)")
 
 
@@ -161,11 +162,12 @@ class PassageStore:
         a, b = int(self._text_off[i]), int(self._text_off[i + 1])
         return self._blob[a:b].decode("utf-8", "surrogatepass")
 
-    def opening(self, i: int, nbytes: int = 16) -> str:
-        """The first characters of passage ``i`` (cheap: no whole-text decode)."""
+    def opens_with_pronoun(self, i: int) -> bool:
+        """Whether passage ``i`` starts with a personal pronoun ("He said …"): it is then
+        about whom the passage before it names. Reads only the first bytes."""
         a = int(self._text_off[i])
-        b = min(int(self._text_off[i + 1]), a + nbytes)
-        return self._blob[a:b].decode("utf-8", "ignore")
+        b = min(int(self._text_off[i + 1]), a + 16)
+        return bool(_POINTS_BACK.match(self._blob[a:b].decode("utf-8", "ignore")))
 
     def leads(self, docs: np.ndarray) -> np.ndarray:
         """The first passage of each passage's article (passages are stored article by
