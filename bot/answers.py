@@ -1,7 +1,7 @@
 """Answer types: where in a piece of text the kind of answer a question asks for stands.
 
-``query.answer_type`` reads the kind from the question (when -> date, how many -> count, how much
--> amount, who -> person, where -> place, "stand for" -> long form); :func:`answer_spans` finds
+``query.answer_type`` reads the kind from the question (when -> date, what year -> year, how many
+-> count, how much -> amount, who -> person, where -> place, "stand for" -> long form); :func:`answer_spans` finds
 spans of that kind in a sentence. The search uses them as evidence (a passage that names the
 thing asked about but holds no span of the asked kind is a near miss, not an answer) and to pick
 the excerpt's sentence; the excerpt marks the span, the way extractive QA readers point at theirs.
@@ -13,10 +13,10 @@ import re
 from collections.abc import Collection
 
 from .analysis import analyze_word
-from .dates import amount_spans, count_spans, date_spans
+from .dates import YEAR_RE, amount_spans, count_spans, date_spans
 
 # Kinds whose absence makes a passage a near miss.
-STRICT_KINDS = frozenset({"date", "count", "amount", "long_form"})
+STRICT_KINDS = frozenset({"year", "date", "count", "amount", "long_form"})
 
 _CAP = r"[A-Z][\w’'-]*(?:\.[\w’'-]+)*"  # a capitalised word (inner dots: U.S)
 _NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" + _CAP + r")+")
@@ -49,6 +49,8 @@ def answer_spans(
     gives is not its answer ("who is X" is answered by X's title, not by X alone)."""
     if kind == "date":
         return date_spans(text)
+    if kind == "year":  # "what year": a year, not "June 21 last year"
+        return [m.span() for m in YEAR_RE.finditer(text)]
     if kind == "count":
         return count_spans(text)
     if kind == "amount":

@@ -224,12 +224,13 @@ def is_framing(surface: str) -> bool:
 
 _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("long_form", re.compile(r"\bstand(?:s|ing)? for\b|\bfull (?:form|name)\b|\babbreviat", re.I)),
+    ("year", re.compile(r"\b(?:what|which|exact) year\b", re.I)),
     (
         "date",
         re.compile(
             r"^\W*(?:and )?(?:when|since when|until when|by when)\b|\b(?:what|which|exact) "
-            r"(?:year|date|day|month|time)\b|\bwhen (?:was|were|did|is|will|do|does|exactly)\b"
-            r"|\bin (?:what|which) year\b|\bhow long ago\b",
+            r"(?:date|day|month|time)\b|\bwhen (?:was|were|did|is|will|do|does|exactly)\b"
+            r"|\bhow long ago\b",
             re.I,
         ),
     ),

@@ -13,7 +13,8 @@ from bot.query import answer_type
     ("question", "kind"),
     [
         ("When was the lighthouse rebuilt?", "date"),
-        ("what year did the keeper retire", "date"),
+        ("what year did the keeper retire", "year"),
+        ("what date did the keeper retire", "date"),
         ("How many keepers were there?", "count"),
         ("how much did the repair cost", "amount"),
         ("Who rebuilt the lighthouse?", "person"),
@@ -51,6 +52,11 @@ def test_a_long_form_answers_only_for_the_acronym_asked_about():
 def test_places_follow_a_preposition():
     text = "The keeper moved to Port Ellen in Islay."
     assert spans(text, "place", "Where did the keeper move?") == ["Port Ellen", "Islay"]
+
+
+def test_a_year_question_wants_a_year_not_any_date():
+    assert spans("He retired on June 21 last year.", "year") == []
+    assert spans("He retired on June 21, 1998.", "year") == ["1998"]
 
 
 def test_reasons_and_purposes_are_pointed_at_by_their_wording():
