@@ -1,8 +1,9 @@
 """Answer types: where in a piece of text the kind of answer a question asks for stands.
 
 ``query.answer_type`` reads the kind from the question (when -> date, what year -> year, how many
--> count, how much -> amount, who -> person, where -> place, "stand for" -> long form); :func:`answer_spans` finds
-spans of that kind in a sentence. The search uses them as evidence (a passage that names the
+-> count, how much -> amount, who -> person, where -> place, "stand for" -> long form, why ->
+reason, what-is/what-for -> purpose); :func:`answer_spans` finds spans of that kind in a
+sentence. The search uses them as evidence (a passage that names the
 thing asked about but holds no span of the asked kind is a near miss, not an answer) and to pick
 the excerpt's sentence; the excerpt marks the span, the way extractive QA readers point at theirs.
 """
