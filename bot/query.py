@@ -339,9 +339,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 # the long form as a whole weighs like one word
                 for et in exp:
                     _add_term(plan, vocab, et, mask, 1.0 / len(exp), 1.0)
-        for full in completed:
-            for t in analyze_word(full):
-                _add_term(plan, vocab, t, mask, COMPLETION_CREDIT * share, COMPLETION_CREDIT)
+        stems = {t for full in completed for t in analyze_word(full)}
+        if len(stems) == 1:  # one word's forms ("tech" -> technology): an ambiguous prefix
+            (t,) = stems  # ("count" -> country, counterpart) says too little to complete
+            _add_term(plan, vocab, t, mask, COMPLETION_CREDIT * share, COMPLETION_CREDIT)
         if specificity(surface) < NEIGHBOUR_MIN_WEIGHT:
             continue  # words this common ("one", "make") have too many meanings to expand
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
