@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
 from bot.engine import Engine, build_engine
 
@@ -31,3 +34,17 @@ def engine() -> Engine:
 
 def file_lines(name: str) -> list[str]:
     return (CORPUS_DIR / name).read_text(encoding="utf-8").split("\n")
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A copy of the real corpus a test may change."""
+    dst = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, dst)
+    return dst
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Default settings with the saved index in the test's own folder."""
+    return dataclasses.replace(Settings(), index_dir=tmp_path / "index")

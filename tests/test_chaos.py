@@ -12,17 +12,8 @@ from collections import Counter
 from bot.telegram.journal import Journal
 
 from .helpers.harness import start_process, state_dir_of, stop_process
+from .helpers.questions import QUESTIONS
 
-QUESTIONS = [
-    "What is LEMOA?",
-    "What is BECA?",
-    "What is QFMM?",
-    "Who is Vikram Misri?",
-    "When was INDUS-X launched?",
-    "Who greeted Jaishankar with a Navy band?",
-    "How do I cook pasta carbonara?",
-    "Which Chinook model does India use?",
-]
 FAULTS = [
     {"method": "sendMessage", "status": 429, "retry_after": 1},
     {"method": "sendMessage", "status": 502, "times": 2},

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import shutil
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,24 +18,11 @@ from bot.engine import open_engine
 from bot.index import B, BM25Index
 
 from .helpers.harness import running_bot
-from .search_fixtures import CORPUS_DIR
 
 NEW_ARTICLE = (
     "Submarine Cable Pact Signed\n\n"
     "The two navies signed a pact on undersea cable protection at Visakhapatnam on Friday.\n"
 )
-
-
-@pytest.fixture
-def corpus_copy(tmp_path) -> Path:
-    dst = tmp_path / "corpus"
-    shutil.copytree(CORPUS_DIR, dst)
-    return dst
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return dataclasses.replace(Settings(), index_dir=tmp_path / "index")
 
 
 def answers(e, q):

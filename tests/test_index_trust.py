@@ -4,7 +4,6 @@ builds on one INDEX_DIR are safe; the pointer file only ever names a folder insi
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -18,21 +17,8 @@ from bot.config import Settings
 from bot.engine import cache_folder, file_checksums, open_engine
 
 from .helpers.harness import running_bot
-from .search_fixtures import CORPUS_DIR
 
 ASK = "When was INDUS-X launched?"
-
-
-@pytest.fixture
-def corpus_copy(tmp_path) -> Path:
-    dst = tmp_path / "corpus"
-    shutil.copytree(CORPUS_DIR, dst)
-    return dst
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return dataclasses.replace(Settings(), index_dir=tmp_path / "index")
 
 
 def published(corpus: Path, settings: Settings) -> Path:

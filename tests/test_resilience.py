@@ -11,17 +11,7 @@ import urllib.request
 import pytest
 
 from .helpers.harness import running_bot, start_process, stop_process
-
-QUESTIONS = [
-    "What is LEMOA?",
-    "What is BECA?",
-    "What is QFMM?",
-    "Who is Vikram Misri?",
-    "When was INDUS-X launched?",
-    "Who greeted Jaishankar with a Navy band?",
-    "How do I cook pasta carbonara?",
-    "Which Chinook model does India use?",
-]
+from .helpers.questions import QUESTIONS
 
 
 def replies_to(api, chat_id):
