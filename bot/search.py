@@ -3,11 +3,15 @@
 Three steps, each a function below:
 
 1. **Candidates**: BM25Okapi over the plan's weighted terms (``index.py``; scores equal
-   rank-bm25's for the same weighted tokens), the best :data:`CANDIDATES` distinct passages.
+   rank-bm25's for the same weighted tokens), the best :data:`CANDIDATES` passages exactly as
+   exhaustive scoring ranks them (``BM25Index.top_k``), reordered by BM25 x sqrt(coverage) and
+   a bonus for holding the kind of answer asked for.
 2. **Evidence**: for each candidate, the share of the question's meaning it holds
    (``coverage``: each question word's specificity times the credit of the best of its terms the
-   passage contains: 1 for the word itself, less for expansions) and whether its excerpt holds the
-   kind of answer asked for (a date for "when", a number for "how many", ...).
+   passage contains: 1 for the word itself, less for expansions; a passage also holds, at a
+   discount, the words of its article's lead paragraph and, when it opens with a pronoun, of the
+   passage before it) and whether its excerpt holds the kind of answer asked for (a date for
+   "when", a number for "how many", ...).
 3. **Selection**, three tiers: *confident* hits hold most of the question and the kind of answer
    asked for; when there are none, *related* passages (clearly labelled by every front end as
    "the articles don't say exactly") hold a fair part of it; else nothing. Chit-chat gets
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answers import STRICT_KINDS
+from .answers import STRICT_KINDS, answer_spans
 from .excerpt import make_excerpt
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
@@ -242,10 +246,9 @@ class Searcher:
         return coverage
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
+        """:data:`ANSWER_BONUS` for a passage that holds a span of the kind asked for."""
         if plan.answer_type is None:
             return 1.0
-        from .answers import answer_spans
-
         terms = {t for w in plan.words for t in w.terms}
         return ANSWER_BONUS if answer_spans(self.store.text(doc), plan.answer_type, terms) else 1.0
 
