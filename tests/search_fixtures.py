@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
 from bot.engine import Engine, build_engine
+from bot.excerpt import ELLIPSIS, SEP
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT / "corpus"
@@ -30,6 +32,19 @@ def corpus() -> Corpus:
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return build_engine(CORPUS_DIR)
+
+
+def assert_verbatim(hit):
+    cited = "\n".join(file_lines(hit.file)[hit.line_start - 1 : hit.line_end])
+    body = hit.text
+    if body.startswith(ELLIPSIS + " "):
+        body = body[2:]
+    if body.endswith(" " + ELLIPSIS):
+        body = body[:-2]
+    for piece in re.split(re.escape(SEP) + "|\n", body):
+        assert piece and piece in cited, (hit.file, hit.lines, piece)
+    for s, e in hit.highlights:
+        assert 0 <= s < e <= len(hit.text)
 
 
 def file_lines(name: str) -> list[str]:

@@ -23,10 +23,10 @@ from bot.corpus import CorpusError, load_corpus, read_article_file
 from bot.engine import build_engine, open_engine
 from bot.render import render_reply
 
+from .helpers.cli import run
 from .helpers.harness import running_bot
 from .helpers.standin import parse_telegram_html
 from .search_fixtures import CORPUS_DIR, PROJECT
-from .test_cli import run
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 LIMIT = 6000  # bytes: above the largest real article (5058), below HUGE

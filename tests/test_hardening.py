@@ -25,8 +25,7 @@ from bot.search import Hit
 
 from .helpers.harness import running_bot
 from .helpers.standin import parse_telegram_html
-from .search_fixtures import CORPUS_DIR
-from .test_search import assert_verbatim
+from .search_fixtures import CORPUS_DIR, assert_verbatim
 
 # -- the pieces hostile questions are made of ---------------------------------------------------
 
@@ -451,3 +450,16 @@ def test_bot_answers_every_hostile_message_exactly_once(botapi, engine):
     assert [c for c in botapi.calls if c.method == "sendMessage" and c.status != 200] == []
     last = botapi.sent_messages(chats[-1]["id"])[0]["text"]
     assert "LEMOA" in last
+
+
+def test_bold_and_underline_overlap_as_valid_telegram_html():
+    """Matched words in bold and the answer span underlined may overlap in any way."""
+    text = "Signed on 3 March 2021 <by> the board & the keepers."
+    hit = Hit("a.txt", 1, 1, 1.0, text, None, highlights=((0, 6), (12, 17)), answers=((10, 22),))
+    plain, entities = check_reply_html(render_reply([hit]).html)
+    assert text in plain
+    bold = {plain[e["offset"] : e["offset"] + e["length"]] for e in entities if e["type"] == "bold"}
+    underline = "".join(
+        plain[e["offset"] : e["offset"] + e["length"]] for e in entities if e["type"] == "underline"
+    )
+    assert "Signed" in bold and underline == "3 March 2021"

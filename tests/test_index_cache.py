@@ -101,7 +101,7 @@ def test_a_crash_while_saving_leaves_the_old_index_usable(corpus_copy, settings,
 
 
 def test_index_and_check_commands_report_and_exit_by_problems(corpus_copy, tmp_path):
-    from .test_cli import run
+    from .helpers.cli import run
 
     env = {"INDEX_DIR": str(tmp_path / "index")}
     r = run("index", "--corpus", str(corpus_copy), env=env)

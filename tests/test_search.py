@@ -15,11 +15,11 @@ from rank_bm25 import BM25Okapi
 from bot.analysis import terms
 from bot.engine import build_engine
 from bot.evaluate import evaluate, load_questions
-from bot.excerpt import ELLIPSIS, MAX_CHARS, SEP
+from bot.excerpt import MAX_CHARS, SEP
 from bot.index import B, BM25Index
 from bot.render import hit_json
 
-from .search_fixtures import DATA, file_lines
+from .search_fixtures import DATA, assert_verbatim, file_lines
 
 # -- BM25 equals rank-bm25 ----------------------------------------------------------------
 
@@ -78,19 +78,6 @@ def test_scores_equal_rank_bm25_with_repeated_and_common_terms():
 
 
 # -- excerpts are verbatim -------------------------------------------------------------------
-
-
-def assert_verbatim(hit):
-    cited = "\n".join(file_lines(hit.file)[hit.line_start - 1 : hit.line_end])
-    body = hit.text
-    if body.startswith(ELLIPSIS + " "):
-        body = body[2:]
-    if body.endswith(" " + ELLIPSIS):
-        body = body[:-2]
-    for piece in re.split(re.escape(SEP) + "|\n", body):
-        assert piece and piece in cited, (hit.file, hit.lines, piece)
-    for s, e in hit.highlights:
-        assert 0 <= s < e <= len(hit.text)
 
 
 def _corpus_words(engine):
