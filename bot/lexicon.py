@@ -18,6 +18,8 @@ from .analysis import terms
 _ZIPF_FILE = Path(__file__).with_name("data") / "english_zipf.tsv"
 RARE_ZIPF = 1.0
 MIN_WEIGHT = 0.3
+SMALL_NUMBER_WEIGHT = 2.0
+NUMBER_WEIGHT = 4.0
 
 # Groups of words used interchangeably in news writing. Multi-word entries are phrases.
 _GROUPS = """
@@ -129,6 +131,10 @@ def specificity(word: str) -> float:
     parts = [p for p in re.split(r"[\s\-‐‑‒–—/+]+", word) if p]
     if not parts:
         return MIN_WEIGHT
+    if all(p.isdigit() for p in parts):
+        # a small number ("10 years") is as common as an everyday word; a year or a large
+        # number says more; the frequency table has no digits
+        return SMALL_NUMBER_WEIGHT if all(len(p) <= 2 for p in parts) else NUMBER_WEIGHT
     # a compound is as specific as its rarest part ("INDUS-X", "Singh-Hegseth")
     return max(MIN_WEIGHT, max(7.0 - zipf(p) for p in parts))
 

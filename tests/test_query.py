@@ -85,3 +85,10 @@ def test_a_near_miss_is_related_not_an_answer(small):
 def test_the_date_a_when_question_asks_for_is_marked(small):
     (hit,) = small.search("When did the board meet the keepers?", top=1)
     assert [hit.text[a:b] for a, b in hit.answers] == ["3 March 2021"]
+
+
+def test_small_numbers_weigh_like_everyday_words_not_like_names():
+    from bot.lexicon import specificity
+
+    assert specificity("10") < specificity("lighthouse") < specificity("Ellen")
+    assert specificity("10") < specificity("2021")
