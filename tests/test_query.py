@@ -90,5 +90,5 @@ def test_the_date_a_when_question_asks_for_is_marked(small):
 def test_small_numbers_weigh_like_everyday_words_not_like_names():
     from bot.lexicon import specificity
 
-    assert specificity("10") < specificity("lighthouse") < specificity("Ellen")
+    assert specificity("10") < specificity("lighthouse") < specificity("Ellenport")
     assert specificity("10") < specificity("2021")
