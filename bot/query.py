@@ -293,7 +293,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     coverage, after the message's own; a term the message has keeps the message's weight."""
     q = clean_question(question)
     q = _FRAMING_PHRASES.sub(" ", q)
-    plan = QueryPlan(text=q, answer_type=answer_type(q))
+    plan = QueryPlan(text=q, answer_type=answer_type(_asking_sentence(q)))
     vocab = lex.vocab
     groups = [
         (start, s, ts, 1.0)
@@ -339,6 +339,8 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 # the long form as a whole weighs like one word
                 for et in exp:
                     _add_term(plan, vocab, et, mask, 1.0 / len(exp), 1.0)
+        # a clip stands for everyday words ("intel" -> intelligence), never for a name
+        completed = [full for full in completed if zipf(full) >= COMMON_ZIPF]
         stems = {t for full in completed for t in analyze_word(full)}
         if len(stems) == 1:  # one word's forms ("tech" -> technology): an ambiguous prefix
             (t,) = stems  # ("count" -> country, counterpart) says too little to complete
@@ -435,16 +437,25 @@ def content_words(q: str) -> list[tuple[int, str, list[str]]]:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
-_ASKING = re.compile(
-    r"\?|^\W*(?:who|what|when|where|which|why|how|is|are|was|were|did|do|does)\b", re.I
-)
+_ASKING = re.compile(r"\?|^\W*(?:who|whom|whose|what|when|where|which|why|how)\b", re.I)
+
+
+def _sentences(q: str) -> list[tuple[int, int]]:
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(q)] + [len(q)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if q[a:b].strip()]
+
+
+def _asking_sentence(q: str) -> str:
+    """The sentence that asks (the last one with a question mark or a question word), whose
+    form says what kind of answer is wanted; the whole message when none does."""
+    asking = [q[a:b] for a, b in _sentences(q) if _ASKING.search(q[a:b])]
+    return asking[-1].strip() if asking else q
 
 
 def _background_starts(q: str) -> list[tuple[int, int]]:
     """Spans of the sentences of a several-sentence message that do not ask anything, when
     another one does ("Doing an assignment on X. When was Y?"): their words are background."""
-    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(q)] + [len(q)]
-    sentences = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if q[a:b].strip()]
+    sentences = _sentences(q)
     if len(sentences) < 2:
         return []
     asking = [bool(_ASKING.search(q[a:b])) for a, b in sentences]
