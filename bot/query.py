@@ -43,10 +43,7 @@ COMPLETION_CREDIT = 0.8
 IRREGULAR_CREDIT = 1.0
 SYNONYM_CREDIT = 0.6
 NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
-NEIGHBOUR_MAX = 4  # corpus words added per question word
 NEIGHBOUR_MIN_WEIGHT = 1.5
-NEIGHBOUR_CREDIT = 1.0
-MAX_WEIGHT = 6.0  # names and rare words weigh at most this in coverage
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
 BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
@@ -312,7 +309,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             continue
         if start >= 0:
             plan.own_words += 1
-        weight = min(specificity(surface), MAX_WEIGHT) * share
+        weight = specificity(surface) * share
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
         terms = list(word_terms)
@@ -385,9 +382,8 @@ def _add_expansion(
 
 
 def _neighbour_credit(sim: float) -> float:
-    # similarity at the floor -> 0.3 of the word's weight, 0.9 and above -> 0.9; scaled
-    base = min(0.9, 0.3 + (sim - NEIGHBOUR_MIN_SIM) / (0.9 - NEIGHBOUR_MIN_SIM) * 0.6)
-    return base * NEIGHBOUR_CREDIT
+    # similarity at the floor -> 0.3 of the word's weight, 0.9 and above -> 0.9
+    return min(0.9, 0.3 + (sim - NEIGHBOUR_MIN_SIM) / (0.9 - NEIGHBOUR_MIN_SIM) * 0.6)
 
 
 @lru_cache(maxsize=50_000)
