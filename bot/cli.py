@@ -86,8 +86,8 @@ def _emit(obj: dict) -> None:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = clean_text(" ".join(args.question))
     if args.conversation is None and not args.question:
-        print('error: give a question (ask What is LEMOA?), "-" to read one per line from '
-              "stdin, or --conversation FILE", file=sys.stderr)  # fmt: skip
+        print('error: give a question (ask who signed the agreement?), "-" to read one per line '
+              "from stdin, or --conversation FILE", file=sys.stderr)  # fmt: skip
         return 2
     if args.conversation is not None and args.question:
         print("error: --conversation reads its messages from FILE; give no question too",
