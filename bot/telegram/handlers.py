@@ -211,6 +211,8 @@ async def answer(
         page_id = state.journal.new_page(ask.chat_id, paging.page_question(q, reading.carried))
         markup = paging.more_keyboard(page_id, 0, state.page_size, more)
     sent = await target.reply_text(reply.html, reply_markup=markup, do_quote=True)
+    if isinstance(sent, Message):
+        state.showing((sent.chat_id, sent.message_id), reply.html, markup)
     if key is not None or ask.chat.type != ChatType.PRIVATE:
         remembered = state.rules.remember(reading, result.hits, now)
         if ask.chat.type == ChatType.PRIVATE:
@@ -368,10 +370,14 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ack(cq)
     if state.superseded(update):
         return
+    key = (msg.chat.id, msg.message_id)
+    if not state.showing(key, reply.html, markup):
+        return  # the message shows this page already: an edit would be refused as unmodified
     try:
         await msg.edit_text(reply.html, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
+            state.shown.pop(key, None)  # it still shows what it showed before
             log.info("could not edit message %s: %s", msg.message_id, exc)
 
 

@@ -46,6 +46,8 @@ class BotState:
     # the newest press per message: an older press still queued is superseded
     latest_press: OrderedDict[tuple[int, int], int] = field(default_factory=OrderedDict)
     press_ok: OrderedDict[int, bool] = field(default_factory=OrderedDict)  # by update id
+    # what each paged message shows now (text and buttons), by (chat id, message id)
+    shown: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.contexts = ContextStore(self.settings.state_dir)
@@ -96,6 +98,15 @@ class BotState:
             return False
         key = (cq.message.chat.id, cq.message.message_id)
         return self.latest_press.get(key, update.update_id) > update.update_id
+
+    def showing(self, key: tuple[int, int], html: str, markup: object) -> bool:
+        """Record that message ``key`` shows ``html`` with ``markup``; False when it already
+        did (two presses that turn to the same page: the second must not edit)."""
+        content = html + "\x00" + repr(markup.to_dict() if hasattr(markup, "to_dict") else None)
+        if self.shown.get(key) == content:
+            return False
+        _remember(self.shown, key, content)
+        return True
 
     def chat_allowed(self, chat_id: int) -> bool:
         allowed = self.settings.allowed_chat_ids
