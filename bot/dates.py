@@ -55,12 +55,6 @@ _AMOUNT = re.compile(
 )
 
 
-def has_date(text: str, start: int = 0, end: int | None = None) -> bool:
-    end = len(text) if end is None else end
-    # every date form here has a digit or a month: most text is ruled out by one cheap scan
-    return bool(date_spans(text[start:end]))
-
-
 def date_spans(text: str) -> list[tuple[int, int]]:
     """Spans of full dates, loose dates ("June 21 last year", "May 2022") and years."""
     if not _DIGIT.search(text):  # the one date form without a digit: "last year"

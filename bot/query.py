@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -136,6 +136,9 @@ class QueryPlan:
     answer_type: str | None = None
     chitchat: bool = False
     own_words: int = 0  # the first words are the message's; the rest were carried (context)
+    # the index terms of the question's words (not their expansions): a name or place the
+    # question gives itself is not its answer
+    question_terms: frozenset[str] = frozenset()
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
         for bit in range(mask.bit_length()):
@@ -278,10 +281,10 @@ class Vocabulary:
     """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
 
     vocab: Mapping[str, int]  # index term -> id (a read-only mapping once loaded)
-    correct: object  # (word) -> corpus word | None
-    complete: object  # (clipped word) -> corpus words it starts
-    expansions: object  # (term) -> list of long forms (term lists)
-    long_forms_starting: object  # (term) -> [(acronym, long form terms)]
+    correct: Callable[[str], str | None]  # word -> the corpus word it misspells
+    complete: Callable[[str], list[str]]  # clipped word -> corpus words it starts
+    expansions: Callable[[str], list[list[str]]]  # acronym term -> its long forms (terms)
+    long_forms_starting: Callable[[str], list[tuple[str, list[str]]]]  # term -> (acronym, long)
 
 
 def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
@@ -292,21 +295,18 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     q = _FRAMING_PHRASES.sub(" ", q)
     plan = QueryPlan(text=q, answer_type=answer_type(_asking_sentence(q)))
     vocab = lex.vocab
-    groups = [
-        (start, s, ts, 1.0)
-        for start, s, ts in [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
-    ]
+    # (start in the question or -1 for a carried word, surface, terms, share of its weight)
+    own = [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
+    groups = [(start, s, ts, 1.0) for start, s, ts in own]
     own_terms = {t for _, _, ts, _ in groups for t in ts}
-    carried = " ".join(context)
-    for _, s, ts in content_words(carried)[:MAX_CONTEXT_WORDS]:
+    carried = [g for g in content_words(" ".join(context)) if not is_framing(g[1])]
+    for _, s, ts in carried[:MAX_CONTEXT_WORDS]:
         if not own_terms.intersection(ts):
             groups.append((-1, s, ts, CONTEXT_WEIGHT))
     background = _background_starts(q)
     all_terms: list[str] = []
     bit = 0
     for start, surface, word_terms, share in groups:
-        if is_framing(surface):
-            continue
         if start >= 0:
             plan.own_words += 1
         weight = specificity(surface) * share
@@ -320,7 +320,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             if corrected is not None:
                 terms = [t for t in analyze_word(corrected) if t in vocab] or terms
             else:  # a clipped word ("intel", "info") stands for the corpus words it starts
-                completed = lex.complete(surface)  # type: ignore[operator]
+                completed = lex.complete(surface)
         mask = 1 << bit
         bit += 1
         plan.words.append(QueryWord(surface, tuple(terms), weight, corrected))
@@ -332,7 +332,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 _add_term(plan, vocab, other, mask, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
             for st in synonyms().get(term, ()):
                 _add_expansion(plan, vocab, st, mask, SYNONYM_CREDIT)
-            for exp in lex.expansions(term):  # type: ignore[operator]
+            for exp in lex.expansions(term):
                 # the long form as a whole weighs like one word
                 for et in exp:
                     _add_term(plan, vocab, et, mask, 1.0 / len(exp), 1.0)
@@ -353,9 +353,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     # a question that spells out a defined long form also finds the acronym
     present = set(all_terms)
     for t in present:
-        for acro, long_terms in lex.long_forms_starting(t):  # type: ignore[operator]
+        for acro, long_terms in lex.long_forms_starting(t):
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
+    plan.question_terms = frozenset(t for w in plan.words for t in w.terms)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
     own = sum(w.weight for w in plan.words[: plan.own_words])
@@ -406,7 +407,7 @@ def _correction(surface: str, lex: Vocabulary) -> str | None:
         w = w[:-2]
     if zipf(w) >= COMMON_ZIPF:
         return None  # a real English word is not a typo
-    return lex.correct(w)  # type: ignore[operator]
+    return lex.correct(w)
 
 
 def content_words(q: str) -> list[tuple[int, str, list[str]]]:

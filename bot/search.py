@@ -249,8 +249,8 @@ class Searcher:
         """:data:`ANSWER_BONUS` for a passage that holds a span of the kind asked for."""
         if plan.answer_type is None:
             return 1.0
-        terms = {t for w in plan.words for t in w.terms}
-        return ANSWER_BONUS if answer_spans(self.store.text(doc), plan.answer_type, terms) else 1.0
+        spans = answer_spans(self.store.text(doc), plan.answer_type, plan.question_terms)
+        return ANSWER_BONUS if spans else 1.0
 
     @staticmethod
     def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
@@ -265,7 +265,7 @@ class Searcher:
             plan.highlight_terms,
             plan.answer_type,
             highlight=highlight,
-            question_terms={t for w in plan.words for t in w.terms},
+            question_terms=plan.question_terms,
         )
         if not ex.text:
             return None
