@@ -46,6 +46,7 @@ NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MIN_WEIGHT = 1.5
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
 BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
+SELECTOR_WEIGHT = 0.4  # words that say which article is meant ("the Hicks readout")
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
 # a message whose words weigh less than this together has nothing to look up
@@ -95,6 +96,21 @@ _FRAMING_PHRASES = re.compile(
     re.I,
 )
 
+# A reference to one of the articles by what it is about: "in the Rajnath Singh piece", "the
+# article about X and Y", "according to article of X meeting". Its words say which article is
+# meant; the passage that answers need not repeat them.
+_DOC_NOUN = r"(?:article|piece|story|stories|readout|report|write-?up|op-?ed)s?"
+_NOT_A_NAME = r"(?:the|a|an|in|on|of|at|to|is|are|was|were|that|this|it|actually|really)"
+_ARTICLE_REFERENCE = re.compile(
+    r"\b(?:the|this|that|one of the)\s+((?:(?!"
+    + _NOT_A_NAME
+    + r"\b)[\w’'–-]+\s+){1,4}?)"
+    + _DOC_NOUN
+    + r"\b"
+    r"|\b" + _DOC_NOUN + r"\s+(?:about|on|of)\s+((?:the\s+)?[\w’'–-]+(?:\s+[\w’'–-]+){0,3})",
+    re.I,
+)
+
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
 _COMMAND = re.compile(r"^\s*/[A-Za-z]\w{0,31}(?:@\w+)?(?=\s|$)")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I)
@@ -119,6 +135,8 @@ class QueryWord:
     terms: tuple[str, ...]  # the word's own index terms
     weight: float  # specificity: how much of the question's meaning it carries
     corrected: str | None = None  # the corpus word it was read as (spelling)
+    # the word names which article is meant ("in the Hicks readout"), not what is asked
+    selects_article: bool = False
 
 
 @dataclass(slots=True)
@@ -304,11 +322,15 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         if not own_terms.intersection(ts):
             groups.append((-1, s, ts, CONTEXT_WEIGHT))
     background = _background_starts(q)
+    selectors = [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
     all_terms: list[str] = []
     bit = 0
     for start, surface, word_terms, share in groups:
         if start >= 0:
             plan.own_words += 1
+        selects = any(a <= start < b for a, b in selectors)
+        if selects:  # in ranking and in evidence alike
+            share *= SELECTOR_WEIGHT
         weight = specificity(surface) * share
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
@@ -323,7 +345,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 completed = lex.complete(surface)
         mask = 1 << bit
         bit += 1
-        plan.words.append(QueryWord(surface, tuple(terms), weight, corrected))
+        plan.words.append(QueryWord(surface, tuple(terms), weight, corrected, selects))
         credit = CORRECTION_CREDIT if corrected else 1.0
         for term in terms:
             all_terms.append(term)

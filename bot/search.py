@@ -47,6 +47,8 @@ MIN_RELATIVE_SCORE = 0.35
 CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
 LEAD_CREDIT = 0.5  # credit for words of the article's first passage
 ANSWER_BONUS = 1.15
+SELECTED_ARTICLE_BONUS = 2.0  # ranking: a passage of the article the question names
+RANK_LEAD_CREDIT = 1.0  # ranking: credit for words of the article's first passage
 KIND_CHECKED = 10  # the best this many by BM25 are checked for the kind of answer asked for
 COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
 
@@ -93,6 +95,33 @@ class Candidate:
     score: float
     coverage: float
     rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the candidates hold of the question, one entry per candidate.
+
+    ``coverage``: the share of the question's meaning the passage holds (the words of its
+    article's lead paragraph count at :data:`LEAD_CREDIT`): what a confident answer needs.
+    ``topical``: the same with the lead's words at :data:`RANK_LEAD_CREDIT`, for ranking: the
+    people and things an article is about are named in its lead and rarely repeated, so
+    within an article what tells passages apart is the rest of the question.
+    ``selected``: the passage's article is the one the question names ("the Hicks readout").
+    """
+
+    coverage: np.ndarray
+    topical: np.ndarray
+    selected: np.ndarray
+
+
+def _share(credit: np.ndarray, weights: np.ndarray, n_own: int) -> np.ndarray:
+    """Specificity-weighted share of the question's words held; a follow-up's own words alone
+    may also suffice (the first ``n_own`` are the message's, the rest carried)."""
+    share = credit @ weights / max(weights.sum(), 1e-9)
+    if n_own < len(weights):
+        own = credit[:, :n_own] @ weights[:n_own] / max(weights[:n_own].sum(), 1e-9)
+        share = np.maximum(share, own)
+    return share
 
 
 class Searcher:
@@ -183,33 +212,37 @@ class Searcher:
         docs, scores = self.index.top_k(plan.ids, plan.weights, CANDIDATES)
         if docs.size == 0:
             return []
-        picked = dict(zip(docs.tolist(), scores.tolist(), strict=True))
-        top_docs = docs.astype(np.int64)
-        coverage = self._coverage(plan, top_docs)
+        ev = self._evidence(plan, docs.astype(np.int64))
+        # an article the question names ("in the Hicks readout") comes first, if one is there
+        prefer = ev.selected.any()
         # final order: BM25 times the square root of how much of the question the passage
-        # holds, with a bonus for passages that hold the kind of answer asked for
-        out = [
-            Candidate(
-                d,
-                s,
-                cv,
-                s
-                * max(cv, 1e-3) ** COVERAGE_POWER
-                * (
-                    self._kind_bonus(d, plan)
-                    if cv >= RELATED_COVERAGE and k < KIND_CHECKED
-                    else 1.0
-                ),
+        # holds in its article, with a bonus for passages that hold the kind of answer asked for
+        out = []
+        for k, (d, s, cv, topical, sel) in enumerate(
+            zip(
+                docs.tolist(),
+                scores.tolist(),
+                ev.coverage.tolist(),
+                ev.topical.tolist(),
+                ev.selected.tolist(),
+                strict=True,
             )
-            for k, ((d, s), cv) in enumerate(zip(picked.items(), coverage.tolist(), strict=True))
-        ]
+        ):
+            rank = s * max(topical, 1e-3) ** COVERAGE_POWER
+            if cv >= RELATED_COVERAGE and k < KIND_CHECKED:
+                rank *= self._kind_bonus(d, plan)
+            if prefer and sel:
+                rank *= SELECTED_ARTICLE_BONUS
+            out.append(Candidate(d, s, cv, rank))
         out.sort(key=lambda c: (-c.rank, c.doc))
         return out
 
-    def _coverage(self, plan: QueryPlan, docs: np.ndarray) -> np.ndarray:
-        """For each doc, the specificity-weighted share of the question's words it holds."""
+    def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:
+        """For each doc, the specificity-weighted share of the question's words it holds
+        (:class:`Evidence`)."""
         n_words = len(plan.words)
         credit = np.zeros((docs.size, n_words))
+        topical = np.zeros((docs.size, n_words))
         # a passage that opens with a pronoun ("He said on X ...") is about whom the passage
         # before it names: it holds that passage's words too, at a discount
         opens = self.store.opens_with_pronoun
@@ -226,24 +259,28 @@ class Searcher:
             found = self.index.contains(tid, probe)
             if not found.any():
                 continue
-            held = np.maximum.reduce(
-                [
-                    found[:n].astype(np.float64),
-                    found[n : 2 * n] * LEAD_CREDIT,
-                    found[2 * n :] * CARRIED_OVER,
-                ]
-            )
+            here, in_lead, before = found[:n], found[n : 2 * n], found[2 * n :]
+            held = np.maximum.reduce([here * 1.0, in_lead * LEAD_CREDIT, before * CARRIED_OVER])
+            in_article = np.maximum(held, in_lead)  # held by every passage of the article
+            ranked = np.maximum(held, in_lead * RANK_LEAD_CREDIT)
             for b in range(n_words):
                 cr = plan.word_credits.get((tid, b))
                 if cr is not None:
-                    np.maximum(credit[:, b], held * cr, out=credit[:, b])
+                    # a word that says which article is meant is held by all of that article
+                    selects = plan.words[b].selects_article
+                    np.maximum(
+                        credit[:, b], (in_article if selects else held) * cr, out=credit[:, b]
+                    )
+                    np.maximum(
+                        topical[:, b], (in_article if selects else ranked) * cr, out=topical[:, b]
+                    )
         weights = np.asarray([w.weight for w in plan.words])
-        coverage = credit @ weights / max(weights.sum(), 1e-9)
-        n_own = plan.own_words
-        if n_own < n_words:  # a follow-up: its own words alone may also suffice
-            own = credit[:, :n_own] @ weights[:n_own] / max(weights[:n_own].sum(), 1e-9)
-            coverage = np.maximum(coverage, own)
-        return coverage
+        sel = [b for b, w in enumerate(plan.words) if w.selects_article]
+        return Evidence(
+            coverage=_share(credit, weights, plan.own_words),
+            topical=_share(topical, weights, plan.own_words),
+            selected=(credit[:, sel] > 0).all(axis=1) if sel else np.zeros(n, dtype=bool),
+        )
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
         """:data:`ANSWER_BONUS` for a passage that holds a span of the kind asked for."""

@@ -14,9 +14,6 @@ from .search_fixtures import PROJECT
 DIALOGUES = PROJECT / "tests" / "data" / "dialogues-dev.jsonl"
 # Turns that fail because the single-question search misses (issue 8 addresses these):
 SEARCH_MISSES = {
-    # the first question's answer ("jointly produce advanced military systems") is not in the
-    # top 3, so the follow-up carries the words of the wrong passages
-    "dd03.1": "single-question search: answer passage not in the top 3",
     # "in person" vs "introductory call": no word of the message is in the articles
     "dd05.2": "needs semantic bridging (in person ~ call)",
 }

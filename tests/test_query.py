@@ -92,3 +92,38 @@ def test_small_numbers_weigh_like_everyday_words_not_like_names():
 
     assert specificity("10") < specificity("lighthouse") < specificity("Ellenport")
     assert specificity("10") < specificity("2021")
+
+
+TWO_ARTICLES = {
+    "dunn.txt": (
+        "Port Ellen light shines again\n\n"
+        "Keeper Morag Dunn reopened the Port Ellen lighthouse on 3 March 2021.\n\n"
+        "The old lamps were swapped for LED units that use a tenth of the power.\n\n"
+        "Dunn will paint the tower in the spring.\n"
+    ),
+    "grant.txt": (
+        "A day at the Mull\n\n"
+        "Keeper Ailsa Grant toured the Mull of Galloway station with the board.\n\n"
+        "Grant said the lamps at the station still burn paraffin, as they have since 1830.\n\n"
+        "Grant trained under Morag Dunn at Port Ellen.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("two")
+    for name, text in TWO_ARTICLES.items():
+        (folder / name).write_text(text, "utf-8")
+    return build_engine(folder)
+
+
+def test_words_that_name_an_article_select_it_rather_than_being_asked_about(two):
+    plan = two.searcher.plan("In the Morag Dunn story, what about the lamps?")
+    assert {w.surface for w in plan.words if w.selects_article} == {"Morag", "Dunn"}
+    # the Dunn article's lamps passage, though it names neither Morag nor Dunn
+    hits = two.search("In the Morag Dunn story, what about the lamps?")
+    assert hits and hits[0].file == "dunn.txt" and "LED units" in hits[0].text
+    # "actually in the articles" names no article
+    plan = two.searcher.plan("is that actually in the articles, the lamps?")
+    assert not any(w.selects_article for w in plan.words)
