@@ -21,7 +21,9 @@ MIN_WEIGHT = 0.3
 SMALL_NUMBER_WEIGHT = 2.0
 NUMBER_WEIGHT = 4.0
 
-# Groups of words used interchangeably in news writing. Multi-word entries are phrases.
+# Groups of words used interchangeably in news writing. Multi-word entries are phrases; a word
+# written joined ("inperson", "facetoface") is the hyphenated expression ("in-person"), which
+# the question clean-up makes of "in person" and "face to face".
 _GROUPS = """
 start begin began begun beginning commence launch kick-off inaugurate open
 talks talk discussion discussions discuss discussed conversation dialogue negotiation
@@ -53,6 +55,7 @@ leader leaders head
 company companies firm firms business businesses startup startups
 cooperation collaboration collaborate cooperate partnership
 visit visited trip tour
+inperson facetoface call phone telephone virtual
 join joined participate participating participation take-part engage engaging
 exercise exercises drill drills war-game
 ship ships vessel vessels warship

@@ -111,6 +111,10 @@ _ARTICLE_REFERENCE = re.compile(
     re.I,
 )
 
+# Fixed expressions whose words mean nothing apart ("in person"): one hyphenated word, which the
+# synonym table (lexicon.py) knows.
+_FIXED_EXPRESSIONS = re.compile(r"\b(?:in person|face to face)\b", re.I)
+
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
 _COMMAND = re.compile(r"^\s*/[A-Za-z]\w{0,31}(?:@\w+)?(?=\s|$)")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I)
@@ -207,6 +211,7 @@ def clean_question(question: str) -> str:
     q = _URL.sub(" ", q)
     q = _WORDISH.sub(_expand_shorthand, q)
     q = _us_in_context(q)
+    q = _FIXED_EXPRESSIONS.sub(lambda m: m.group(0).replace(" ", "-"), q)
     return " ".join(q.split())
 
 

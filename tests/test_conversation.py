@@ -12,11 +12,6 @@ from bot.evaluate import is_correct
 from .search_fixtures import PROJECT
 
 DIALOGUES = PROJECT / "tests" / "data" / "dialogues-dev.jsonl"
-# Turns that fail because the single-question search misses (issue 8 addresses these):
-SEARCH_MISSES = {
-    # "in person" vs "introductory call": no word of the message is in the articles
-    "dd05.2": "needs semantic bridging (in person ~ call)",
-}
 
 
 def _turns() -> list:
@@ -25,10 +20,7 @@ def _turns() -> list:
         d = json.loads(line)
         for k in range(1, len(d["turns"]) + 1):
             tid = f"{d['id']}.{k}"
-            marks = []
-            if tid in SEARCH_MISSES:
-                marks = [pytest.mark.xfail(reason=SEARCH_MISSES[tid], strict=True)]
-            out.append(pytest.param(d, k, id=tid, marks=marks))
+            out.append(pytest.param(d, k, id=tid))
     return out
 
 

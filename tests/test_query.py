@@ -38,6 +38,12 @@ def test_chat_shorthand_is_read_as_words():
     assert clean_question("3rd keeper w the board") == "third keeper with the board"
 
 
+def test_fixed_expressions_are_one_word():
+    # "in person" is not about persons: one word, which the synonym table relates to calls
+    assert clean_question("was that in person?") == "was that in-person?"
+    assert clean_question("did they meet face to face") == "did they meet face-to-face"
+
+
 def test_lower_case_us_is_the_country_unless_it_is_an_object():
     assert "US" in clean_question("what did the us coast guard send")
     assert "US" in clean_question("india us relations")
