@@ -1,8 +1,10 @@
 """Answer quality on the question sets kept in tests/data (acceptance tier: the real corpus).
 
-The floors are what the current question path measures, a little below, so a change that makes
-answers worse fails here. Issue 8 asks for more on natural.jsonl (success@1 0.75, success@3 0.90,
-abstain accuracy 0.80); the README says where the project stands against that.
+The floors are issue 8's thresholds where the question path meets them (natural.jsonl: success@1
+0.75, success@3 0.90, false-abstain 0.05; its held-out even half: 0.65 / 0.85), and a little
+below what it measures elsewhere, so a change that makes answers worse fails here. Abstain
+accuracy on natural.jsonl stays below issue 8's 0.80 (the README says where it stands and why);
+its floor is what the path measures now.
 """
 
 from __future__ import annotations
@@ -23,16 +25,16 @@ def metrics(engine, name, keep=lambda q: True):
 def test_natural_questions_as_people_type_them(engine):
     m, _ = metrics(engine, "natural.jsonl")
     assert m["success@1"] >= 0.75, m
-    assert m["success@3"] >= 0.87, m
+    assert m["success@3"] >= 0.90, m
     assert m["false_abstain_rate"] <= 0.05, m
-    assert m["abstain_accuracy"] >= 0.60, m
+    assert m["abstain_accuracy"] >= 0.65, m
 
 
 def test_natural_questions_held_out_half(engine):
     # the even ids were never looked at while tuning: this is the honest figure
     m, _ = metrics(engine, "natural.jsonl", keep=lambda q: int(q["id"][1:]) % 2 == 0)
-    assert m["success@1"] >= 0.58, m
-    assert m["success@3"] >= 0.80, m
+    assert m["success@1"] >= 0.65, m
+    assert m["success@3"] >= 0.85, m
     assert m["false_abstain_rate"] <= 0.05, m
 
 
