@@ -13,14 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from .analysis import analyze_word
-from .dates import YEAR_RE, amount_spans, count_spans, date_spans
+from .analysis import STOPWORDS, analyze_word
+from .dates import MONTHS, YEAR_RE, amount_spans, count_spans, date_spans
 
 # Kinds whose absence makes a passage a near miss.
 STRICT_KINDS = frozenset({"year", "date", "count", "amount", "long_form"})
 
 _CAP = r"[A-Z][\w’'-]*(?:\.[\w’'-]+)*"  # a capitalised word (inner dots: U.S)
 _NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" + _CAP + r")+")
+_DATE_WORD = re.compile(MONTHS + r"\.?|(?:mon|tues|wednes|thurs|fri|satur|sun)day")
 _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across)\s+(?:the\s+)?(" + _CAP + r"(?:,?\s+" + _CAP + r")*)"
 )
@@ -63,7 +64,8 @@ def answer_spans(
             if set(analyze_word(m.group(2))) & set(question_terms)
         ]
     if kind == "person":
-        return [m.span() for m in _NAME_SEQ.finditer(text) if _adds(m.group(0), question_terms)]
+        names = (_name_span(text, m) for m in _NAME_SEQ.finditer(text))
+        return [sp for sp in names if sp and _adds(text[sp[0] : sp[1]], question_terms)]
     if kind == "reason":
         return [m.span() for m in _REASON.finditer(text)]
     if kind == "purpose":
@@ -71,6 +73,22 @@ def answer_spans(
     if kind == "place":
         return [m.span(1) for m in _PLACE.finditer(text) if _adds(m.group(1), question_terms)]
     return []
+
+
+def _name_span(text: str, m: re.Match[str]) -> tuple[int, int] | None:
+    """The span of a run of capitalised words that can be a name: without a leading function
+    word or date word ("On September", "The", "In"); None when no two words are left."""
+    start, end = m.span()
+    for w in re.finditer(r"\S+", m.group(0)):
+        low = w.group(0).lower()
+        if low not in STOPWORDS and not _DATE_WORD.fullmatch(low):
+            break
+        start = m.start() + w.end()
+    span = text[start:end].strip()
+    if len(span.split()) < 2:
+        return None
+    start = text.index(span, start)
+    return start, start + len(span)
 
 
 def _adds(span_text: str, question_terms: Collection[str]) -> bool:

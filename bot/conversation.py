@@ -32,7 +32,7 @@ from typing import NamedTuple, Protocol
 
 from .analysis import terms
 from .lexicon import specificity
-from .query import content_words
+from .query import content_words, is_framing
 from .search import Answer as SearchAnswer
 from .search import Hit
 
@@ -218,7 +218,8 @@ class ContextRules:
     def remember(self, reading: Reading, hits: Sequence[Hit], now: float) -> Context:
         """The context for the next message: the words of this reading (carried ones first)
         that the quoted passages hold; all of them when nothing was quoted."""
-        words = list(reading.carried) + [w.surface for w in _content_words(reading.message)]
+        own = [w.surface for w in _content_words(reading.message) if not is_framing(w.surface)]
+        words = list(reading.carried) + own
         if hits:
             quoted = {t for h in hits for t in terms(h.text)}
             words = [w for w in words if quoted.intersection(terms(w))]
@@ -246,6 +247,9 @@ class ContextRules:
         result = self.engine.answer(
             reading.message, top=top, highlight=highlight, context=reading.carried
         )
+        if result.chitchat:  # "thanks", "ok": read alone, and the chat's topic stays
+            kept = previous if previous is not None else Context(message, (), now)
+            return Answer(Reading(message), result, kept)
         return Answer(reading, result, self.remember(reading, result.hits, now))
 
 

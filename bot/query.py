@@ -182,7 +182,11 @@ class QueryPlan:
 
     @property
     def own_terms_found(self) -> bool:
-        """Whether any of the message's own words (not carried ones) is in the corpus."""
+        """Whether any of the message's own words (not carried ones) is in the corpus; a
+        message of a question word alone ("where?" after a question) asks about the words it
+        carries."""
+        if self.own_words == 0:
+            return self.answer_type is not None and bool(self.ids)
         own_bits = (1 << self.own_words) - 1
         return any(m & own_bits for m in self.masks)
 
@@ -387,7 +391,9 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
     own = sum(w.weight for w in plan.words[: plan.own_words])
-    plan.chitchat = plan.own_words == 0 or (
+    # ... but a bare question word after an earlier question ("where?", "why?") asks about it
+    bare_follow_up = plan.own_words == 0 and len(plan.words) > 0 and plan.answer_type is not None
+    plan.chitchat = (plan.own_words == 0 and not bare_follow_up) or (
         plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
     )
     return plan

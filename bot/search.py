@@ -278,7 +278,7 @@ class Searcher:
         sel = [b for b, w in enumerate(plan.words) if w.selects_article]
         return Evidence(
             coverage=_share(credit, weights, plan.own_words),
-            topical=_share(topical, weights, plan.own_words),
+            topical=_share(topical, weights, len(weights)),
             selected=(credit[:, sel] > 0).all(axis=1) if sel else np.zeros(n, dtype=bool),
         )
 

@@ -42,6 +42,11 @@ def test_a_person_answer_says_more_than_the_question():
     assert spans("Doyle spoke.", "person", "Who is Jane Doyle?") == []
 
 
+def test_a_name_does_not_start_with_a_function_word_or_a_date():
+    text = "On September 25, 2021, Harbour Master Jane Doyle met the board. In March Ian Ross left."
+    assert spans(text, "person", "Who met the board?") == ["Harbour Master Jane Doyle", "Ian Ross"]
+
+
 def test_a_long_form_answers_only_for_the_acronym_asked_about():
     text = "It joined the Northern Lighthouse Board (NLB) and the Royal Navy (RN)."
     assert spans(text, "long_form", "What does NLB stand for?") == [

@@ -81,6 +81,36 @@ def test_carried_words_alone_never_answer(engine):
     assert engine.search("LEMOA") != []
 
 
+def test_a_question_word_alone_asks_about_the_question_before(engine):
+    chat = Conversation(engine)
+    chat.ask("Who is Vikram Misri?")
+    where = chat.ask("where?")
+    assert where.reading.carried and where.hits
+    assert "Pentagon" in [where.hits[0].text[a:b] for a, b in where.hits[0].answers]
+    when = chat.ask("when?")
+    assert "September 25, 2024" in [when.hits[0].text[a:b] for a, b in when.hits[0].answers]
+    # ... but a question word alone, with nothing before it, is nothing to look up
+    assert Conversation(engine).ask("where?").hits == []
+
+
+def test_the_carried_topic_ranks_a_follow_up(engine):
+    # the follow-up's own word ("meet") is in several passages; the carried Misri picks one
+    chat = Conversation(engine)
+    chat.ask("Who is Vikram Misri?")
+    answer = chat.ask("who did he meet?")
+    assert "Misri" in answer.hits[0].text
+
+
+def test_chit_chat_keeps_the_topic_and_is_read_alone(engine):
+    chat = Conversation(engine)
+    chat.ask("What is LEMOA?")
+    thanks = chat.ask("thanks!")
+    assert thanks.result.chitchat and thanks.reading.carried == ()
+    assert chat.ask("ok").reading.carried == ()
+    signed = chat.ask("when was it signed?")
+    assert signed.reading.carried == ("LEMOA",) and signed.hits
+
+
 def test_context_expires_after_ten_minutes_and_new_forgets_it(engine):
     now = [1000.0]
     chat = Conversation(engine, clock=lambda: now[0])
