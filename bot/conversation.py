@@ -9,9 +9,10 @@ those words only when it needs them:
   it ("when was *it* signed?", but not "what did Hegseth say about *his* visit?"), a
   demonstrative in a message without a topic word ("was *that* in person?"), or an ellipsis
   ("*and* DIU?", "*what about* the navy?");
-- or it has too little of its own to search with: none of its words names a topic ("which
-  systems exactly?"). A topic word is specific in English (``lexicon.specificity``) and either
-  found in at most a quarter of the passages (BM25 idf) or not in the corpus at all.
+- or it has too little of its own to search with: none of its words names a topic and together
+  they weigh little ("which systems exactly?", not "What US weapons does India have?"). A
+  topic word is specific in English (``lexicon.specificity``) and either found in at most a
+  quarter of the passages (BM25 idf) or not in the corpus at all.
 
 A self-contained question is read on its own, even right after another. Carried words never
 override the message's own: a word the message has is not carried, and in an ellipsis the new
@@ -43,6 +44,9 @@ SHORT_MESSAGE = 4  # content words at most for a message that refers back to be 
 # A topic word is specific in English and picks out few passages of the corpus.
 TOPIC_SPECIFICITY = 3.0
 TOPIC_MAX_SHARE = 0.25  # ... and is found in at most this share of the passages
+# A message without a topic word is too thin to search with alone when its content words weigh
+# less than this together (lexicon.specificity: "systems" 1.9, "US" 1.0, "weapons" 2.2).
+THIN_MAX_WEIGHT = 4.0
 
 # English function words that point back to something said before (grammar, not corpus words).
 # Personal pronouns always point back; demonstratives ("that", "there") also introduce clauses
@@ -194,7 +198,10 @@ class ContextRules:
             return Reading(message)
         own = _content_words(message)
         topics = [w.start for w in own if self.is_topic_word(w.surface, w.terms)]
-        thin = not topics
+        # too little to search with: no topic word, and little meaning in its words together
+        # ("which systems exactly?", but not "What US weapons does India have?")
+        weight = sum(specificity(w.surface) for w in own if not is_framing(w.surface))
+        thin = not topics and weight < THIN_MAX_WEIGHT
         # a personal pronoun after a topic word of the message points to it, not back
         # ("What did Hegseth say about his meeting?"); demonstratives only in thin messages
         before = min(topics, default=len(message))

@@ -263,7 +263,14 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("amount", re.compile(r"\bhow much\b|\bwhat (?:price|amount|sum)\b|\bcost\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow (?:long|old)\b", re.I)),
-    ("person", re.compile(r"^\W*(?:and )?(?:who|whom|whose)\b|\bwho (?:is|was|are|were)\b", re.I)),
+    (
+        "person",
+        re.compile(
+            r"^\W*(?:and )?(?:who|whom|whose)\b|\bwho (?:is|was|are|were)\b"
+            r"|\b(?:by|with|to|from|for) whom\b",
+            re.I,
+        ),
+    ),
     ("place", re.compile(r"^\W*(?:and )?where\b|\bwhere (?:is|was|are|were|did|do|will)\b", re.I)),
     (
         "reason",

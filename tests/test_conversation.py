@@ -93,6 +93,22 @@ def test_a_question_word_alone_asks_about_the_question_before(engine):
     assert Conversation(engine).ask("where?").hits == []
 
 
+def test_a_question_of_several_everyday_words_is_self_contained(engine):
+    chat = Conversation(engine)
+    chat.ask("Tell me about INDUS-X")
+    assert chat.ask("What US weapons does India have?").reading.carried == ()
+    # one everyday word is too little to search with alone
+    assert chat.ask("which aircraft?").reading.carried
+
+
+def test_by_whom_asks_for_a_person(engine):
+    chat = Conversation(engine)
+    chat.ask("when was INDUS-X launched?")
+    answer = chat.ask("by whom?")
+    assert answer.reading.carried and answer.hits
+    assert answer.hits[0].answers
+
+
 def test_the_carried_topic_ranks_a_follow_up(engine):
     # the follow-up's own word ("meet") is in several passages; the carried Misri picks one
     chat = Conversation(engine)
