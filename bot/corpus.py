@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,16 +277,18 @@ def read_article_file(
     except UnicodeEncodeError:  # undecodable bytes in the name (surrogateescape)
         return None, "file name is not UTF-8"
     try:
-        if path.is_symlink():
-            try:
-                target = path.resolve()
-            except RuntimeError:  # Python 3.11 raises this, not OSError, on a symlink loop
-                return None, "symlink loop"
-            if not target.is_relative_to(folder.resolve()):
-                return None, "symlink points outside the corpus folder"
-        if not path.is_file():
-            return None, "not a regular file"
-        size = path.stat().st_size
+        size = _regular_file_size(path)
+        if size is None:  # not a plain file: a symlink (allowed inside the folder), or worse
+            if path.is_symlink():
+                try:
+                    target = path.resolve()
+                except RuntimeError:  # Python 3.11 raises this, not OSError, on a symlink loop
+                    return None, "symlink loop"
+                if not target.is_relative_to(folder.resolve()):
+                    return None, "symlink points outside the corpus folder"
+            if not path.is_file():
+                return None, "not a regular file"
+            size = path.stat().st_size
         if size == 0:
             return None, "empty file"
         if size > max_bytes:
@@ -307,6 +310,15 @@ def read_article_file(
     if not text.strip():
         return None, "empty file (only whitespace)"
     return text, None
+
+
+def _regular_file_size(path: Path) -> int | None:
+    """The size of a regular file that is not a symlink (one ``lstat``), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def load_article(path: Path, folder: Path, max_bytes: int) -> Article | CorpusProblem:

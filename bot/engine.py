@@ -146,16 +146,18 @@ class Engine:
 
 ELLIPSIS = "…"
 QUOTE_GAP = " … "
+_QUOTE_JOINS = re.compile(re.escape(QUOTE_GAP) + "|\n")
 _file_cache: OrderedDict[tuple[str, int, int], list[str]] = OrderedDict()
 _file_cache_lock = threading.Lock()
 
 
 def _file_lines(path: Path, corpus_dir: Path, max_bytes: int) -> list[str] | None:
+    name = str(path)
     try:
-        st = path.stat()
+        st = os.stat(name)
     except OSError:
         return None
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = (name, st.st_size, st.st_mtime_ns)
     with _file_cache_lock:
         lines = _file_cache.get(key)
         if lines is not None:
@@ -179,7 +181,7 @@ def quote_pieces(text: str) -> list[str]:
         text = text[2:]
     if text.endswith(" " + ELLIPSIS):
         text = text[:-2]
-    return re.split(re.escape(QUOTE_GAP) + "|\n", text)
+    return _QUOTE_JOINS.split(text)
 
 
 def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) -> bool:
