@@ -462,8 +462,8 @@ class BM25Index:
         post = self.post_docs[s:e]
         if post.size == 0:
             return np.zeros(docs.shape, dtype=bool)
-        at = np.searchsorted(post, docs)
-        at[at >= post.size] = post.size - 1
+        at = post.searchsorted(docs)
+        np.minimum(at, post.size - 1, out=at)
         return post[at] == docs
 
     def scores_dense(self, tokens: Sequence[str]) -> np.ndarray:

@@ -49,6 +49,8 @@ LEAD_CREDIT = 0.5  # credit for words of the article's first passage
 ANSWER_BONUS = 1.15
 KIND_CHECKED = 10  # the best this many by BM25 are checked for the kind of answer asked for
 COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
+# a passage holds a term itself, through its article's lead, through the passage before it
+_HOLDING_CREDITS = np.array([1.0, LEAD_CREDIT, CARRIED_OVER])[:, None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,35 +210,21 @@ class Searcher:
 
     def _coverage(self, plan: QueryPlan, docs: np.ndarray) -> np.ndarray:
         """For each doc, the specificity-weighted share of the question's words it holds."""
-        n_words = len(plan.words)
-        credit = np.zeros((docs.size, n_words))
-        # a passage that opens with a pronoun ("He said on X ...") is about whom the passage
-        # before it names: it holds that passage's words too, at a discount
-        opens = self.store.opens_with_pronoun
-        prev = np.asarray(
-            [d - 1 if opens(d) and self.store.same_article(d, d - 1) else d for d in docs.tolist()],
-            dtype=np.int64,
-        )
+        n_words, n_terms, n = len(plan.words), len(plan.ids), docs.size
         # every passage of a news article is about whom its lead paragraph names ("the talks",
-        # "both leaders"): it holds the lead's words too, at a larger discount
-        leads = self.store.leads(docs)
-        n = docs.size
-        probe = np.concatenate([docs, leads, prev])  # one binary search per term for all three
-        for tid in plan.ids:
-            found = self.index.contains(tid, probe)
-            if not found.any():
-                continue
-            held = np.maximum.reduce(
-                [
-                    found[:n].astype(np.float64),
-                    found[n : 2 * n] * LEAD_CREDIT,
-                    found[2 * n :] * CARRIED_OVER,
-                ]
-            )
-            for b in range(n_words):
-                cr = plan.word_credits.get((tid, b))
-                if cr is not None:
-                    np.maximum(credit[:, b], held * cr, out=credit[:, b])
+        # "both leaders"): it holds the lead's words too, at a larger discount; and a passage
+        # that opens with a pronoun ("He said on X ...") is about whom the passage before it
+        # names: it holds that passage's words too, at a discount
+        probe = np.concatenate([docs, self.store.leads(docs), self.store.antecedents(docs)])
+        # one binary search per term for all three; held[t, d]: the credit for term t in doc d
+        found = np.stack([self.index.contains(tid, probe) for tid in plan.ids])
+        held = (found.reshape(n_terms, 3, n) * _HOLDING_CREDITS).max(axis=1)
+        # each question word holds at the credit of the best of its terms
+        term_credit = np.zeros((n_terms, n_words))
+        row = {tid: r for r, tid in enumerate(plan.ids)}
+        for (tid, b), cr in plan.word_credits.items():
+            term_credit[row[tid], b] = cr
+        credit = (held[:, :, None] * term_credit[:, None, :]).max(axis=0)
         weights = np.asarray([w.weight for w in plan.words])
         coverage = credit @ weights / max(weights.sum(), 1e-9)
         n_own = plan.own_words

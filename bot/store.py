@@ -21,6 +21,15 @@ from .corpus import Passage
 from .spelling import SpellIndex
 
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
+
+
+def points_back(text: str) -> bool:
+    """Whether a passage starts with a personal pronoun ("He said …"): it is then about whom
+    the passage before it names."""
+    head = text[:16].encode("utf-8", "surrogatepass")[:16]  # its first 16 bytes
+    return bool(_POINTS_BACK.match(head.decode("utf-8", "ignore")))
+
+
 _PAREN = re.compile(r"\(([^()\s]{2,10})\)")
 
 
@@ -72,13 +81,14 @@ class PassageStore:
     acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
     stay on disk until an excerpt needs one."""
 
-    ARRAYS = ("file_idx", "lines", "text_off")
+    ARRAYS = ("file_idx", "lines", "points_back", "text_off")
 
     def __init__(
         self,
         files: list[str],
         file_idx: np.ndarray,
         lines: np.ndarray,
+        points_back: np.ndarray,
         text_off: np.ndarray,
         blob: bytes | mmap.mmap,
         articles: dict[str, ArticleMeta],
@@ -88,6 +98,7 @@ class PassageStore:
         self._files = files
         self._file_idx = file_idx
         self._lines = lines
+        self._points_back = points_back
         self._text_off = text_off
         self._blob = blob
         self._articles = articles
@@ -132,6 +143,7 @@ class PassageStore:
             meta["files"],
             np.array(arrays["file_idx"]),
             np.array(arrays["lines"]),
+            np.array(arrays["points_back"]),
             np.array(off),
             blob,
             articles,
@@ -144,7 +156,7 @@ class PassageStore:
         not raise on a question later."""
         n = len(self)
         off, lines, fidx = self._text_off, self._lines, self._file_idx
-        if off.shape != (n + 1,) or lines.shape != (n, 2):
+        if off.shape != (n + 1,) or lines.shape != (n, 2) or self._points_back.shape != (n,):
             raise ValueError("passage arrays disagree in size")
         if n and (int(off[0]) != 0 or np.any(np.diff(off) < 0) or int(off[-1]) > len(self._blob)):
             raise ValueError("passage text offsets out of order")
@@ -162,12 +174,14 @@ class PassageStore:
         a, b = int(self._text_off[i]), int(self._text_off[i + 1])
         return self._blob[a:b].decode("utf-8", "surrogatepass")
 
-    def opens_with_pronoun(self, i: int) -> bool:
-        """Whether passage ``i`` starts with a personal pronoun ("He said …"): it is then
-        about whom the passage before it names. Reads only the first bytes."""
-        a = int(self._text_off[i])
-        b = min(int(self._text_off[i + 1]), a + 16)
-        return bool(_POINTS_BACK.match(self._blob[a:b].decode("utf-8", "ignore")))
+    def antecedents(self, docs: np.ndarray) -> np.ndarray:
+        """For each passage, the one before it when it opens with a personal pronoun ("He
+        said …") and that one is of the same article (it names whom the pronoun means); else
+        the passage itself."""
+        fidx = self._file_idx
+        before = np.maximum(docs - 1, 0)
+        back = self._points_back[docs] & (docs > 0) & (fidx[before] == fidx[docs])
+        return np.where(back, before, docs)
 
     def leads(self, docs: np.ndarray) -> np.ndarray:
         """The first passage of each passage's article (passages are stored article by
