@@ -293,8 +293,10 @@ def read_article_file(
             return None, "empty file"
         if size > max_bytes:
             return None, f"larger than the limit ({size} > {max_bytes} bytes)"
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)  # a file growing meanwhile is still capped
+        with open(path, "rb") as fh:
+            data = fh.read(size + 1)
+            if len(data) > size:  # the file grew meanwhile: read on, still capped
+                data += fh.read(max_bytes - size)
         if len(data) > max_bytes:
             return None, f"larger than the limit (> {max_bytes} bytes)"
     except OSError as exc:
