@@ -449,12 +449,9 @@ class BM25Index:
         """Term ``t``'s score in each of sorted ``docs`` (0 where absent)."""
         s, e = span
         post = self.post_docs[s:e]
-        at = np.searchsorted(post, docs)
+        at = post.searchsorted(docs)
         np.minimum(at, e - s - 1, out=at)
-        found = post[at] == docs
-        c = np.zeros(docs.shape[0])
-        c[found] = self.post_scores[s + at[found]]
-        return c
+        return np.where(post[at] == docs, self.post_scores[s:e][at], 0.0)
 
     def contains(self, term_id: int, docs: np.ndarray) -> np.ndarray:
         """Which of ``docs`` contain ``term_id`` (binary search in its sorted postings)."""
