@@ -120,11 +120,10 @@ class Engine:
         """Confident hits, else related passages, else nothing (see ``search.Answer``); every
         quote checked against its article file."""
         got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
-        return dataclasses.replace(
-            got,
-            hits=tuple(self.verify_hits(got.hits)),
-            related=tuple(self.verify_hits(got.related)),
-        )
+        hits, related = self.verify_hits(got.hits), self.verify_hits(got.related)
+        if len(hits) == len(got.hits) and len(related) == len(got.related):
+            return got  # every quote stands in its file
+        return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))
 
     def verify_hits(self, hits: Sequence[Hit]) -> list[Hit]:
         """``hits`` whose quotes stand in the cited lines of their files; any other is dropped,
@@ -151,8 +150,7 @@ _file_cache: OrderedDict[tuple[str, int, int], list[str]] = OrderedDict()
 _file_cache_lock = threading.Lock()
 
 
-def _file_lines(path: Path, corpus_dir: Path, max_bytes: int) -> list[str] | None:
-    name = str(path)
+def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None:
     try:
         st = os.stat(name)
     except OSError:
@@ -163,7 +161,7 @@ def _file_lines(path: Path, corpus_dir: Path, max_bytes: int) -> list[str] | Non
         if lines is not None:
             _file_cache.move_to_end(key)
             return lines
-    text, _ = read_article_file(path, corpus_dir, max_bytes)
+    text, _ = read_article_file(Path(name), corpus_dir, max_bytes)
     if text is None:
         return None
     lines = split_lines(text)
@@ -188,7 +186,7 @@ def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) 
     """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file."""
     if "/" in hit.file or "\\" in hit.file or hit.file in ("", ".", ".."):
         return False
-    lines = _file_lines(corpus_dir / hit.file, corpus_dir, max_bytes)
+    lines = _file_lines(os.path.join(corpus_dir, hit.file), corpus_dir, max_bytes)
     if lines is None or not 1 <= hit.line_start <= hit.line_end <= len(lines):
         return False
     cited = "\n".join(lines[hit.line_start - 1 : hit.line_end])
