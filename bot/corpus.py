@@ -293,7 +293,7 @@ def read_article_file(
             return None, "empty file"
         if size > max_bytes:
             return None, f"larger than the limit ({size} > {max_bytes} bytes)"
-        with open(path, "rb") as fh:
+        with path.open("rb") as fh:
             data = fh.read(size + 1)
             if len(data) > size:  # the file grew meanwhile: read on, still capped
                 data += fh.read(max_bytes - size)
@@ -301,6 +301,11 @@ def read_article_file(
             return None, f"larger than the limit (> {max_bytes} bytes)"
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc.__class__.__name__})"
+    return article_text(data)
+
+
+def article_text(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) for the bytes of a usable article file, else (None, reason)."""
     if b"\x00" in data:
         return None, "binary file (contains NUL bytes)"
     try:

@@ -55,6 +55,7 @@ from . import (
 from .builder import build_from_folder
 from .corpus import (
     CorpusProblem,
+    article_text,
     check_folder,
     read_article_file,
     split_lines,
@@ -152,7 +153,10 @@ _file_cache_lock = threading.Lock()
 
 def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None:
     try:
-        st = os.stat(name)
+        st = os.lstat(name)
+        plain = stat.S_ISREG(st.st_mode)  # a regular file, not a symlink
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(name)  # read_article_file checks where it points
     except OSError:
         return None
     key = (name, st.st_size, st.st_mtime_ns)
@@ -161,7 +165,10 @@ def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None
         if lines is not None:
             _file_cache.move_to_end(key)
             return lines
-    text, _ = read_article_file(Path(name), corpus_dir, max_bytes)
+    if plain and 0 < st.st_size <= max_bytes:
+        text = _regular_file_text(name, st.st_size, corpus_dir, max_bytes)
+    else:
+        text, _ = read_article_file(Path(name), corpus_dir, max_bytes)
     if text is None:
         return None
     lines = split_lines(text)
@@ -170,6 +177,23 @@ def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None
         while len(_file_cache) > 64:
             _file_cache.popitem(last=False)
     return lines
+
+
+def _regular_file_text(name: str, size: int, corpus_dir: Path, max_bytes: int) -> str | None:
+    """The text of a plain file (not a symlink) of a known size: one open, one read."""
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) != size:  # changed meanwhile: read it the careful way
+        return read_article_file(Path(name), corpus_dir, max_bytes)[0]
+    return article_text(data)[0]
 
 
 def quote_pieces(text: str) -> list[str]:

@@ -364,7 +364,8 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     own = [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
     groups = [(start, s, ts, 1.0) for start, s, ts in own]
     own_terms = {t for _, _, ts, _ in groups for t in ts}
-    carried = [g for g in content_words(" ".join(context)) if not is_framing(g[1])]
+    carried = content_words(" ".join(context)) if context else []
+    carried = [g for g in carried if not is_framing(g[1])]
     for _, s, ts in carried[:MAX_CONTEXT_WORDS]:
         if not own_terms.intersection(ts):
             groups.append((-1, s, ts, CONTEXT_WEIGHT))

@@ -99,6 +99,8 @@ class PassageStore:
         self._file_idx = file_idx
         self._lines = lines
         self._points_back = points_back
+        # the first passage of each file (passages are stored article by article)
+        self._file_start = np.searchsorted(file_idx, np.arange(len(files)), "left")
         self._text_off = text_off
         self._blob = blob
         self._articles = articles
@@ -185,8 +187,8 @@ class PassageStore:
 
     def leads(self, docs: np.ndarray) -> np.ndarray:
         """The first passage of each passage's article (passages are stored article by
-        article, so it is a binary search in the file numbers)."""
-        return np.searchsorted(self._file_idx, self._file_idx[docs], "left")
+        article, so the first passage of each file is known)."""
+        return self._file_start[self._file_idx[docs]]
 
     def same_article(self, i: int, j: int) -> bool:
         return 0 <= j < len(self) and int(self._file_idx[i]) == int(self._file_idx[j])
