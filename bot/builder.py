@@ -189,7 +189,7 @@ def finish(merged: Merged) -> Built:
         np.concatenate(m.points_back_parts).astype(bool),
         offsets,
         blob,
-        m.metas,
+        [[a.file, a.title, a.date, a.passages] for a in m.metas.values()],
         m.acronyms,
         _spell_index(m.words, index),
     )

@@ -38,21 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import (
-    analysis,
-    answers,
-    builder,
-    corpus,
-    dates,
-    excerpt,
-    index,
-    lexicon,
-    query,
-    search,
-    spelling,
-    store,
-)
-from .builder import build_from_folder
+from . import lexicon
 from .corpus import (
     CorpusProblem,
     article_text,
@@ -67,6 +53,21 @@ from .store import ArticleMeta, PassageStore
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+# the modules whose code a saved index depends on
+ANALYSIS_MODULES = (
+    "analysis",
+    "answers",
+    "builder",
+    "corpus",
+    "dates",
+    "excerpt",
+    "index",
+    "lexicon",
+    "query",
+    "search",
+    "spelling",
+    "store",
+)
 
 
 @dataclass
@@ -80,7 +81,9 @@ class Engine:
     signature: str = ""
     from_cache: bool = False
     loaded_at: float = field(default_factory=time.time)
-    needs_rebuild: bool = False  # set when a quote failed verification
+    needs_rebuild: bool = False  # set when a quote failed verification (or a later check)
+    # set once the saved index has been checked against the corpus (see open_engine)
+    checked: threading.Event = field(default_factory=threading.Event, repr=False)
     max_file_bytes: int = 5 * 1024 * 1024
 
     @property
@@ -222,9 +225,8 @@ def _code_version() -> str:
     """Changes to the analysis or index code invalidate saved indexes (hashed once a process:
     the code cannot change under a running one, and reload polling asks every few seconds)."""
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
-    modules = (analysis, answers, builder, corpus, dates, excerpt, index, lexicon, query)
-    for mod in (*modules, search, spelling, store):
-        h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
+    for name in ANALYSIS_MODULES:  # by file: the builder is not imported to serve a saved index
+        h.update(Path(__file__).with_name(f"{name}.py").read_bytes())
     for data in lexicon.DATA_FILES:
         h.update(data.read_bytes() if data.exists() else b"")
     return h.hexdigest()[:16]
@@ -263,6 +265,8 @@ def build_engine(
     corpus_dir: Path, max_file_bytes: int = 5 * 1024 * 1024, progress: bool = False
 ) -> Engine:
     """Read the corpus and index it in memory. Raises CorpusError when nothing can be served."""
+    from .builder import build_from_folder  # (serving a saved index needs no builder)
+
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -277,9 +281,11 @@ def build_engine(
         if bar is not None:
             bar.close()
     dt = time.perf_counter() - t0
-    return Engine(
+    engine = Engine(
         Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt, max_file_bytes=max_file_bytes
     )
+    engine.checked.set()  # built from the corpus itself
+    return engine
 
 
 _BUILD_NAME = re.compile(r"build-[0-9a-f]{12}", re.ASCII)
@@ -348,18 +354,41 @@ def check_arrays(idx: BM25Index, st: PassageStore) -> None:
     st.check()
 
 
-def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
+def _manifest(folder: Path) -> dict:
     _regular_file(folder / "manifest.json")
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    if not isinstance(manifest, dict):
+        raise ValueError("the manifest is not an object")
+    return manifest
+
+
+def _check_current(folder: Path, manifest: dict, signature: str) -> None:
+    """ValueError unless the saved index was built from this corpus and code (``signature``)
+    and every file still has the checksum it was saved with."""
     if manifest.get("signature") != signature:
         raise ValueError("out of date: the corpus or the search code changed")
     if manifest.get("checksums") != file_checksums(folder):
         raise ValueError("a file of the saved index was changed (checksum mismatch)")
+
+
+def _load(folder: Path, manifest: dict) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
     check_arrays(idx, st)
     problems = [CorpusProblem(f, r) for f, r in manifest.get("problems", [])]
     return idx, st, problems
+
+
+def _check_in_background(engine: Engine, folder: Path, manifest: dict) -> None:
+    """The checks :func:`open_engine` left for later; a stale or changed index is marked for
+    a rebuild (:attr:`Engine.needs_rebuild`)."""
+    try:
+        _check_current(folder, manifest, corpus_signature(engine.corpus_dir, engine.max_file_bytes))
+    except Exception as exc:  # stale, changed, or the folder is gone: rebuild
+        log.warning("saved index not usable (%s); rebuilding", exc)
+        engine.needs_rebuild = True
+    finally:
+        engine.checked.set()
 
 
 def _save(base: Path, engine: Engine) -> None:
@@ -396,32 +425,53 @@ def open_engine(
     settings: object = None,
     progress: bool = False,
     force_rebuild: bool = False,
+    check_later: bool = False,
 ) -> Engine:
     """The engine for ``corpus_dir``: the saved index when it is current, else a fresh build
-    (saved for next time). ``settings`` supplies ``index_dir`` and ``max_file_bytes``."""
+    (saved for next time). ``settings`` supplies ``index_dir`` and ``max_file_bytes``.
+
+    ``check_later``: serve a saved index at once and check it against the corpus (signature)
+    and its checksums in a background thread, which sets :attr:`Engine.needs_rebuild` if it is
+    stale (for callers that rebuild then, as ``ask -`` does between questions). The arrays are
+    checked before serving either way, so a damaged index never fails a question."""
     corpus_dir = Path(corpus_dir)
     max_bytes = int(getattr(settings, "max_file_bytes", 5 * 1024 * 1024))
     index_dir = getattr(settings, "index_dir", None)
-    signature = corpus_signature(corpus_dir, max_bytes)
+    signature = None if check_later else corpus_signature(corpus_dir, max_bytes)
     base = cache_folder(Path(index_dir), corpus_dir) if index_dir else None
     if base is not None and not force_rebuild and os.path.lexists(base / "current"):
         t0 = time.perf_counter()
         try:
             with _locked(base, exclusive=False):
                 folder = _published_folder(base)
-                idx, st, problems = _load(folder, signature)
+                manifest = _manifest(folder)
+                if signature is not None:
+                    _check_current(folder, manifest, signature)
+                idx, st, problems = _load(folder, manifest)
             log.debug("loaded saved index %s", folder)
-            return Engine(
+            engine = Engine(
                 Searcher(idx, st, st.spell),
                 corpus_dir,
                 problems,
                 time.perf_counter() - t0,
-                signature=signature,
+                signature=str(manifest.get("signature", "")),
                 from_cache=True,
                 max_file_bytes=max_bytes,
             )
+            if signature is None:
+                threading.Thread(
+                    target=_check_in_background,
+                    args=(engine, folder, manifest),
+                    name="index-check",
+                    daemon=True,
+                ).start()
+            else:
+                engine.checked.set()
+            return engine
         except Exception as exc:  # stale, truncated, corrupt: rebuild
             log.warning("saved index not usable (%s); rebuilding", exc)
+    if signature is None:
+        signature = corpus_signature(corpus_dir, max_bytes)
     log.info("building index for %s", corpus_dir)
     engine = build_engine(corpus_dir, max_bytes, progress=progress)
     engine.signature = signature

@@ -259,7 +259,7 @@ class Searcher:
             return None
         first_line = p.line_start + p.text.count("\n", 0, ex.pieces[0][0])
         last_line = p.line_start + p.text.count("\n", 0, ex.pieces[-1][1])
-        art = self.store.article_meta(p.file)
+        art = self.store.article_of(doc)
         return Hit(
             file=p.file,
             line_start=first_line,

@@ -91,7 +91,7 @@ class PassageStore:
         points_back: np.ndarray,
         text_off: np.ndarray,
         blob: bytes | mmap.mmap,
-        articles: dict[str, ArticleMeta],
+        articles: list[list],
         acronyms: dict[str, list[list[str]]],
         spell: SpellIndex,
     ) -> None:
@@ -103,7 +103,10 @@ class PassageStore:
         self._file_start = np.searchsorted(file_idx, np.arange(len(files)), "left")
         self._text_off = text_off
         self._blob = blob
-        self._articles = articles
+        # (file, title, date, passages) of each file, in file order; ArticleMeta objects are
+        # made when asked for (a loaded index of 100k articles builds none at start)
+        self._article_rows = articles
+        self._articles: dict[str, ArticleMeta] | None = None
         self._acronyms = acronyms
         self.spell = spell
         # long forms by their first term: a question is checked against the few that can match
@@ -120,7 +123,7 @@ class PassageStore:
         (folder / "texts.bin").write_bytes(self._blob)  # a mapped blob is written, not copied
         meta = {
             "files": self._files,
-            "articles": [[a.file, a.title, a.date, a.passages] for a in self._articles.values()],
+            "articles": self._article_rows,
             "acronyms": self._acronyms,
         }
         self.spell.save(folder)
@@ -140,7 +143,6 @@ class PassageStore:
         if size:
             with open(folder / "texts.bin", "rb") as fh:
                 blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        articles = {a[0]: ArticleMeta(a[0], a[1], a[2], a[3]) for a in meta["articles"]}
         return cls(
             meta["files"],
             np.array(arrays["file_idx"]),
@@ -148,7 +150,7 @@ class PassageStore:
             np.array(arrays["points_back"]),
             np.array(off),
             blob,
-            articles,
+            meta["articles"],
             meta["acronyms"],
             SpellIndex.load(folder),
         )
@@ -200,11 +202,25 @@ class PassageStore:
     def passages(self) -> list[Passage]:
         return [self.passage(i) for i in range(len(self))]
 
+    def article_of(self, doc: int) -> ArticleMeta:
+        """The title and date of passage ``doc``'s article."""
+        k = int(self._file_idx[doc])
+        file = self._files[k]
+        rows = self._article_rows
+        if k < len(rows) and rows[k][0] == file:  # stored in file order
+            return ArticleMeta(*rows[k])
+        return self.article_meta(file)
+
     def article_meta(self, file: str) -> ArticleMeta:
-        return self._articles.get(file) or ArticleMeta(file, None, None, 0)
+        return self._by_file().get(file) or ArticleMeta(file, None, None, 0)
 
     def articles(self) -> list[ArticleMeta]:
-        return list(self._articles.values())
+        return list(self._by_file().values())
+
+    def _by_file(self) -> dict[str, ArticleMeta]:
+        if self._articles is None:
+            self._articles = {r[0]: ArticleMeta(*r) for r in self._article_rows}
+        return self._articles
 
     def expansions(self, term: str) -> list[list[str]]:
         return self._acronyms.get(term, [])
