@@ -25,7 +25,7 @@ from .analysis import TermIds, analyze_word, terms
 from .corpus import Article, CorpusError, CorpusProblem, list_article_files, load_article
 from .index import BM25Index
 from .spelling import SpellIndex, spellable
-from .store import ArticleMeta, PassageStore, find_acronyms
+from .store import ArticleMeta, PassageStore, find_acronyms, points_back
 
 log = logging.getLogger("bot.corpus")
 
@@ -41,6 +41,7 @@ class Chunk:
     metas: list[ArticleMeta] = field(default_factory=list)
     file_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # chunk-local
     lines: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
+    points_back: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per passage
     text_lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     blob: bytes = b""  # the passages' UTF-8 texts, one after another
     acronyms: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -61,6 +62,7 @@ def chunk_of_articles(
     texts: list[bytes] = []
     file_idx: list[int] = []
     lines: list[tuple[int, int]] = []
+    back: list[bool] = []
     for art in articles:
         ch.files.append(art.file)
         ch.metas.append(ArticleMeta(art.file, art.title, art.date, len(art.passages)))
@@ -68,6 +70,7 @@ def chunk_of_articles(
             texts.append(p.text.encode("utf-8", "surrogatepass"))
             file_idx.append(len(ch.files) - 1)
             lines.append((p.line_start, p.line_end))
+            back.append(points_back(p.text))
             pid = tids.ids(p.text)
             ids.extend(pid)
             lens.append(len(pid))
@@ -81,6 +84,7 @@ def chunk_of_articles(
     ch.text_lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     ch.file_idx = np.asarray(file_idx, dtype=np.int32)
     ch.lines = np.asarray(lines, dtype=np.int32).reshape(-1, 2)
+    ch.points_back = np.asarray(back, dtype=bool)
     ch.vocab = sorted(tids.vocab, key=tids.vocab.__getitem__)
     ch.ids = np.asarray(ids, dtype=np.int32)
     ch.lens = np.asarray(lens, dtype=np.int32)
@@ -117,6 +121,7 @@ class Merged:
     metas: dict[str, ArticleMeta] = field(default_factory=dict)
     file_idx_parts: list[np.ndarray] = field(default_factory=list)
     lines_parts: list[np.ndarray] = field(default_factory=list)
+    points_back_parts: list[np.ndarray] = field(default_factory=list)
     lens_of_texts: list[np.ndarray] = field(default_factory=list)
     acronyms: dict[str, list[list[str]]] = field(default_factory=dict)
     words: set[str] = field(default_factory=set)  # surface words (spelling vocabulary)
@@ -135,6 +140,7 @@ class Merged:
         for m in ch.metas:
             self.metas[m.file] = m
         self.lines_parts.append(ch.lines)
+        self.points_back_parts.append(ch.points_back)
         self.lens_of_texts.append(ch.text_lens)
         self.blob_file.write(ch.blob)
         for sf, lf in ch.acronyms:
@@ -180,9 +186,10 @@ def finish(merged: Merged) -> Built:
         m.files,
         np.concatenate(m.file_idx_parts).astype(np.int32),
         np.concatenate(m.lines_parts).astype(np.int32).reshape(-1, 2),
+        np.concatenate(m.points_back_parts).astype(bool),
         offsets,
         blob,
-        m.metas,
+        [[a.file, a.title, a.date, a.passages] for a in m.metas.values()],
         m.acronyms,
         _spell_index(m.words, index),
     )

@@ -60,10 +60,10 @@ def _corpus(args: argparse.Namespace, settings: Settings) -> Path:
     return Path(args.corpus) if getattr(args, "corpus", None) else settings.corpus_dir
 
 
-def _engine(args: argparse.Namespace, settings: Settings):  # -> Engine
+def _engine(args: argparse.Namespace, settings: Settings, **how: bool):  # -> Engine
     from .engine import open_engine
 
-    return open_engine(_corpus(args, settings), settings, progress=sys.stderr.isatty())
+    return open_engine(_corpus(args, settings), settings, progress=sys.stderr.isatty(), **how)
 
 
 def ask_json(question: str, answer: Answer, carried: Sequence[str] | None = None) -> dict:
@@ -95,9 +95,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.conversation is not None:
         return _ask_conversation(args, settings)
-    engine = _engine(args, settings)
-    stream = _lines(sys.stdin) if question == "-" else [question]
-    for q in stream:
+    stream = question == "-"
+    # reading questions from stdin, answering starts at once: the saved index is checked
+    # against the corpus meanwhile and, if it turns out stale, rebuilt before the next question
+    engine = _engine(args, settings, check_later=stream)
+    for q in _lines(sys.stdin) if stream else [question]:
+        if engine.needs_rebuild:
+            engine = _engine(args, settings, force_rebuild=True)
         # the command line shows no bold: skip computing highlight spans
         answer = engine.answer(q, top=args.top, highlight=False)
         if args.json:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,26 +277,35 @@ def read_article_file(
     except UnicodeEncodeError:  # undecodable bytes in the name (surrogateescape)
         return None, "file name is not UTF-8"
     try:
-        if path.is_symlink():
-            try:
-                target = path.resolve()
-            except RuntimeError:  # Python 3.11 raises this, not OSError, on a symlink loop
-                return None, "symlink loop"
-            if not target.is_relative_to(folder.resolve()):
-                return None, "symlink points outside the corpus folder"
-        if not path.is_file():
-            return None, "not a regular file"
-        size = path.stat().st_size
+        size = _regular_file_size(path)
+        if size is None:  # not a plain file: a symlink (allowed inside the folder), or worse
+            if path.is_symlink():
+                try:
+                    target = path.resolve()
+                except RuntimeError:  # Python 3.11 raises this, not OSError, on a symlink loop
+                    return None, "symlink loop"
+                if not target.is_relative_to(folder.resolve()):
+                    return None, "symlink points outside the corpus folder"
+            if not path.is_file():
+                return None, "not a regular file"
+            size = path.stat().st_size
         if size == 0:
             return None, "empty file"
         if size > max_bytes:
             return None, f"larger than the limit ({size} > {max_bytes} bytes)"
         with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)  # a file growing meanwhile is still capped
+            data = fh.read(size + 1)
+            if len(data) > size:  # the file grew meanwhile: read on, still capped
+                data += fh.read(max_bytes - size)
         if len(data) > max_bytes:
             return None, f"larger than the limit (> {max_bytes} bytes)"
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc.__class__.__name__})"
+    return article_text(data)
+
+
+def article_text(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) for the bytes of a usable article file, else (None, reason)."""
     if b"\x00" in data:
         return None, "binary file (contains NUL bytes)"
     try:
@@ -307,6 +317,15 @@ def read_article_file(
     if not text.strip():
         return None, "empty file (only whitespace)"
     return text, None
+
+
+def _regular_file_size(path: Path) -> int | None:
+    """The size of a regular file that is not a symlink (one ``lstat``), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def load_article(path: Path, folder: Path, max_bytes: int) -> Article | CorpusProblem:

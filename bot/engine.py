@@ -38,23 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import (
-    analysis,
-    answers,
-    builder,
-    corpus,
-    dates,
-    excerpt,
-    index,
-    lexicon,
-    query,
-    search,
-    spelling,
-    store,
-)
-from .builder import build_from_folder
+from . import lexicon
 from .corpus import (
     CorpusProblem,
+    article_text,
     check_folder,
     read_article_file,
     split_lines,
@@ -66,6 +53,21 @@ from .store import ArticleMeta, PassageStore
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+# the modules whose code a saved index depends on
+ANALYSIS_MODULES = (
+    "analysis",
+    "answers",
+    "builder",
+    "corpus",
+    "dates",
+    "excerpt",
+    "index",
+    "lexicon",
+    "query",
+    "search",
+    "spelling",
+    "store",
+)
 
 
 @dataclass
@@ -79,7 +81,9 @@ class Engine:
     signature: str = ""
     from_cache: bool = False
     loaded_at: float = field(default_factory=time.time)
-    needs_rebuild: bool = False  # set when a quote failed verification
+    needs_rebuild: bool = False  # set when a quote failed verification (or a later check)
+    # set once the saved index has been checked against the corpus (see open_engine)
+    checked: threading.Event = field(default_factory=threading.Event, repr=False)
     max_file_bytes: int = 5 * 1024 * 1024
 
     @property
@@ -120,11 +124,10 @@ class Engine:
         """Confident hits, else related passages, else nothing (see ``search.Answer``); every
         quote checked against its article file."""
         got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
-        return dataclasses.replace(
-            got,
-            hits=tuple(self.verify_hits(got.hits)),
-            related=tuple(self.verify_hits(got.related)),
-        )
+        hits, related = self.verify_hits(got.hits), self.verify_hits(got.related)
+        if len(hits) == len(got.hits) and len(related) == len(got.related):
+            return got  # every quote stands in its file
+        return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))
 
     def verify_hits(self, hits: Sequence[Hit]) -> list[Hit]:
         """``hits`` whose quotes stand in the cited lines of their files; any other is dropped,
@@ -146,22 +149,29 @@ class Engine:
 
 ELLIPSIS = "…"
 QUOTE_GAP = " … "
+_QUOTE_JOINS = re.compile(re.escape(QUOTE_GAP) + "|\n")
 _file_cache: OrderedDict[tuple[str, int, int], list[str]] = OrderedDict()
 _file_cache_lock = threading.Lock()
 
 
-def _file_lines(path: Path, corpus_dir: Path, max_bytes: int) -> list[str] | None:
+def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None:
     try:
-        st = path.stat()
+        st = os.lstat(name)
+        plain = stat.S_ISREG(st.st_mode)  # a regular file, not a symlink
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(name)  # read_article_file checks where it points
     except OSError:
         return None
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = (name, st.st_size, st.st_mtime_ns)
     with _file_cache_lock:
         lines = _file_cache.get(key)
         if lines is not None:
             _file_cache.move_to_end(key)
             return lines
-    text, _ = read_article_file(path, corpus_dir, max_bytes)
+    if plain and 0 < st.st_size <= max_bytes:
+        text = _regular_file_text(name, st.st_size, corpus_dir, max_bytes)
+    else:
+        text, _ = read_article_file(Path(name), corpus_dir, max_bytes)
     if text is None:
         return None
     lines = split_lines(text)
@@ -172,6 +182,23 @@ def _file_lines(path: Path, corpus_dir: Path, max_bytes: int) -> list[str] | Non
     return lines
 
 
+def _regular_file_text(name: str, size: int, corpus_dir: Path, max_bytes: int) -> str | None:
+    """The text of a plain file (not a symlink) of a known size: one open, one read."""
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) != size:  # changed meanwhile: read it the careful way
+        return read_article_file(Path(name), corpus_dir, max_bytes)[0]
+    return article_text(data)[0]
+
+
 def quote_pieces(text: str) -> list[str]:
     """The verbatim pieces of a hit's text: joined by " … " (text skipped) or "\n" (adjacent
     lines), maybe with a leading "… " or a trailing " …"."""
@@ -179,14 +206,14 @@ def quote_pieces(text: str) -> list[str]:
         text = text[2:]
     if text.endswith(" " + ELLIPSIS):
         text = text[:-2]
-    return re.split(re.escape(QUOTE_GAP) + "|\n", text)
+    return _QUOTE_JOINS.split(text)
 
 
 def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) -> bool:
     """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file."""
     if "/" in hit.file or "\\" in hit.file or hit.file in ("", ".", ".."):
         return False
-    lines = _file_lines(corpus_dir / hit.file, corpus_dir, max_bytes)
+    lines = _file_lines(os.path.join(corpus_dir, hit.file), corpus_dir, max_bytes)
     if lines is None or not 1 <= hit.line_start <= hit.line_end <= len(lines):
         return False
     cited = "\n".join(lines[hit.line_start - 1 : hit.line_end])
@@ -198,9 +225,8 @@ def _code_version() -> str:
     """Changes to the analysis or index code invalidate saved indexes (hashed once a process:
     the code cannot change under a running one, and reload polling asks every few seconds)."""
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
-    modules = (analysis, answers, builder, corpus, dates, excerpt, index, lexicon, query)
-    for mod in (*modules, search, spelling, store):
-        h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
+    for name in ANALYSIS_MODULES:  # by file: the builder is not imported to serve a saved index
+        h.update(Path(__file__).with_name(f"{name}.py").read_bytes())
     for data in lexicon.DATA_FILES:
         h.update(data.read_bytes() if data.exists() else b"")
     return h.hexdigest()[:16]
@@ -239,6 +265,8 @@ def build_engine(
     corpus_dir: Path, max_file_bytes: int = 5 * 1024 * 1024, progress: bool = False
 ) -> Engine:
     """Read the corpus and index it in memory. Raises CorpusError when nothing can be served."""
+    from .builder import build_from_folder  # (serving a saved index needs no builder)
+
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -253,9 +281,11 @@ def build_engine(
         if bar is not None:
             bar.close()
     dt = time.perf_counter() - t0
-    return Engine(
+    engine = Engine(
         Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt, max_file_bytes=max_file_bytes
     )
+    engine.checked.set()  # built from the corpus itself
+    return engine
 
 
 _BUILD_NAME = re.compile(r"build-[0-9a-f]{12}", re.ASCII)
@@ -324,18 +354,41 @@ def check_arrays(idx: BM25Index, st: PassageStore) -> None:
     st.check()
 
 
-def _load(folder: Path, signature: str) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
+def _manifest(folder: Path) -> dict:
     _regular_file(folder / "manifest.json")
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    if not isinstance(manifest, dict):
+        raise ValueError("the manifest is not an object")
+    return manifest
+
+
+def _check_current(folder: Path, manifest: dict, signature: str) -> None:
+    """ValueError unless the saved index was built from this corpus and code (``signature``)
+    and every file still has the checksum it was saved with."""
     if manifest.get("signature") != signature:
         raise ValueError("out of date: the corpus or the search code changed")
     if manifest.get("checksums") != file_checksums(folder):
         raise ValueError("a file of the saved index was changed (checksum mismatch)")
+
+
+def _load(folder: Path, manifest: dict) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
     check_arrays(idx, st)
     problems = [CorpusProblem(f, r) for f, r in manifest.get("problems", [])]
     return idx, st, problems
+
+
+def _check_in_background(engine: Engine, folder: Path, manifest: dict) -> None:
+    """The checks :func:`open_engine` left for later; a stale or changed index is marked for
+    a rebuild (:attr:`Engine.needs_rebuild`)."""
+    try:
+        _check_current(folder, manifest, corpus_signature(engine.corpus_dir, engine.max_file_bytes))
+    except Exception as exc:  # stale, changed, or the folder is gone: rebuild
+        log.warning("saved index not usable (%s); rebuilding", exc)
+        engine.needs_rebuild = True
+    finally:
+        engine.checked.set()
 
 
 def _save(base: Path, engine: Engine) -> None:
@@ -372,32 +425,53 @@ def open_engine(
     settings: object = None,
     progress: bool = False,
     force_rebuild: bool = False,
+    check_later: bool = False,
 ) -> Engine:
     """The engine for ``corpus_dir``: the saved index when it is current, else a fresh build
-    (saved for next time). ``settings`` supplies ``index_dir`` and ``max_file_bytes``."""
+    (saved for next time). ``settings`` supplies ``index_dir`` and ``max_file_bytes``.
+
+    ``check_later``: serve a saved index at once and check it against the corpus (signature)
+    and its checksums in a background thread, which sets :attr:`Engine.needs_rebuild` if it is
+    stale (for callers that rebuild then, as ``ask -`` does between questions). The arrays are
+    checked before serving either way, so a damaged index never fails a question."""
     corpus_dir = Path(corpus_dir)
     max_bytes = int(getattr(settings, "max_file_bytes", 5 * 1024 * 1024))
     index_dir = getattr(settings, "index_dir", None)
-    signature = corpus_signature(corpus_dir, max_bytes)
+    signature = None if check_later else corpus_signature(corpus_dir, max_bytes)
     base = cache_folder(Path(index_dir), corpus_dir) if index_dir else None
     if base is not None and not force_rebuild and os.path.lexists(base / "current"):
         t0 = time.perf_counter()
         try:
             with _locked(base, exclusive=False):
                 folder = _published_folder(base)
-                idx, st, problems = _load(folder, signature)
+                manifest = _manifest(folder)
+                if signature is not None:
+                    _check_current(folder, manifest, signature)
+                idx, st, problems = _load(folder, manifest)
             log.debug("loaded saved index %s", folder)
-            return Engine(
+            engine = Engine(
                 Searcher(idx, st, st.spell),
                 corpus_dir,
                 problems,
                 time.perf_counter() - t0,
-                signature=signature,
+                signature=str(manifest.get("signature", "")),
                 from_cache=True,
                 max_file_bytes=max_bytes,
             )
+            if signature is None:
+                threading.Thread(
+                    target=_check_in_background,
+                    args=(engine, folder, manifest),
+                    name="index-check",
+                    daemon=True,
+                ).start()
+            else:
+                engine.checked.set()
+            return engine
         except Exception as exc:  # stale, truncated, corrupt: rebuild
             log.warning("saved index not usable (%s); rebuilding", exc)
+    if signature is None:
+        signature = corpus_signature(corpus_dir, max_bytes)
     log.info("building index for %s", corpus_dir)
     engine = build_engine(corpus_dir, max_bytes, progress=progress)
     engine.signature = signature

@@ -26,6 +26,7 @@ import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ SEED_POSTINGS = 1024  # the rarest terms' postings, up to this many, are scored 
 # upper bounds are widened by this much, so float rounding in a sum never prunes a passage
 # that belongs in the top k
 BOUND_SLACK = 1e-9
+LOOKUP_CACHE = 1 << 16  # term -> id lookups kept per loaded vocabulary
 
 
 class TermVocab(Mapping[str, int]):
@@ -60,6 +62,8 @@ class TermVocab(Mapping[str, int]):
         self.keys_ = keys
         self.ids = ids
         self.long = long
+        # questions repeat words: recent lookups are kept (bounded)
+        self._find = lru_cache(maxsize=LOOKUP_CACHE)(self._search)
 
     @classmethod
     def of(cls, vocab: Mapping[str, int]) -> TermVocab:
@@ -80,14 +84,18 @@ class TermVocab(Mapping[str, int]):
         return cls(keys, ids, long)
 
     def get(self, term: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        i = self._find(term)
+        return default if i is None else i
+
+    def _search(self, term: str) -> int | None:
         b = term.encode("utf-8", "surrogatepass")
         keys = self.keys_
         if len(b) > keys.dtype.itemsize or b.endswith(b"\0"):
-            return self.long.get(term, default)
+            return self.long.get(term)
         i = int(keys.searchsorted(b))
         if i < keys.shape[0] and keys[i] == b:
             return int(self.ids[i])
-        return default
+        return None
 
     def __getitem__(self, term: str) -> int:
         i = self.get(term)
@@ -441,12 +449,9 @@ class BM25Index:
         """Term ``t``'s score in each of sorted ``docs`` (0 where absent)."""
         s, e = span
         post = self.post_docs[s:e]
-        at = np.searchsorted(post, docs)
+        at = post.searchsorted(docs)
         np.minimum(at, e - s - 1, out=at)
-        found = post[at] == docs
-        c = np.zeros(docs.shape[0])
-        c[found] = self.post_scores[s + at[found]]
-        return c
+        return np.where(post[at] == docs, self.post_scores[s:e][at], 0.0)
 
     def contains(self, term_id: int, docs: np.ndarray) -> np.ndarray:
         """Which of ``docs`` contain ``term_id`` (binary search in its sorted postings)."""
@@ -454,8 +459,8 @@ class BM25Index:
         post = self.post_docs[s:e]
         if post.size == 0:
             return np.zeros(docs.shape, dtype=bool)
-        at = np.searchsorted(post, docs)
-        at[at >= post.size] = post.size - 1
+        at = post.searchsorted(docs)
+        np.minimum(at, post.size - 1, out=at)
         return post[at] == docs
 
     def scores_dense(self, tokens: Sequence[str]) -> np.ndarray:

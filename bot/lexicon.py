@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from .analysis import terms
 
 _ZIPF_FILE = Path(__file__).with_name("data") / "english_zipf.tsv"
 RARE_ZIPF = 1.0
+WORD_CACHE = 1 << 16  # words whose frequency and specificity are kept once looked up
 MIN_WEIGHT = 0.3
 SMALL_NUMBER_WEIGHT = 2.0
 NUMBER_WEIGHT = 4.0
@@ -115,6 +116,7 @@ def _zipf() -> dict[str, float]:
     return table
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def zipf(word: str) -> float:
     w = word.lower().replace("’", "'")
     z = _zipf()
@@ -129,6 +131,7 @@ def zipf(word: str) -> float:
     return RARE_ZIPF
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def specificity(word: str) -> float:
     """Weight of a question word for deciding whether a passage answers the question."""
     parts = [p for p in re.split(r"[\s\-‐‑‒–—/+]+", word) if p]

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .analysis import analyze_word, tokenize
 from .lexicon import irregular_forms, neighbours, phrase_synonyms, specificity, synonyms, zipf
@@ -51,6 +51,7 @@ CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversati
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
 # a message whose words weigh less than this together has nothing to look up
 CHITCHAT_MAX_WEIGHT = 2.5
+READINGS_KEPT = 1 << 14  # distinct question words whose reading is kept (questions repeat words)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -310,7 +311,7 @@ def answer_type(question: str) -> str | None:
 # -- the plan ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Vocabulary:
     """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
 
@@ -319,6 +320,70 @@ class Vocabulary:
     complete: Callable[[str], list[str]]  # clipped word -> corpus words it starts
     expansions: Callable[[str], list[list[str]]]  # acronym term -> its long forms (terms)
     long_forms_starting: Callable[[str], list[tuple[str, list[str]]]]  # term -> (acronym, long)
+    # (surface, its terms) -> :func:`read_word`'s reading, each distinct word worked out once
+    read: Callable[[str, tuple[str, ...]], Reading] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        read = lru_cache(maxsize=READINGS_KEPT)(partial(read_word, self))
+        object.__setattr__(self, "read", read)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one question word stands for in the corpus: the terms it is read as (a spelling
+    correction's, else its own) and every index term it brings, in the order they are added
+    to the plan."""
+
+    terms: tuple[str, ...]
+    corrected: str | None
+    # (term id, term, BM25 weight, evidence credit, whether the weight is scaled by the word's
+    # share: carried words weigh less)
+    entries: tuple[tuple[int, str, float, float, bool], ...]
+
+
+def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Reading:
+    """Spelling, irregular forms, synonyms, acronyms' long forms, clipped-word completion and
+    vector neighbours of one question word, as index terms with weights and credits."""
+    vocab = lex.vocab
+    entries: list[tuple[int, str, float, float, bool]] = []
+
+    def add(term: str, weight: float, credit: float, scaled: bool = False) -> None:
+        tid = vocab.get(term)
+        if tid is not None:
+            entries.append((tid, term, weight, credit, scaled))
+
+    terms = list(word_terms)
+    corrected = None
+    completed: list[str] = []
+    if not any(t in vocab for t in terms) and len(terms) == 1:
+        corrected = _correction(surface, lex)
+        if corrected is not None:
+            terms = [t for t in analyze_word(corrected) if t in vocab] or terms
+        else:  # a clipped word ("intel", "info") stands for the corpus words it starts
+            completed = lex.complete(surface)
+    credit = CORRECTION_CREDIT if corrected else 1.0
+    for term in terms:
+        add(term, credit, credit, scaled=True)
+        for other in irregular_forms().get(term, ()):
+            add(other, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
+        for st in synonyms().get(term, ()):
+            add(st, SYNONYM_CREDIT * EXPANSION_BM25_SHARE, SYNONYM_CREDIT)
+        for exp in lex.expansions(term):
+            # the long form as a whole weighs like one word
+            for et in exp:
+                add(et, 1.0 / len(exp), 1.0)
+    # a clip stands for everyday words ("intel" -> intelligence), never for a name
+    completed = [full for full in completed if zipf(full) >= COMMON_ZIPF]
+    stems = {t for full in completed for t in analyze_word(full)}
+    if len(stems) == 1:  # one word's forms ("tech" -> technology): an ambiguous prefix
+        (t,) = stems  # ("count" -> country, counterpart) says too little to complete
+        add(t, COMPLETION_CREDIT, COMPLETION_CREDIT, scaled=True)
+    # words this common ("one", "make") have too many meanings to expand
+    if specificity(surface) >= NEIGHBOUR_MIN_WEIGHT:
+        for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
+            nb_credit = _neighbour_credit(sim)
+            add(nb_term, nb_credit * EXPANSION_BM25_SHARE, nb_credit)
+    return Reading(tuple(terms), corrected, tuple(entries))
 
 
 def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
@@ -333,15 +398,15 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     own = [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
     groups = [(start, s, ts, 1.0) for start, s, ts in own]
     own_terms = {t for _, _, ts, _ in groups for t in ts}
-    carried = [g for g in content_words(" ".join(context)) if not is_framing(g[1])]
+    carried = content_words(" ".join(context)) if context else []
+    carried = [g for g in carried if not is_framing(g[1])]
     for _, s, ts in carried[:MAX_CONTEXT_WORDS]:
         if not own_terms.intersection(ts):
             groups.append((-1, s, ts, CONTEXT_WEIGHT))
     background = _background_starts(q)
     selectors = [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
     all_terms: list[str] = []
-    bit = 0
-    for start, surface, word_terms, share in groups:
+    for bit, (start, surface, word_terms, share) in enumerate(groups):
         if start >= 0:
             plan.own_words += 1
         selects = any(a <= start < b for a, b in selectors)
@@ -350,40 +415,12 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         weight = specificity(surface) * share
         if any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
-        terms = list(word_terms)
-        corrected = None
-        completed: list[str] = []
-        if not any(t in vocab for t in terms) and len(terms) == 1:
-            corrected = _correction(surface, lex)
-            if corrected is not None:
-                terms = [t for t in analyze_word(corrected) if t in vocab] or terms
-            else:  # a clipped word ("intel", "info") stands for the corpus words it starts
-                completed = lex.complete(surface)
+        reading = lex.read(surface, tuple(word_terms))
         mask = 1 << bit
-        bit += 1
-        plan.words.append(QueryWord(surface, tuple(terms), weight, corrected, selects))
-        credit = CORRECTION_CREDIT if corrected else 1.0
-        for term in terms:
-            all_terms.append(term)
-            _add_term(plan, vocab, term, mask, credit * share, credit)
-            for other in irregular_forms().get(term, ()):
-                _add_term(plan, vocab, other, mask, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
-            for st in synonyms().get(term, ()):
-                _add_expansion(plan, vocab, st, mask, SYNONYM_CREDIT)
-            for exp in lex.expansions(term):
-                # the long form as a whole weighs like one word
-                for et in exp:
-                    _add_term(plan, vocab, et, mask, 1.0 / len(exp), 1.0)
-        # a clip stands for everyday words ("intel" -> intelligence), never for a name
-        completed = [full for full in completed if zipf(full) >= COMMON_ZIPF]
-        stems = {t for full in completed for t in analyze_word(full)}
-        if len(stems) == 1:  # one word's forms ("tech" -> technology): an ambiguous prefix
-            (t,) = stems  # ("count" -> country, counterpart) says too little to complete
-            _add_term(plan, vocab, t, mask, COMPLETION_CREDIT * share, COMPLETION_CREDIT)
-        if specificity(surface) < NEIGHBOUR_MIN_WEIGHT:
-            continue  # words this common ("one", "make") have too many meanings to expand
-        for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
-            _add_expansion(plan, vocab, nb_term, mask, _neighbour_credit(sim))
+        plan.words.append(QueryWord(surface, reading.terms, weight, reading.corrected, selects))
+        all_terms.extend(reading.terms)
+        for tid, term, w, credit, scaled in reading.entries:
+            _add_id(plan, tid, term, mask, w * share if scaled else w, credit)
     # phrases of the synonym table ("every year" -> annual)
     for phrase, single in phrase_synonyms():
         if _find_phrase(all_terms, phrase) >= 0 and single in vocab:
@@ -411,6 +448,13 @@ def _add_term(
 ) -> None:
     tid = vocab.get(term)
     if tid is None or not mask:
+        return
+    plan.add(tid, mask, weight, credit)
+    plan.highlight_terms[term] = max(plan.highlight_terms.get(term, 0.0), weight)
+
+
+def _add_id(plan: QueryPlan, tid: int, term: str, mask: int, weight: float, credit: float) -> None:
+    if not mask:
         return
     plan.add(tid, mask, weight, credit)
     plan.highlight_terms[term] = max(plan.highlight_terms.get(term, 0.0), weight)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -86,8 +87,7 @@ class Answer:
     chitchat: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A passage worth a look: its BM25 score, the share of the question it holds, and the
     key it is ranked by (score, coverage and the asked-for kind together)."""
 
@@ -240,42 +240,35 @@ class Searcher:
     def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:
         """For each doc, the specificity-weighted share of the question's words it holds
         (:class:`Evidence`)."""
-        n_words = len(plan.words)
-        credit = np.zeros((docs.size, n_words))
-        topical = np.zeros((docs.size, n_words))
-        # a passage that opens with a pronoun ("He said on X ...") is about whom the passage
-        # before it names: it holds that passage's words too, at a discount
-        opens = self.store.opens_with_pronoun
-        prev = np.asarray(
-            [d - 1 if opens(d) and self.store.same_article(d, d - 1) else d for d in docs.tolist()],
-            dtype=np.int64,
-        )
+        n_words, n_terms, n = len(plan.words), len(plan.ids), docs.size
         # every passage of a news article is about whom its lead paragraph names ("the talks",
-        # "both leaders"): it holds the lead's words too, at a larger discount
-        leads = self.store.leads(docs)
-        n = docs.size
-        probe = np.concatenate([docs, leads, prev])  # one binary search per term for all three
-        for tid in plan.ids:
-            found = self.index.contains(tid, probe)
-            if not found.any():
-                continue
-            here, in_lead, before = found[:n], found[n : 2 * n], found[2 * n :]
-            held = np.maximum.reduce([here * 1.0, in_lead * LEAD_CREDIT, before * CARRIED_OVER])
-            in_article = np.maximum(held, in_lead)  # held by every passage of the article
-            ranked = np.maximum(held, in_lead * RANK_LEAD_CREDIT)
-            for b in range(n_words):
-                cr = plan.word_credits.get((tid, b))
-                if cr is not None:
-                    # a word that says which article is meant is held by all of that article
-                    selects = plan.words[b].selects_article
-                    np.maximum(
-                        credit[:, b], (in_article if selects else held) * cr, out=credit[:, b]
-                    )
-                    np.maximum(
-                        topical[:, b], (in_article if selects else ranked) * cr, out=topical[:, b]
-                    )
-        weights = np.asarray([w.weight for w in plan.words])
+        # "both leaders"): it holds the lead's words too, at a larger discount; and a passage
+        # that opens with a pronoun ("He said on X ...") is about whom the passage before it
+        # names: it holds that passage's words too, at a discount
+        probe = np.concatenate([docs, self.store.leads(docs), self.store.antecedents(docs)])
+        # one binary search per term for all three
+        found = np.stack([self.index.contains(tid, probe) for tid in plan.ids])
+        found = found.reshape(n_terms, 3, n)
+        # each question word holds at the credit of the best of its terms
+        term_credit = np.zeros((n_terms, n_words))
+        row = {tid: r for r, tid in enumerate(plan.ids)}
+        for (tid, b), cr in plan.word_credits.items():
+            term_credit[row[tid], b] = cr
+
+        def holding(itself: float, via_lead: float, via_before: float) -> np.ndarray:
+            # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w)
+            how = np.array([itself, via_lead, via_before])[:, None]
+            held = (found * how).max(axis=1)
+            return (held[:, :, None] * term_credit[:, None, :]).max(axis=0)
+
+        credit = holding(1.0, LEAD_CREDIT, CARRIED_OVER)
+        topical = holding(1.0, RANK_LEAD_CREDIT, CARRIED_OVER)
         sel = [b for b, w in enumerate(plan.words) if w.selects_article]
+        if sel:  # a word that says which article is meant is held by all of that article
+            in_article = holding(1.0, 1.0, CARRIED_OVER)
+            credit[:, sel] = in_article[:, sel]
+            topical[:, sel] = in_article[:, sel]
+        weights = np.asarray([w.weight for w in plan.words])
         return Evidence(
             coverage=_share(credit, weights, plan.own_words),
             topical=_share(topical, weights, len(weights)),
@@ -308,7 +301,7 @@ class Searcher:
             return None
         first_line = p.line_start + p.text.count("\n", 0, ex.pieces[0][0])
         last_line = p.line_start + p.text.count("\n", 0, ex.pieces[-1][1])
-        art = self.store.article_meta(p.file)
+        art = self.store.article_of(doc)
         return Hit(
             file=p.file,
             line_start=first_line,

@@ -18,7 +18,7 @@ finds every word within one edit and most within two (two substitutions need thr
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,24 @@ def spellable(word: str) -> bool:
     return MIN_LEN <= len(word) <= MAX_LEN and word.isalpha()
 
 
+class WordList(Sequence[str]):
+    """The words of a newline-separated UTF-8 text, each decoded when asked for: a loaded
+    index holds no Python object per word."""
+
+    def __init__(self, blob: bytes) -> None:
+        blob.decode("utf-8")  # a damaged file fails here, at load, not in a question
+        self._blob = blob
+        ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == ord("\n"))
+        self._starts = np.concatenate(([0], ends + 1)) if blob else np.zeros(0, np.int64)
+        self._ends = np.concatenate((ends, [len(blob)])) if blob else np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return int(self._starts.shape[0])
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        return self._blob[int(self._starts[i]) : int(self._ends[i])].decode("utf-8")
+
+
 class SpellIndex:
     """Corpus words (lower case) and their symmetric-delete keys."""
 
@@ -57,7 +75,7 @@ class SpellIndex:
 
     def __init__(
         self,
-        words: list[str],
+        words: Sequence[str],
         freq: np.ndarray,
         keys: np.ndarray,
         vals: np.ndarray,
@@ -99,8 +117,7 @@ class SpellIndex:
 
     @classmethod
     def load(cls, folder: Path) -> SpellIndex:
-        text = (folder / "spell_words.txt").read_text(encoding="utf-8")
-        words = text.split("\n") if text else []
+        words = WordList((folder / "spell_words.txt").read_bytes())
         keys = np.load(folder / "spell_keys.npy", mmap_mode="r", allow_pickle=False)
         vals = np.load(folder / "spell_vals.npy", mmap_mode="r", allow_pickle=False)
         freq = np.load(folder / "spell_freq.npy", allow_pickle=False)

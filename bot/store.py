@@ -21,6 +21,15 @@ from .corpus import Passage
 from .spelling import SpellIndex
 
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
+
+
+def points_back(text: str) -> bool:
+    """Whether a passage starts with a personal pronoun ("He said …"): it is then about whom
+    the passage before it names."""
+    head = text[:16].encode("utf-8", "surrogatepass")[:16]  # its first 16 bytes
+    return bool(_POINTS_BACK.match(head.decode("utf-8", "ignore")))
+
+
 _PAREN = re.compile(r"\(([^()\s]{2,10})\)")
 
 
@@ -72,25 +81,32 @@ class PassageStore:
     acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
     stay on disk until an excerpt needs one."""
 
-    ARRAYS = ("file_idx", "lines", "text_off")
+    ARRAYS = ("file_idx", "lines", "points_back", "text_off")
 
     def __init__(
         self,
         files: list[str],
         file_idx: np.ndarray,
         lines: np.ndarray,
+        points_back: np.ndarray,
         text_off: np.ndarray,
         blob: bytes | mmap.mmap,
-        articles: dict[str, ArticleMeta],
+        articles: list[list],
         acronyms: dict[str, list[list[str]]],
         spell: SpellIndex,
     ) -> None:
         self._files = files
         self._file_idx = file_idx
         self._lines = lines
+        self._points_back = points_back
+        # the first passage of each file (passages are stored article by article)
+        self._file_start = np.searchsorted(file_idx, np.arange(len(files)), "left")
         self._text_off = text_off
         self._blob = blob
-        self._articles = articles
+        # (file, title, date, passages) of each file, in file order; ArticleMeta objects are
+        # made when asked for (a loaded index of 100k articles builds none at start)
+        self._article_rows = articles
+        self._articles: dict[str, ArticleMeta] | None = None
         self._acronyms = acronyms
         self.spell = spell
         # long forms by their first term: a question is checked against the few that can match
@@ -107,7 +123,7 @@ class PassageStore:
         (folder / "texts.bin").write_bytes(self._blob)  # a mapped blob is written, not copied
         meta = {
             "files": self._files,
-            "articles": [[a.file, a.title, a.date, a.passages] for a in self._articles.values()],
+            "articles": self._article_rows,
             "acronyms": self._acronyms,
         }
         self.spell.save(folder)
@@ -127,14 +143,14 @@ class PassageStore:
         if size:
             with open(folder / "texts.bin", "rb") as fh:
                 blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        articles = {a[0]: ArticleMeta(a[0], a[1], a[2], a[3]) for a in meta["articles"]}
         return cls(
             meta["files"],
             np.array(arrays["file_idx"]),
             np.array(arrays["lines"]),
+            np.array(arrays["points_back"]),
             np.array(off),
             blob,
-            articles,
+            meta["articles"],
             meta["acronyms"],
             SpellIndex.load(folder),
         )
@@ -144,7 +160,7 @@ class PassageStore:
         not raise on a question later."""
         n = len(self)
         off, lines, fidx = self._text_off, self._lines, self._file_idx
-        if off.shape != (n + 1,) or lines.shape != (n, 2):
+        if off.shape != (n + 1,) or lines.shape != (n, 2) or self._points_back.shape != (n,):
             raise ValueError("passage arrays disagree in size")
         if n and (int(off[0]) != 0 or np.any(np.diff(off) < 0) or int(off[-1]) > len(self._blob)):
             raise ValueError("passage text offsets out of order")
@@ -162,17 +178,19 @@ class PassageStore:
         a, b = int(self._text_off[i]), int(self._text_off[i + 1])
         return self._blob[a:b].decode("utf-8", "surrogatepass")
 
-    def opens_with_pronoun(self, i: int) -> bool:
-        """Whether passage ``i`` starts with a personal pronoun ("He said …"): it is then
-        about whom the passage before it names. Reads only the first bytes."""
-        a = int(self._text_off[i])
-        b = min(int(self._text_off[i + 1]), a + 16)
-        return bool(_POINTS_BACK.match(self._blob[a:b].decode("utf-8", "ignore")))
+    def antecedents(self, docs: np.ndarray) -> np.ndarray:
+        """For each passage, the one before it when it opens with a personal pronoun ("He
+        said …") and that one is of the same article (it names whom the pronoun means); else
+        the passage itself."""
+        fidx = self._file_idx
+        before = np.maximum(docs - 1, 0)
+        back = self._points_back[docs] & (docs > 0) & (fidx[before] == fidx[docs])
+        return np.where(back, before, docs)
 
     def leads(self, docs: np.ndarray) -> np.ndarray:
         """The first passage of each passage's article (passages are stored article by
-        article, so it is a binary search in the file numbers)."""
-        return np.searchsorted(self._file_idx, self._file_idx[docs], "left")
+        article, so the first passage of each file is known)."""
+        return self._file_start[self._file_idx[docs]]
 
     def same_article(self, i: int, j: int) -> bool:
         return 0 <= j < len(self) and int(self._file_idx[i]) == int(self._file_idx[j])
@@ -184,11 +202,25 @@ class PassageStore:
     def passages(self) -> list[Passage]:
         return [self.passage(i) for i in range(len(self))]
 
+    def article_of(self, doc: int) -> ArticleMeta:
+        """The title and date of passage ``doc``'s article."""
+        k = int(self._file_idx[doc])
+        file = self._files[k]
+        rows = self._article_rows
+        if k < len(rows) and rows[k][0] == file:  # stored in file order
+            return ArticleMeta(*rows[k])
+        return self.article_meta(file)
+
     def article_meta(self, file: str) -> ArticleMeta:
-        return self._articles.get(file) or ArticleMeta(file, None, None, 0)
+        return self._by_file().get(file) or ArticleMeta(file, None, None, 0)
 
     def articles(self) -> list[ArticleMeta]:
-        return list(self._articles.values())
+        return list(self._by_file().values())
+
+    def _by_file(self) -> dict[str, ArticleMeta]:
+        if self._articles is None:
+            self._articles = {r[0]: ArticleMeta(*r) for r in self._article_rows}
+        return self._articles
 
     def expansions(self, term: str) -> list[list[str]]:
         return self._acronyms.get(term, [])

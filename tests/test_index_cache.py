@@ -57,6 +57,19 @@ def test_a_changed_corpus_invalidates_the_saved_index(corpus_copy, settings, cha
         assert hits and "undersea cable" in hits[0].text
 
 
+def test_a_saved_index_served_at_once_is_checked_in_the_background(corpus_copy, settings):
+    """``check_later`` (``ask -``): the saved index answers before the corpus is checked; the
+    check then marks a stale one for a rebuild, and leaves a current one alone."""
+    open_engine(corpus_copy, settings)
+    current = open_engine(corpus_copy, settings, check_later=True)
+    assert current.from_cache and current.checked.wait(30) and not current.needs_rebuild
+    (corpus_copy / "005_new.txt").write_text(NEW_ARTICLE, "utf-8")
+    stale = open_engine(corpus_copy, settings, check_later=True)
+    assert stale.from_cache and stale.checked.wait(30) and stale.needs_rebuild
+    rebuilt = open_engine(corpus_copy, settings, force_rebuild=True)
+    assert "undersea cable" in rebuilt.search("undersea cable protection pact")[0].text
+
+
 @pytest.mark.parametrize(
     "damage", ["truncate_postings", "garbage_manifest", "missing_folder", "garbage_vocab"]
 )

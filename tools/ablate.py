@@ -21,19 +21,27 @@ from bot.conversation import Conversation  # noqa: E402
 from bot.engine import build_engine  # noqa: E402
 from bot.evaluate import evaluate, load_questions  # noqa: E402
 
+ENGINES: list = []  # engines whose cached word readings a change must clear
+
+
+def clear_caches() -> None:
+    query._neighbour_terms.cache_clear()
+    for engine in ENGINES:
+        engine.searcher._lex.read.cache_clear()
+
 
 @contextlib.contextmanager
 def patched(*changes: tuple[object, str, object]) -> Iterator[None]:
     old = [(obj, name, getattr(obj, name)) for obj, name, _ in changes]
     for obj, name, value in changes:
         setattr(obj, name, value)
-    query._neighbour_terms.cache_clear()
+    clear_caches()
     try:
         yield
     finally:
         for obj, name, value in old:
             setattr(obj, name, value)
-        query._neighbour_terms.cache_clear()
+        clear_caches()
 
 
 STEPS: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]] = [
@@ -93,6 +101,7 @@ def main() -> None:
     dev = load_questions(data / "dev.jsonl")
     dialogues = load_questions(data / "dialogues-dev.jsonl")
     engine = build_engine(Path(args.corpus))
+    ENGINES.append(engine)
     print("s@1 / s@3 / false-abstain / abstain accuracy")
     print("| step | natural, odd (tuned on) | natural, even (held out) | dev | dialogues-dev |")
     print("|---|---|---|---|---|")
