@@ -80,7 +80,7 @@ clean:
 ## bench-bot: update->reply latency and throughput of the bot through the Bot API stand-in
 .PHONY: bench-bot
 bench-bot: $(STAMP)
-	PYTHONPATH=. $(PY) tools/bench_telegram.py
+	$(PY) -m benchmarks.telegram
 
 ## bench-faults: figures for kills, stops, storms and a faulty Bot API (real bot processes)
 .PHONY: bench-faults

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .helpers.standin import BotAPIStandIn
+from benchmarks.botapi.standin import BotAPIStandIn
 
 
 @pytest.fixture

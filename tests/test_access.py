@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from .helpers.harness import running_bot
+from benchmarks.botapi.harness import running_bot
 
 LONG = (
     "What did officials say about the defense partnership and cooperation between India and "

@@ -9,9 +9,9 @@ import random
 import time
 from collections import Counter
 
+from benchmarks.botapi.harness import start_process, state_dir_of, stop_process
 from bot.telegram.journal import Journal
 
-from .helpers.harness import start_process, state_dir_of, stop_process
 from .helpers.questions import QUESTIONS
 
 FAULTS = [

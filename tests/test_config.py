@@ -74,7 +74,7 @@ def test_the_bot_process_refuses_a_base_url_without_a_host(tmp_path):
 
 
 def test_an_unusable_state_dir_is_one_line_and_exit_2(botapi, tmp_path):
-    from .helpers.harness import start_process
+    from benchmarks.botapi.harness import start_process
 
     (tmp_path / "file").write_text("not a folder")
     proc = start_process(botapi, tmp_path, STATE_DIR=str(tmp_path / "file" / "state"))

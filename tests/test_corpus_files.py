@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.botapi.harness import running_bot
+from benchmarks.botapi.standin import parse_telegram_html
 from bot.config import Settings
 from bot.corpus import CorpusError, load_corpus, read_article_file
 from bot.engine import build_engine, open_engine
 from bot.render import render_reply
 
 from .helpers.cli import run
-from .helpers.harness import running_bot
-from .helpers.standin import parse_telegram_html
 from .search_fixtures import CORPUS_DIR, PROJECT
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

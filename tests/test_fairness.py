@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 
+from benchmarks.botapi.harness import running_bot
 from bot.engine import build_engine
 from bot.render import TELEGRAM_LIMIT, render_sources, visible_len
 from bot.store import ArticleMeta
-
-from .helpers.harness import running_bot
 
 LONG = (
     "What did officials say about the defense partnership and cooperation between India and "

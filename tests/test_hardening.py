@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.botapi.harness import running_bot
+from benchmarks.botapi.standin import parse_telegram_html
 from bot.query import MAX_QUERY_WORDS as MAX_QUERY_TERMS
 from bot.query import clean_question
 from bot.render import TELEGRAM_LIMIT, cite, render_reply, utf16_len, visible_len
 from bot.search import Hit
 
-from .helpers.harness import running_bot
-from .helpers.standin import parse_telegram_html
 from .search_fixtures import CORPUS_DIR, assert_verbatim
 
 # -- the pieces hostile questions are made of ---------------------------------------------------

@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from benchmarks.botapi.harness import running_bot
 from bot import engine as engine_mod
 from bot.config import Settings
 from bot.engine import open_engine
 from bot.index import B, BM25Index
-
-from .helpers.harness import running_bot
 
 NEW_ARTICLE = (
     "Submarine Cable Pact Signed\n\n"

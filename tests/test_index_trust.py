@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.botapi.harness import running_bot
 from bot.config import Settings
 from bot.engine import cache_folder, file_checksums, open_engine
-
-from .helpers.harness import running_bot
 
 ASK = "When was INDUS-X launched?"
 

@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from .helpers.harness import PROJECT, start_process, state_dir_of, stop_process
+from benchmarks.botapi.harness import PROJECT, start_process, state_dir_of, stop_process
 
 ASK = "When was INDUS-X launched?"
 

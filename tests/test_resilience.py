@@ -10,7 +10,8 @@ import urllib.request
 
 import pytest
 
-from .helpers.harness import running_bot, start_process, stop_process
+from benchmarks.botapi.harness import running_bot, start_process, stop_process
+
 from .helpers.questions import QUESTIONS
 
 

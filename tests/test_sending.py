@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
+from benchmarks.botapi.harness import running_bot, state_dir_of
 from bot.telegram import app as app_mod
 from bot.telegram.journal import Journal
-
-from .helpers.harness import running_bot, state_dir_of
 
 
 def counter(botapi, name: str) -> int:

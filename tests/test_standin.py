@@ -14,7 +14,12 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from .helpers.standin import BotAPIStandIn, TelegramParseError, parse_telegram_html, utf16_len
+from benchmarks.botapi.standin import (
+    BotAPIStandIn,
+    TelegramParseError,
+    parse_telegram_html,
+    utf16_len,
+)
 
 CHAT = 1001
 HTTP = httpx.Client(timeout=10)  # one client: creating one per request costs ~35 ms (TLS setup)

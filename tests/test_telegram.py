@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from .helpers.harness import running_bot, start_process, stop_process
-from .helpers.standin import BotAPIStandIn, parse_telegram_html, utf16_len
+from benchmarks.botapi.harness import running_bot, start_process, stop_process
+from benchmarks.botapi.standin import BotAPIStandIn, parse_telegram_html, utf16_len
 
 BOT = "QuoteTestBot"
 # too long to travel inside callback data (64 bytes), and broad enough for a second page

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .helpers.harness import running_bot
-from .helpers.standin import BotAPIStandIn
+from benchmarks.botapi.harness import running_bot
+from benchmarks.botapi.standin import BotAPIStandIn
 
 
 def replies(api: BotAPIStandIn, chat_id: int, n: int = 1, timeout: float = 10):

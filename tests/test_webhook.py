@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers.harness import PROJECT, start_process, stop_process
+from benchmarks.botapi.harness import PROJECT, start_process, stop_process
 
 SECRET = "s3cret-Webhook_token-42"
 

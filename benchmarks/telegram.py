@@ -1,7 +1,7 @@
 """Benchmark the bot end to end: update -> reply through the Bot API stand-in.
 
 Runs the real bot (``bot.telegram.app.serve``, PTB's real HTTP stack and long polling) against
-``tests.helpers.standin.BotAPIStandIn`` over the real corpus and reports
+``benchmarks.botapi.standin.BotAPIStandIn`` over the real corpus and reports
 
 * latency: K questions asked one after another (median, p90, p99, max), from just before the
   update is enqueued in the stand-in to the moment the bot's ``sendMessage`` reply (replying to
@@ -13,8 +13,8 @@ Runs the real bot (``bot.telegram.app.serve``, PTB's real HTTP stack and long po
   Every question must get exactly one reply, replying to it, and no error reply.
 
 A benchmark command, not a test: ``make bench-bot`` or, from the project root,
-``PYTHONPATH=. .venv/bin/python tools/bench_telegram.py [--questions K] [--users U]
-[--per-user P] [--json-out FILE]``.  The last output line is ``JSON: {...}``.
+``.venv/bin/python -m benchmarks.telegram [--questions K] [--users U] [--per-user P]
+[--json-out FILE]``.  The last output line is ``JSON: {...}``.
 
 The stand-in runs in the same process as the bot (threads), so the figures include its overhead
 (HTTP server, strict HTML parsing, one OS thread per connection, all under the same GIL).
@@ -44,8 +44,9 @@ from bot.engine import Engine, build_engine
 from bot.render import NO_ANSWER
 from bot.telegram.handlers import ERROR_TEXT
 from bot.telegram.ratelimit import SendPacer, TokenBucket
-from tests.helpers.harness import running_bot
-from tests.helpers.standin import BotAPIStandIn
+
+from .botapi.harness import running_bot
+from .botapi.standin import BotAPIStandIn
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT / "corpus"
