@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +78,23 @@ def _best_long_form(sf: str, lf: str) -> str | None:
     return lf[start:]
 
 
+class TextFile:
+    """The passage texts of a saved index, read a slice at a time with ``pread`` (no shared
+    file position: safe from several threads). Unlike pages of a memory map, texts read this
+    way do not stay in the process's resident memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed with the store
+        self._size = os.fstat(self._file.fileno()).st_size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, span: slice) -> bytes:
+        return os.pread(self._file.fileno(), span.stop - span.start, span.start)
+
+
 class PassageStore:
     """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata,
     acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
@@ -90,7 +109,7 @@ class PassageStore:
         lines: np.ndarray,
         points_back: np.ndarray,
         text_off: np.ndarray,
-        blob: bytes | mmap.mmap,
+        blob: bytes | mmap.mmap | TextFile,
         articles: list[list],
         acronyms: dict[str, list[list[str]]],
         spell: SpellIndex,
@@ -120,7 +139,10 @@ class PassageStore:
     def save(self, folder: Path) -> None:
         for name in self.ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
-        (folder / "texts.bin").write_bytes(self._blob)  # a mapped blob is written, not copied
+        if isinstance(self._blob, TextFile):
+            shutil.copyfile(self._blob.path, folder / "texts.bin")
+        else:  # a mapped blob is written, not copied
+            (folder / "texts.bin").write_bytes(self._blob)
         meta = {
             "files": self._files,
             "articles": self._article_rows,
@@ -139,10 +161,7 @@ class PassageStore:
         off = arrays["text_off"]
         if off.shape[0] != arrays["file_idx"].shape[0] + 1 or int(off[-1]) != size:
             raise ValueError("passage store is truncated")
-        blob: bytes | mmap.mmap = b""
-        if size:
-            with open(folder / "texts.bin", "rb") as fh:
-                blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        blob: bytes | TextFile = TextFile(folder / "texts.bin") if size else b""
         return cls(
             meta["files"],
             np.array(arrays["file_idx"]),
