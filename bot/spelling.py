@@ -44,9 +44,9 @@ def spellable(word: str) -> bool:
     return MIN_LEN <= len(word) <= MAX_LEN and word.isalpha()
 
 
-class WordList(Sequence[str]):
-    """The words of a newline-separated UTF-8 text, each decoded when asked for: a loaded
-    index holds no Python object per word."""
+class Lines(Sequence[str]):
+    """The lines of a UTF-8 text, each decoded when asked for: a loaded index holds no Python
+    object per word (or per article)."""
 
     def __init__(self, blob: bytes) -> None:
         blob.decode("utf-8")  # a damaged file fails here, at load, not in a question
@@ -117,7 +117,7 @@ class SpellIndex:
 
     @classmethod
     def load(cls, folder: Path) -> SpellIndex:
-        words = WordList((folder / "spell_words.txt").read_bytes())
+        words = Lines((folder / "spell_words.txt").read_bytes())
         keys = np.load(folder / "spell_keys.npy", mmap_mode="r", allow_pickle=False)
         vals = np.load(folder / "spell_vals.npy", mmap_mode="r", allow_pickle=False)
         freq = np.load(folder / "spell_freq.npy", allow_pickle=False)

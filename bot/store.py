@@ -13,14 +13,14 @@ import mmap
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .corpus import Passage
-from .spelling import SpellIndex
+from .spelling import Lines, SpellIndex
 
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 
@@ -95,6 +95,27 @@ class TextFile:
         return os.pread(self._file.fileno(), span.stop - span.start, span.start)
 
 
+class ArticleRows(Sequence[list]):
+    """(file, title, date, passages) of each article, one JSON row a line, parsed when asked
+    for; a row that does not parse reads as unknown (its hits then fail verification)."""
+
+    UNKNOWN = (None, None, None, 0)
+
+    def __init__(self, data: bytes) -> None:
+        self._lines = Lines(data)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, k: int) -> list:  # type: ignore[override]
+        try:
+            row = json.loads(self._lines[k])
+        except ValueError:
+            return list(self.UNKNOWN)
+        ok = isinstance(row, list) and len(row) == 4 and isinstance(row[0], str)
+        return row if ok else list(self.UNKNOWN)
+
+
 class PassageStore:
     """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata,
     acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
@@ -110,7 +131,7 @@ class PassageStore:
         points_back: np.ndarray,
         text_off: np.ndarray,
         blob: bytes | mmap.mmap | TextFile,
-        articles: list[list],
+        articles: Sequence[list],
         acronyms: dict[str, list[list[str]]],
         spell: SpellIndex,
     ) -> None:
@@ -143,13 +164,12 @@ class PassageStore:
             shutil.copyfile(self._blob.path, folder / "texts.bin")
         else:  # a mapped blob is written, not copied
             (folder / "texts.bin").write_bytes(self._blob)
-        meta = {
-            "files": self._files,
-            "articles": self._article_rows,
-            "acronyms": self._acronyms,
-        }
+        meta = {"files": self._files, "acronyms": self._acronyms}
         self.spell.save(folder)
         (folder / "store.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        # one JSON row a line, read one at a time when a hit needs its article's title
+        rows = "\n".join(json.dumps(r, ensure_ascii=False) for r in self._article_rows)
+        (folder / "articles.jsonl").write_text(rows, "utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> PassageStore:
@@ -162,6 +182,9 @@ class PassageStore:
         if off.shape[0] != arrays["file_idx"].shape[0] + 1 or int(off[-1]) != size:
             raise ValueError("passage store is truncated")
         blob: bytes | TextFile = TextFile(folder / "texts.bin") if size else b""
+        articles = ArticleRows((folder / "articles.jsonl").read_bytes())
+        if len(articles) != len(meta["files"]):
+            raise ValueError("article metadata does not match the file list")
         return cls(
             meta["files"],
             np.array(arrays["file_idx"]),
@@ -169,7 +192,7 @@ class PassageStore:
             np.array(arrays["points_back"]),
             np.array(off),
             blob,
-            meta["articles"],
+            articles,
             meta["acronyms"],
             SpellIndex.load(folder),
         )
@@ -238,7 +261,8 @@ class PassageStore:
 
     def _by_file(self) -> dict[str, ArticleMeta]:
         if self._articles is None:
-            self._articles = {r[0]: ArticleMeta(*r) for r in self._article_rows}
+            rows = (r for r in self._article_rows if r[0] is not None)
+            self._articles = {r[0]: ArticleMeta(*r) for r in rows}
         return self._articles
 
     def expansions(self, term: str) -> list[list[str]]:
