@@ -52,8 +52,10 @@ class Lines(Sequence[str]):
         blob.decode("utf-8")  # a damaged file fails here, at load, not in a question
         self._blob = blob
         ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == ord("\n"))
-        self._starts = np.concatenate(([0], ends + 1)) if blob else np.zeros(0, np.int64)
-        self._ends = np.concatenate((ends, [len(blob)])) if blob else np.zeros(0, np.int64)
+        ends = np.append(ends, len(blob)) if blob else ends
+        self._ends = ends.astype(np.int32 if len(blob) < 1 << 31 else np.int64)
+        self._starts = np.zeros_like(self._ends)
+        self._starts[1:] = self._ends[:-1] + 1
 
     def __len__(self) -> int:
         return int(self._starts.shape[0])
