@@ -84,6 +84,7 @@ class Engine:
     needs_rebuild: bool = False  # set when a quote failed verification (or a later check)
     # set once the saved index has been checked against the corpus (see open_engine)
     checked: threading.Event = field(default_factory=threading.Event, repr=False)
+    answered: threading.Event = field(default_factory=threading.Event, repr=False)  # once
     max_file_bytes: int = 5 * 1024 * 1024
 
     @property
@@ -125,6 +126,7 @@ class Engine:
         quote checked against its article file."""
         got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
         hits, related = self.verify_hits(got.hits), self.verify_hits(got.related)
+        self.answered.set()
         if len(hits) == len(got.hits) and len(related) == len(got.related):
             return got  # every quote stands in its file
         return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))
@@ -405,7 +407,9 @@ def _load(folder: Path, manifest: dict) -> tuple[BM25Index, PassageStore, list[C
 
 def _check_in_background(engine: Engine, folder: Path, manifest: dict) -> None:
     """The checks :func:`open_engine` left for later; a stale or changed index is marked for
-    a rebuild (:attr:`Engine.needs_rebuild`)."""
+    a rebuild (:attr:`Engine.needs_rebuild`). They wait for the first answer (a second at
+    most): the interpreter runs one thread at a time, and the first answer comes first."""
+    engine.answered.wait(timeout=1.0)
     try:
         _check_current(folder, manifest, corpus_signature(engine.corpus_dir, engine.max_file_bytes))
     except Exception as exc:  # stale, changed, or the folder is gone: rebuild
