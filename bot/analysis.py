@@ -501,7 +501,7 @@ class TermIds:
             vocab = self.vocab
             # new words in order of first appearance: ids follow the text's order
             known = _BUILD_CACHE
-            for w in sorted(new, key=words.index):
+            for w in [w for w in dict.fromkeys(words) if w in new]:
                 ts = known.get(w)
                 if ts is None:
                     ts = analyze_word.__wrapped__(w)
