@@ -15,6 +15,7 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ def points_back(text: str) -> bool:
     return bool(_POINTS_BACK.match(head.decode("utf-8", "ignore")))
 
 
+RECENT_TEXTS = 64
 _PAREN = re.compile(r"\(([^()\s]{2,10})\)")
 
 
@@ -143,6 +145,9 @@ class PassageStore:
         self._file_start = np.searchsorted(file_idx, np.arange(len(files)), "left")
         self._text_off = text_off
         self._blob = blob
+        # the latest texts read: a question reads a candidate's text to look for the kind of
+        # answer it asks for, then again for the excerpt
+        self._recent_text = lru_cache(maxsize=RECENT_TEXTS)(self._read_text)
         # (file, title, date, passages) of each file, in file order; ArticleMeta objects are
         # made when asked for (a loaded index of 100k articles builds none at start)
         self._article_rows = articles
@@ -217,6 +222,9 @@ class PassageStore:
         return int(self._file_idx.shape[0])
 
     def text(self, i: int) -> str:
+        return self._recent_text(int(i))
+
+    def _read_text(self, i: int) -> str:
         a, b = int(self._text_off[i]), int(self._text_off[i + 1])
         return self._blob[a:b].decode("utf-8", "surrogatepass")
 
