@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
+from typing import NamedTuple
 
 import Stemmer
 
@@ -331,8 +331,7 @@ _QUOTES = str.maketrans(
 _PLURAL_DESIGNATION = re.compile(r"^([a-z]*\d+[a-z]*?)s$")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One analysed term and the character span of the word it came from."""
 
     term: str
@@ -502,7 +501,7 @@ class TermIds:
             vocab = self.vocab
             # new words in order of first appearance: ids follow the text's order
             known = _BUILD_CACHE
-            for w in sorted(new, key=words.index):
+            for w in [w for w in dict.fromkeys(words) if w in new]:
                 ts = known.get(w)
                 if ts is None:
                     ts = analyze_word.__wrapped__(w)

@@ -84,6 +84,7 @@ class Engine:
     needs_rebuild: bool = False  # set when a quote failed verification (or a later check)
     # set once the saved index has been checked against the corpus (see open_engine)
     checked: threading.Event = field(default_factory=threading.Event, repr=False)
+    answered: threading.Event = field(default_factory=threading.Event, repr=False)  # once
     max_file_bytes: int = 5 * 1024 * 1024
 
     @property
@@ -125,6 +126,7 @@ class Engine:
         quote checked against its article file."""
         got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
         hits, related = self.verify_hits(got.hits), self.verify_hits(got.related)
+        self.answered.set()
         if len(hits) == len(got.hits) and len(related) == len(got.related):
             return got  # every quote stands in its file
         return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))
@@ -337,21 +339,45 @@ def file_checksums(folder: Path) -> dict[str, str]:
     return out
 
 
-def check_arrays(idx: BM25Index, st: PassageStore) -> None:
-    """Sizes, id ranges and offsets of a loaded index agree; ValueError if not."""
+def check_arrays(idx: BM25Index, st: PassageStore, folder: Path | None = None) -> None:
+    """Sizes, id ranges and offsets of a loaded index agree; ValueError if not.
+
+    With ``folder`` (the index's own), the postings are checked by reading their files a
+    piece at a time rather than through the index's memory maps, so the check leaves none of
+    their pages in the serving process's memory."""
     n = idx.n_docs
     if n != len(st):
         raise ValueError("index and passages disagree")
-    ptr, docs = idx.post_ptr, idx.post_docs
+    ptr = idx.post_ptr
     if ptr.size == 0 or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
         raise ValueError("posting offsets out of order")
-    if docs.size and (int(docs.min()) < 0 or int(docs.max()) >= n):
-        raise ValueError("a posting names a passage that does not exist")
     if idx.idf.shape[0] != ptr.shape[0] - 1 or not np.all(np.isfinite(idx.idf)):
         raise ValueError("idf values are missing or not finite")
-    if not np.all(np.isfinite(idx.post_scores)) or np.any(idx.doc_len < 0):
-        raise ValueError("scores or passage lengths are invalid")
+    docs_pieces = [idx.post_docs] if folder is None else _npy_pieces(folder / "post_docs.npy")
+    for docs in docs_pieces:
+        if docs.size and (int(docs.min()) < 0 or int(docs.max()) >= n):
+            raise ValueError("a posting names a passage that does not exist")
+    score_pieces = [idx.post_scores] if folder is None else _npy_pieces(folder / "post_scores.npy")
+    for scores in score_pieces:
+        if not np.all(np.isfinite(scores)):
+            raise ValueError("scores are not finite")
+    if np.any(idx.doc_len < 0):
+        raise ValueError("passage lengths are invalid")
     st.check()
+
+
+def _npy_pieces(path: Path, size: int = 1 << 20) -> Iterator[np.ndarray]:
+    """The values of a saved 1-d array, ``size`` at a time, read from its file."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        _, _, dtype = read_header(fh)
+        while (piece := np.fromfile(fh, dtype=dtype, count=size)).size:
+            yield piece
 
 
 def _manifest(folder: Path) -> dict:
@@ -374,14 +400,16 @@ def _check_current(folder: Path, manifest: dict, signature: str) -> None:
 def _load(folder: Path, manifest: dict) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
-    check_arrays(idx, st)
+    check_arrays(idx, st, folder)
     problems = [CorpusProblem(f, r) for f, r in manifest.get("problems", [])]
     return idx, st, problems
 
 
 def _check_in_background(engine: Engine, folder: Path, manifest: dict) -> None:
     """The checks :func:`open_engine` left for later; a stale or changed index is marked for
-    a rebuild (:attr:`Engine.needs_rebuild`)."""
+    a rebuild (:attr:`Engine.needs_rebuild`). They wait for the first answer (a second at
+    most): the interpreter runs one thread at a time, and the first answer comes first."""
+    engine.answered.wait(timeout=1.0)
     try:
         _check_current(folder, manifest, corpus_signature(engine.corpus_dir, engine.max_file_bytes))
     except Exception as exc:  # stale, changed, or the folder is gone: rebuild

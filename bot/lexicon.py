@@ -13,6 +13,8 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from .analysis import terms
 
 _ZIPF_FILE = Path(__file__).with_name("data") / "english_zipf.tsv"
@@ -175,26 +177,49 @@ _NEIGHBOUR_SIMS_FILE = _ZIPF_FILE.with_name("word_neighbour_sims.npy")
 DATA_FILES = (_ZIPF_FILE, _IRREGULAR_FILE, _VECTOR_WORDS_FILE, _NEIGHBOURS_FILE)
 
 
+class VectorWords:
+    """The words of the vector table (one a line, in row order), without a Python object per
+    word: a row's word is decoded when asked for, and a word's row found by binary search in
+    a sorted byte array."""
+
+    def __init__(self, data: bytes) -> None:
+        from .spelling import Lines
+
+        self.words = Lines(data.rstrip(b"\n"))
+        keys = np.array(data.split(), dtype=bytes)
+        self._order = np.argsort(keys, kind="stable").astype(np.int32)
+        self._keys = keys[self._order]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def row(self, word: str) -> int | None:
+        b = word.encode("utf-8", "surrogatepass")
+        if len(b) > self._keys.dtype.itemsize:
+            return None
+        i = int(self._keys.searchsorted(b))
+        if i < self._keys.shape[0] and self._keys[i] == b:
+            return int(self._order[i])
+        return None
+
+
 @cache
-def _vector_words() -> tuple[list[str], dict[str, int]]:
+def _vector_words() -> VectorWords | None:
     try:
-        words = _VECTOR_WORDS_FILE.read_text(encoding="utf-8").split()
-    except OSError:
-        return [], {}
-    return words, {w: i for i, w in enumerate(words)}
+        return VectorWords(_VECTOR_WORDS_FILE.read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 @cache
-def _neighbour_arrays():  # -> tuple[np.ndarray, np.ndarray] | None
-    import numpy as np
-
+def _neighbour_arrays() -> tuple[np.ndarray, np.ndarray] | None:
     try:
         ids = np.load(_NEIGHBOURS_FILE, mmap_mode="r", allow_pickle=False)
         sims = np.load(_NEIGHBOUR_SIMS_FILE, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError):
         return None
-    words, _ = _vector_words()
-    if ids.shape != sims.shape or ids.shape[0] != len(words):
+    words = _vector_words()
+    if words is None or ids.shape != sims.shape or ids.shape[0] != len(words):
         return None
     return ids, sims
 
@@ -202,13 +227,13 @@ def _neighbour_arrays():  # -> tuple[np.ndarray, np.ndarray] | None
 def neighbours(word: str) -> list[tuple[str, float]]:
     """The English words nearest to ``word`` by static MiniLM vectors, with cosine similarity,
     best first ([] for a word the table does not have)."""
-    words, index = _vector_words()
-    row = index.get(word.lower())
+    words = _vector_words()
     arrays = _neighbour_arrays()
-    if row is None or arrays is None:
+    row = words.row(word.lower()) if words is not None else None
+    if row is None or arrays is None or words is None:
         return []
     ids, sims = arrays
     return [
-        (words[int(i)], int(s) / 100)
+        (words.words[int(i)], int(s) / 100)
         for i, s in zip(ids[row].tolist(), sims[row].tolist(), strict=True)
     ]

@@ -168,6 +168,7 @@ class Searcher:
         need = MIN_COVERAGE_SHORT if plan.own_words <= SHORT_QUESTION else MIN_COVERAGE
         hits: list[Hit] = []
         held_back: list[Candidate] = []  # related, excerpted only if nothing answers
+        made: dict[int, Hit | None] = {}  # excerpts already made, by passage
         seen: set[str] = set()
         for c in cands:
             if c.coverage < RELATED_COVERAGE:
@@ -175,7 +176,7 @@ class Searcher:
             if c.coverage < need or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank):
                 held_back.append(c)
                 continue
-            hit = self._hit(c.doc, c.score, plan, highlight)
+            hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight)
             if hit is None:
                 continue
             if not self._has_answer_kind(hit, plan):
@@ -188,7 +189,7 @@ class Searcher:
             return Answer(question, hits=tuple(hits))
         related: list[Hit] = []
         for c in held_back:
-            hit = self._hit(c.doc, c.score, plan, highlight)
+            hit = made[c.doc] if c.doc in made else self._hit(c.doc, c.score, plan, highlight)
             if hit is not None and self._new(hit, seen):
                 related.append(hit)
                 if len(related) >= top:

@@ -44,16 +44,18 @@ def spellable(word: str) -> bool:
     return MIN_LEN <= len(word) <= MAX_LEN and word.isalpha()
 
 
-class WordList(Sequence[str]):
-    """The words of a newline-separated UTF-8 text, each decoded when asked for: a loaded
-    index holds no Python object per word."""
+class Lines(Sequence[str]):
+    """The lines of a UTF-8 text, each decoded when asked for: a loaded index holds no Python
+    object per word (or per article)."""
 
     def __init__(self, blob: bytes) -> None:
         blob.decode("utf-8")  # a damaged file fails here, at load, not in a question
         self._blob = blob
         ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == ord("\n"))
-        self._starts = np.concatenate(([0], ends + 1)) if blob else np.zeros(0, np.int64)
-        self._ends = np.concatenate((ends, [len(blob)])) if blob else np.zeros(0, np.int64)
+        ends = np.append(ends, len(blob)) if blob else ends
+        self._ends = ends.astype(np.int32 if len(blob) < 1 << 31 else np.int64)
+        self._starts = np.zeros_like(self._ends)
+        self._starts[1:] = self._ends[:-1] + 1
 
     def __len__(self) -> int:
         return int(self._starts.shape[0])
@@ -117,7 +119,7 @@ class SpellIndex:
 
     @classmethod
     def load(cls, folder: Path) -> SpellIndex:
-        words = WordList((folder / "spell_words.txt").read_bytes())
+        words = Lines((folder / "spell_words.txt").read_bytes())
         keys = np.load(folder / "spell_keys.npy", mmap_mode="r", allow_pickle=False)
         vals = np.load(folder / "spell_vals.npy", mmap_mode="r", allow_pickle=False)
         freq = np.load(folder / "spell_freq.npy", allow_pickle=False)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 import re
-from collections.abc import Iterable, Iterator
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .corpus import Passage
-from .spelling import SpellIndex
+from .spelling import Lines, SpellIndex
 
 _POINTS_BACK = re.compile(r"\W{0,3}(?:He|She|They|His|Her|Their|It|Its)\b")
 
@@ -30,6 +33,7 @@ def points_back(text: str) -> bool:
     return bool(_POINTS_BACK.match(head.decode("utf-8", "ignore")))
 
 
+RECENT_TEXTS = 64
 _PAREN = re.compile(r"\(([^()\s]{2,10})\)")
 
 
@@ -76,6 +80,44 @@ def _best_long_form(sf: str, lf: str) -> str | None:
     return lf[start:]
 
 
+class TextFile:
+    """The passage texts of a saved index, read a slice at a time with ``pread`` (no shared
+    file position: safe from several threads). Unlike pages of a memory map, texts read this
+    way do not stay in the process's resident memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed with the store
+        self._size = os.fstat(self._file.fileno()).st_size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, span: slice) -> bytes:
+        return os.pread(self._file.fileno(), span.stop - span.start, span.start)
+
+
+class ArticleRows(Sequence[list]):
+    """(file, title, date, passages) of each article, one JSON row a line, parsed when asked
+    for; a row that does not parse reads as unknown (its hits then fail verification)."""
+
+    UNKNOWN = (None, None, None, 0)
+
+    def __init__(self, data: bytes) -> None:
+        self._lines = Lines(data)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, k: int) -> list:  # type: ignore[override]
+        try:
+            row = json.loads(self._lines[k])
+        except ValueError:
+            return list(self.UNKNOWN)
+        ok = isinstance(row, list) and len(row) == 4 and isinstance(row[0], str)
+        return row if ok else list(self.UNKNOWN)
+
+
 class PassageStore:
     """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata,
     acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
@@ -90,8 +132,8 @@ class PassageStore:
         lines: np.ndarray,
         points_back: np.ndarray,
         text_off: np.ndarray,
-        blob: bytes | mmap.mmap,
-        articles: list[list],
+        blob: bytes | mmap.mmap | TextFile,
+        articles: Sequence[list],
         acronyms: dict[str, list[list[str]]],
         spell: SpellIndex,
     ) -> None:
@@ -103,6 +145,9 @@ class PassageStore:
         self._file_start = np.searchsorted(file_idx, np.arange(len(files)), "left")
         self._text_off = text_off
         self._blob = blob
+        # the latest texts read: a question reads a candidate's text to look for the kind of
+        # answer it asks for, then again for the excerpt
+        self._recent_text = lru_cache(maxsize=RECENT_TEXTS)(self._read_text)
         # (file, title, date, passages) of each file, in file order; ArticleMeta objects are
         # made when asked for (a loaded index of 100k articles builds none at start)
         self._article_rows = articles
@@ -120,14 +165,16 @@ class PassageStore:
     def save(self, folder: Path) -> None:
         for name in self.ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
-        (folder / "texts.bin").write_bytes(self._blob)  # a mapped blob is written, not copied
-        meta = {
-            "files": self._files,
-            "articles": self._article_rows,
-            "acronyms": self._acronyms,
-        }
+        if isinstance(self._blob, TextFile):
+            shutil.copyfile(self._blob.path, folder / "texts.bin")
+        else:  # a mapped blob is written, not copied
+            (folder / "texts.bin").write_bytes(self._blob)
+        meta = {"files": self._files, "acronyms": self._acronyms}
         self.spell.save(folder)
         (folder / "store.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        # one JSON row a line, read one at a time when a hit needs its article's title
+        rows = "\n".join(json.dumps(r, ensure_ascii=False) for r in self._article_rows)
+        (folder / "articles.jsonl").write_text(rows, "utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> PassageStore:
@@ -139,10 +186,10 @@ class PassageStore:
         off = arrays["text_off"]
         if off.shape[0] != arrays["file_idx"].shape[0] + 1 or int(off[-1]) != size:
             raise ValueError("passage store is truncated")
-        blob: bytes | mmap.mmap = b""
-        if size:
-            with open(folder / "texts.bin", "rb") as fh:
-                blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        blob: bytes | TextFile = TextFile(folder / "texts.bin") if size else b""
+        articles = ArticleRows((folder / "articles.jsonl").read_bytes())
+        if len(articles) != len(meta["files"]):
+            raise ValueError("article metadata does not match the file list")
         return cls(
             meta["files"],
             np.array(arrays["file_idx"]),
@@ -150,7 +197,7 @@ class PassageStore:
             np.array(arrays["points_back"]),
             np.array(off),
             blob,
-            meta["articles"],
+            articles,
             meta["acronyms"],
             SpellIndex.load(folder),
         )
@@ -175,6 +222,9 @@ class PassageStore:
         return int(self._file_idx.shape[0])
 
     def text(self, i: int) -> str:
+        return self._recent_text(int(i))
+
+    def _read_text(self, i: int) -> str:
         a, b = int(self._text_off[i]), int(self._text_off[i + 1])
         return self._blob[a:b].decode("utf-8", "surrogatepass")
 
@@ -219,7 +269,8 @@ class PassageStore:
 
     def _by_file(self) -> dict[str, ArticleMeta]:
         if self._articles is None:
-            self._articles = {r[0]: ArticleMeta(*r) for r in self._article_rows}
+            rows = (r for r in self._article_rows if r[0] is not None)
+            self._articles = {r[0]: ArticleMeta(*r) for r in rows}
         return self._articles
 
     def expansions(self, term: str) -> list[list[str]]:

@@ -82,10 +82,14 @@ def test_a_forged_index_is_rebuilt_by_the_running_bot(botapi, corpus_copy, setti
     assert "June 21" in second["text"]
 
 
+@pytest.mark.parametrize("check_later", [False, True])
 @pytest.mark.parametrize("damage", ["out_of_range_doc", "bad_byte_in_scores", "offsets"])
-def test_damaged_arrays_mean_a_rebuild_not_a_failing_question(corpus_copy, settings, damage):
+def test_damaged_arrays_mean_a_rebuild_not_a_failing_question(
+    corpus_copy, settings, damage, check_later
+):
     """Found 9: a bad byte or an out-of-range id in the arrays raised on every matching
-    question instead of triggering a rebuild (checksums rewritten: the array checks alone)."""
+    question instead of triggering a rebuild (checksums rewritten: the array checks alone).
+    An index served at once (``ask -``) has its arrays checked before it serves too."""
     open_engine(corpus_copy, settings)
     folder = published(corpus_copy, settings)
     name = {"out_of_range_doc": "post_docs", "bad_byte_in_scores": "post_scores"}.get(
@@ -102,9 +106,25 @@ def test_damaged_arrays_mean_a_rebuild_not_a_failing_question(corpus_copy, setti
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["checksums"] = file_checksums(folder)
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    e = open_engine(corpus_copy, settings)
+    e = open_engine(corpus_copy, settings, check_later=check_later)
     assert not e.from_cache
     assert "June 21" in texts(e.search(ASK))
+
+
+def test_a_garbled_article_row_costs_its_title_not_a_question(corpus_copy, settings):
+    """Titles and dates are parsed when a hit needs them: a row that does not parse reads as
+    an article without title or date, and the quote is still given."""
+    open_engine(corpus_copy, settings)
+    folder = published(corpus_copy, settings)
+    rows = (folder / "articles.jsonl").read_text("utf-8").split("\n")
+    (folder / "articles.jsonl").write_text("\n".join("[garbled" for _ in rows), "utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["checksums"] = file_checksums(folder)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    e = open_engine(corpus_copy, settings)
+    assert e.from_cache
+    hits = e.search(ASK)
+    assert "June 21" in texts(hits) and all(h.title is None for h in hits)
 
 
 def test_two_builds_on_one_index_dir_never_delete_each_others_folder(corpus_copy, settings):
