@@ -40,6 +40,20 @@ def test_a_private_follow_up_is_read_with_the_question_before_it(botapi, engine,
         assert "Reading this with" not in after["text"]
 
 
+def test_thanks_between_a_question_and_its_follow_up_keeps_the_topic(botapi, engine, tmp_path):
+    with running_bot(botapi, engine, state_dir=tmp_path):
+        chat = botapi.private_chat()
+        botapi.send_text(chat, "Who is Vikram Misri?")
+        replies(botapi, chat["id"], 1)
+        botapi.send_text(chat, "thanks!")
+        thanks = replies(botapi, chat["id"], 2)[1]
+        assert "Reading this with" not in thanks["text"]
+        botapi.send_text(chat, "where?")  # a question word alone asks about the topic
+        where = replies(botapi, chat["id"], 3)[2]
+        assert where["text"].startswith("Reading this with: Vikram Misri")
+        assert "Pentagon" in spans(where, "underline")
+
+
 def test_a_group_follow_up_is_a_reply_to_the_bots_answer(botapi, engine, tmp_path):
     with running_bot(botapi, engine, state_dir=tmp_path):
         group = botapi.group_chat()
