@@ -9,10 +9,12 @@ leaves the previous index in use.
 A saved index is not trusted: the pointer must name a ``build-*`` folder inside the index
 folder (no symlinks, no special files), every file's SHA-256 must match the manifest, and the
 arrays must agree (sizes, ids in range, offsets in order); anything else means a rebuild, never
-a per-question exception. Saving and publishing hold an exclusive lock on the index folder
-(loading a shared one), so concurrent builds on one ``INDEX_DIR`` cannot delete each other's
-folders. And at answer time :func:`verify_hits` checks every quote against the cited lines of
-the article file itself: a hit that is not there is dropped, logged and triggers a rebuild.
+a per-question exception. (``open_engine(check_later=True)``, for ``ask -``: the arrays are
+checked before serving, the corpus signature and the checksums in a background thread.) Saving
+and publishing hold an exclusive lock on the index folder (loading a shared one), so concurrent
+builds on one ``INDEX_DIR`` cannot delete each other's folders. And at answer time
+:func:`verify_hits` checks every quote against the cited lines of the article file itself: a
+hit that is not there is dropped, logged and triggers a rebuild.
 """
 
 from __future__ import annotations

@@ -120,8 +120,8 @@ class ArticleRows(Sequence[list]):
 
 class PassageStore:
     """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata,
-    acronyms and names. Saved next to the index and memory-mapped on load, so passage texts
-    stay on disk until an excerpt needs one."""
+    acronyms and names. Saved next to the index; on load the arrays are memory-mapped and
+    passage texts stay on disk until an excerpt needs one (:class:`TextFile`)."""
 
     ARRAYS = ("file_idx", "lines", "points_back", "text_off")
 
