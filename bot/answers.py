@@ -79,6 +79,9 @@ def _name_span(text: str, m: re.Match[str]) -> tuple[int, int] | None:
     """The span of a run of capitalised words that can be a name: without a leading function
     word or date word ("On September", "The", "In"); None when no two words are left."""
     start, end = m.span()
+    first = m.group(0).split(None, 1)[0].lower()
+    if first not in STOPWORDS and not _DATE_WORD.fullmatch(first):
+        return start, end  # the common case: the run starts with a name
     for w in re.finditer(r"\S+", m.group(0)):
         low = w.group(0).lower()
         if low not in STOPWORDS and not _DATE_WORD.fullmatch(low):
