@@ -27,7 +27,9 @@ from typing import NamedTuple
 
 import Stemmer
 
-_stemmer = Stemmer.Stemmer("english")
+# No cache in the stemmer: each word reaches it once (results are cached per surface word
+# above it), and with a large vocabulary PyStemmer's own cache only costs (about 5x per word).
+_stemmer = Stemmer.Stemmer("english", 0)
 
 # NLTK's English stopword list plus question/filler words that carry no content in a question.
 STOPWORDS = frozenset(
