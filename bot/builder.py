@@ -45,7 +45,9 @@ class Chunk:
     text_lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     blob: bytes = b""  # the passages' UTF-8 texts, one after another
     acronyms: list[tuple[str, list[str]]] = field(default_factory=list)
-    words: list[str] = field(default_factory=list)  # surface words (spelling vocabulary)
+    # surface words of one term (the spelling vocabulary) and their terms' local ids
+    words: list[str] = field(default_factory=list)
+    word_terms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     problems: list[CorpusProblem] = field(default_factory=list)
     vocab: list[str] = field(default_factory=list)  # local term ids -> terms
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -88,8 +90,10 @@ def chunk_of_articles(
     ch.vocab = sorted(tids.vocab, key=tids.vocab.__getitem__)
     ch.ids = np.asarray(ids, dtype=np.int32)
     ch.lens = np.asarray(lens, dtype=np.int32)
-    # the words a misspelt question word may be read as
-    ch.words = [w for w in tids.surfaces if spellable(w)]
+    # the words a misspelt question word may be read as: those that are one term
+    spell = [(w, ts[0]) for w, ts in tids.surfaces.items() if len(ts) == 1 and spellable(w)]
+    ch.words = [w for w, _ in spell]
+    ch.word_terms = np.fromiter((t for _, t in spell), dtype=np.int32, count=len(spell))
     return ch
 
 
@@ -124,7 +128,7 @@ class Merged:
     points_back_parts: list[np.ndarray] = field(default_factory=list)
     lens_of_texts: list[np.ndarray] = field(default_factory=list)
     acronyms: dict[str, list[list[str]]] = field(default_factory=dict)
-    words: set[str] = field(default_factory=set)  # surface words (spelling vocabulary)
+    words: dict[str, int] = field(default_factory=dict)  # spelling vocabulary: word -> term id
     problems: list[CorpusProblem] = field(default_factory=list)
 
     def add(self, ch: Chunk) -> None:
@@ -147,7 +151,7 @@ class Merged:
             exps = self.acronyms.setdefault(sf, [])
             if lf not in exps:
                 exps.append(lf)
-        self.words.update(ch.words)
+        self.words.update(zip(ch.words, remap[ch.word_terms].tolist(), strict=True))
         self.problems.extend(ch.problems)
 
 
@@ -201,15 +205,12 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
     return finish(merge(chunks, progress))
 
 
-def _spell_index(words: Iterable[str], index: BM25Index) -> SpellIndex:
-    """Spelling vocabulary: corpus words, ranked by how many passages use their term."""
-    counts: list[tuple[str, int]] = []
-    for w in words:
-        ts = analyze_word(w)
-        tid = index.vocab.get(ts[0]) if len(ts) == 1 else None
-        if tid is not None:
-            counts.append((w, index.df(tid)))
-    return SpellIndex.build(counts)
+def _spell_index(words: dict[str, int], index: BM25Index) -> SpellIndex:
+    """Spelling vocabulary: corpus words (word -> its one term's id), ranked by how many
+    passages use their term."""
+    df = np.diff(index.post_ptr)
+    tids = np.fromiter(words.values(), dtype=np.int64, count=len(words))
+    return SpellIndex.build(zip(words, df[tids].tolist(), strict=True))
 
 
 def build_from_folder(
