@@ -55,12 +55,14 @@ class Chunk:
 
 
 def chunk_of_articles(
-    articles: Iterable[Article], problems: list[CorpusProblem] | None = None
+    articles: Iterable[Article],
+    problems: list[CorpusProblem] | None = None,
+    tids: TermIds | None = None,
 ) -> Chunk:
+    """One chunk; ``tids`` keeps analysed words from chunk to chunk (fresh when ``None``)."""
     ch = Chunk(problems=list(problems or []))
-    tids = TermIds()
-    ids: list[int] = []
-    lens: list[int] = []
+    tids = TermIds() if tids is None else tids
+    passages: list[str] = []
     texts: list[bytes] = []
     file_idx: list[int] = []
     lines: list[tuple[int, int]] = []
@@ -69,13 +71,11 @@ def chunk_of_articles(
         ch.files.append(art.file)
         ch.metas.append(ArticleMeta(art.file, art.title, art.date, len(art.passages)))
         for p in art.passages:
+            passages.append(p.text)
             texts.append(p.text.encode("utf-8", "surrogatepass"))
             file_idx.append(len(ch.files) - 1)
             lines.append((p.line_start, p.line_end))
             back.append(points_back(p.text))
-            pid = tids.ids(p.text)
-            ids.extend(pid)
-            lens.append(len(pid))
             if "(" in p.text:
                 for sf, lf in find_acronyms(p.text):
                     sf_terms = analyze_word(sf)
@@ -87,17 +87,18 @@ def chunk_of_articles(
     ch.file_idx = np.asarray(file_idx, dtype=np.int32)
     ch.lines = np.asarray(lines, dtype=np.int32).reshape(-1, 2)
     ch.points_back = np.asarray(back, dtype=bool)
-    ch.vocab = sorted(tids.vocab, key=tids.vocab.__getitem__)
-    ch.ids = np.asarray(ids, dtype=np.int32)
-    ch.lens = np.asarray(lens, dtype=np.int32)
-    # the words a misspelt question word may be read as: those that are one term
-    spell = [(w, ts[0]) for w, ts in tids.surfaces.items() if len(ts) == 1 and spellable(w)]
+    ch.vocab, ch.ids, ch.lens, one_term = tids.chunk(passages)
+    # the words a misspelt question word may be read as: those that are one term (each sent
+    # with the first chunk of this process that has it)
+    spell = [(w, t) for w, t in one_term.items() if spellable(w)]
     ch.words = [w for w, _ in spell]
     ch.word_terms = np.fromiter((t for _, t in spell), dtype=np.int32, count=len(spell))
     return ch
 
 
-def chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
+def chunk_of_files(
+    paths: list[str], folder: str, max_bytes: int, tids: TermIds | None = None
+) -> Chunk:
     articles: list[Article] = []
     problems: list[CorpusProblem] = []
     for path in paths:
@@ -106,7 +107,16 @@ def chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
             problems.append(got)
         else:
             articles.append(got)
-    return chunk_of_articles(articles, problems)
+    return chunk_of_articles(articles, problems, tids)
+
+
+_WORKER_TERM_IDS: list[TermIds] = []  # a worker process's, kept for all its chunks
+
+
+def _worker_chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
+    if not _WORKER_TERM_IDS:
+        _WORKER_TERM_IDS.append(TermIds())
+    return chunk_of_files(paths, folder, max_bytes, _WORKER_TERM_IDS[0])
 
 
 Built = tuple[BM25Index | None, PassageStore | None, list[CorpusProblem]]
@@ -224,12 +234,13 @@ def build_from_folder(
     workers = min(os.cpu_count() or 1, len(groups))
     n = len(groups)
     if len(paths) <= PARALLEL_OVER_FILES or workers < 2:
+        tids = TermIds()
         index, store, problems = assemble(
-            (chunk_of_files(g, str(folder), max_bytes) for g in groups), progress
+            (chunk_of_files(g, str(folder), max_bytes, tids) for g in groups), progress
         )
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunks = pool.map(chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
+            chunks = pool.map(_worker_chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
             merged = merge(chunks, progress)
         # the workers are gone before the index is built: their memory is not held meanwhile
         index, store, problems = finish(merged)
