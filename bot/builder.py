@@ -143,9 +143,9 @@ class Merged:
 
     def add(self, ch: Chunk) -> None:
         vocab = self.vocab
-        remap = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for t in ch.vocab), dtype=np.int32, count=len(ch.vocab)
-        )
+        new = [t for t in ch.vocab if t not in vocab]  # in the chunk's order: ids follow it
+        vocab.update(zip(new, range(len(vocab), len(vocab) + len(new)), strict=True))
+        remap = np.fromiter(map(vocab.__getitem__, ch.vocab), dtype=np.int32, count=len(ch.vocab))
         if ch.ids.size:
             self.ids_parts.append(remap[ch.ids])
         self.lens_parts.append(ch.lens)
