@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections import ChainMap
 from functools import lru_cache
 from itertools import chain
@@ -486,8 +487,9 @@ class TermIds:
 
     One object serves a whole indexing process (a worker builds many chunks): each distinct
     word is analysed once for its life (up to ``max_words`` words are kept) and its terms get
-    ids of this object. :meth:`chunk` then numbers a chunk's terms in order of first
-    appearance (the order rank-bm25's dictionaries have, which its idf average depends on).
+    ids of this object (``terms`` in the order they were met). :meth:`chunk` then numbers a
+    chunk's terms in order of first appearance (the order rank-bm25's dictionaries have, which
+    its idf average depends on)
     The per-word loops run in C (``map``/``chain``) and numpy."""
 
     def __init__(self, max_words: int = 2_000_000) -> None:
@@ -495,6 +497,7 @@ class TermIds:
         self.terms: list[str] = []  # id -> term
         self.surfaces: dict[str, tuple[int, ...]] = {}  # word -> its terms' ids
         self.max_words = max_words
+        self.name = uuid.uuid4().hex  # tells this object's ids from another's
 
     def _add(self, word: str) -> tuple[int, ...]:
         vocab, terms = self.vocab, self.terms
@@ -507,10 +510,11 @@ class TermIds:
             ids.append(i)
         return tuple(ids)
 
-    def chunk(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
-        """A chunk of texts: its terms in order of first appearance (chunk ids are positions
-        in this list), the texts' chunk term ids one after another, each text's number of
-        ids, and the words first seen in this chunk that are one term, with its chunk id."""
+    def chunk(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """A chunk of texts: the ids (of this object) of its terms in order of first
+        appearance (chunk ids are positions in this array), the texts' chunk term ids one after
+        another, each text's number of ids, and the words first seen by this object in this
+        chunk that are one term, with its chunk id."""
         words_of = [_TOKEN_RE.findall(text) for text in texts]
         surfaces = self.surfaces
         new = [w for w in dict.fromkeys(chain.from_iterable(words_of)) if w not in surfaces]
@@ -535,8 +539,7 @@ class TermIds:
         by_first = np.argsort(first, kind="stable")
         rank = np.empty(uniq.shape[0], dtype=np.int32)
         rank[by_first] = np.arange(uniq.shape[0], dtype=np.int32)
-        terms = self.terms
-        vocab = [terms[i] for i in uniq[by_first].tolist()]
         own = np.fromiter(one_term.values(), dtype=np.int64, count=len(one_term))
         own_chunk = rank[np.searchsorted(uniq, own)].tolist()
-        return vocab, rank[inverse.reshape(-1)], lens, dict(zip(one_term, own_chunk, strict=True))
+        order = uniq[by_first].astype(np.int32)
+        return order, rank[inverse.reshape(-1)], lens, dict(zip(one_term, own_chunk, strict=True))

@@ -49,7 +49,12 @@ class Chunk:
     words: list[str] = field(default_factory=list)
     word_terms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     problems: list[CorpusProblem] = field(default_factory=list)
-    vocab: list[str] = field(default_factory=list)  # local term ids -> terms
+    # local term ids -> ids of the TermIds named ``numbering``, which met the terms
+    # ``new_terms`` (its ids from ``first_new`` on) first in this chunk
+    term_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    numbering: str = ""
+    new_terms: list[str] = field(default_factory=list)
+    first_new: int = 0
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
@@ -87,7 +92,9 @@ def chunk_of_articles(
     ch.file_idx = np.asarray(file_idx, dtype=np.int32)
     ch.lines = np.asarray(lines, dtype=np.int32).reshape(-1, 2)
     ch.points_back = np.asarray(back, dtype=bool)
-    ch.vocab, ch.ids, ch.lens, one_term = tids.chunk(passages)
+    ch.numbering, ch.first_new = tids.name, len(tids.terms)
+    ch.term_ids, ch.ids, ch.lens, one_term = tids.chunk(passages)
+    ch.new_terms = tids.terms[ch.first_new :]
     # the words a misspelt question word may be read as: those that are one term (each sent
     # with the first chunk of this process that has it)
     spell = [(w, t) for w, t in one_term.items() if spellable(w)]
@@ -140,12 +147,24 @@ class Merged:
     acronyms: dict[str, list[list[str]]] = field(default_factory=dict)
     words: dict[str, int] = field(default_factory=dict)  # spelling vocabulary: word -> term id
     problems: list[CorpusProblem] = field(default_factory=list)
+    # per TermIds (by name): its term ids -> ours (-1: not met yet)
+    numberings: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, ch: Chunk) -> None:
+        ours = self.numberings.get(ch.numbering, np.zeros(0, np.int32))
+        grown = ch.first_new + len(ch.new_terms)
+        if ours.shape[0] < grown:
+            ours = np.concatenate((ours, np.full(grown - ours.shape[0], -1, np.int32)))
+        self.numberings[ch.numbering] = ours
+        remap = ours[ch.term_ids]
+        # the terms first met in this chunk get ids in the chunk's order (rank-bm25's order);
+        # every other term was in an earlier chunk of the same TermIds, merged before
         vocab = self.vocab
-        new = [t for t in ch.vocab if t not in vocab]  # in the chunk's order: ids follow it
-        vocab.update(zip(new, range(len(vocab), len(vocab) + len(new)), strict=True))
-        remap = np.fromiter(map(vocab.__getitem__, ch.vocab), dtype=np.int32, count=len(ch.vocab))
+        for k in np.flatnonzero(remap < 0).tolist():
+            i = int(ch.term_ids[k])
+            if i < ch.first_new:
+                raise ValueError("chunks merged out of order: a term of an earlier chunk unmet")
+            remap[k] = ours[i] = vocab.setdefault(ch.new_terms[i - ch.first_new], len(vocab))
         if ch.ids.size:
             self.ids_parts.append(remap[ch.ids])
         self.lens_parts.append(ch.lens)

@@ -39,7 +39,8 @@ def test_chunk_ids_follow_first_appearance(max_words: int) -> None:
     tids = TermIds(max_words=max_words)  # shared by the chunks, as in a worker
     for seed in range(4):
         texts = _texts(30, seed)
-        vocab, ids, lens, one_term = tids.chunk(texts)
+        order, ids, lens, one_term = tids.chunk(texts)
+        vocab = [tids.terms[i] for i in order.tolist()]
         assert (vocab, ids.tolist(), lens.tolist()) == _reference(texts)
         for word, t in one_term.items():
             assert [vocab[t]] == terms(word)
