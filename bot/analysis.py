@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
+from collections import ChainMap
 from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
 
+import numpy as np
 import Stemmer
 
-_stemmer = Stemmer.Stemmer("english")
+# No cache in the stemmer: each word reaches it once (results are cached per surface word
+# above it), and with a large vocabulary PyStemmer's own cache only costs (about 5x per word).
+_stemmer = Stemmer.Stemmer("english", 0)
 
 # NLTK's English stopword list plus question/filler words that carry no content in a question.
 STOPWORDS = frozenset(
@@ -477,35 +482,64 @@ def terms(text: str) -> list[str]:
     return out
 
 
-# Analysed words, kept for the life of an indexing process (a worker builds many chunks).
-_BUILD_CACHE: dict[str, tuple[str, ...]] = {}
-_BUILD_CACHE_MAX = 2_000_000
-
-
 class TermIds:
-    """Passage text -> term ids, for indexing many passages in one go.
+    """Passage texts -> term ids, for indexing many passages.
 
-    Each distinct word is analysed once; term ids are handed out in order of first
-    appearance (the order rank-bm25's dictionaries have, which its idf average depends on).
-    The per-word loop runs in C (``map``/``chain``)."""
+    One object serves a whole indexing process (a worker builds many chunks): each distinct
+    word is analysed once for its life (up to ``max_words`` words are kept) and its terms get
+    ids of this object (``terms`` in the order they were met). :meth:`chunk` then numbers a
+    chunk's terms in order of first appearance (the order rank-bm25's dictionaries have, which
+    its idf average depends on)
+    The per-word loops run in C (``map``/``chain``) and numpy."""
 
-    def __init__(self) -> None:
-        self.vocab: dict[str, int] = {}
-        self.surfaces: dict[str, tuple[int, ...]] = {}
+    def __init__(self, max_words: int = 2_000_000) -> None:
+        self.vocab: dict[str, int] = {}  # term -> id
+        self.terms: list[str] = []  # id -> term
+        self.surfaces: dict[str, tuple[int, ...]] = {}  # word -> its terms' ids
+        self.max_words = max_words
+        self.name = uuid.uuid4().hex  # tells this object's ids from another's
 
-    def ids(self, text: str) -> list[int]:
-        words = _TOKEN_RE.findall(text)
+    def _add(self, word: str) -> tuple[int, ...]:
+        vocab, terms = self.vocab, self.terms
+        ids = []
+        for t in analyze_word.__wrapped__(word):
+            i = vocab.get(t)
+            if i is None:
+                i = vocab[t] = len(terms)
+                terms.append(t)
+            ids.append(i)
+        return tuple(ids)
+
+    def chunk(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """A chunk of texts: the ids (of this object) of its terms in order of first
+        appearance (chunk ids are positions in this array), the texts' chunk term ids one after
+        another, each text's number of ids, and the words first seen by this object in this
+        chunk that are one term, with its chunk id."""
+        words_of = [_TOKEN_RE.findall(text) for text in texts]
         surfaces = self.surfaces
-        new = set(words).difference(surfaces)  # dict argument: probes, no key scan
-        if new:
-            vocab = self.vocab
-            # new words in order of first appearance: ids follow the text's order
-            known = _BUILD_CACHE
-            for w in [w for w in dict.fromkeys(words) if w in new]:
-                ts = known.get(w)
-                if ts is None:
-                    ts = analyze_word.__wrapped__(w)
-                    if len(known) < _BUILD_CACHE_MAX:
-                        known[w] = ts
-                surfaces[w] = tuple(vocab.setdefault(t, len(vocab)) for t in ts)
-        return list(chain.from_iterable(map(surfaces.__getitem__, words)))
+        new = [w for w in dict.fromkeys(chain.from_iterable(words_of)) if w not in surfaces]
+        once: dict[str, tuple[int, ...]] = {}  # analysed for this chunk only (the cache is full)
+        one_term: dict[str, int] = {}
+        for w in new:
+            ids = self._add(w)
+            if len(surfaces) < self.max_words:
+                surfaces[w] = ids
+            else:
+                once[w] = ids
+            if len(ids) == 1:
+                one_term[w] = ids[0]
+        get = surfaces.__getitem__
+        if once:
+            get = ChainMap(surfaces, once).__getitem__
+        per_text = [list(chain.from_iterable(map(get, words))) for words in words_of]
+        lens = np.fromiter(map(len, per_text), dtype=np.int32, count=len(per_text))
+        ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int32, count=int(lens.sum()))
+        # renumber: the chunk's terms in order of first appearance
+        uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        by_first = np.argsort(first, kind="stable")
+        rank = np.empty(uniq.shape[0], dtype=np.int32)
+        rank[by_first] = np.arange(uniq.shape[0], dtype=np.int32)
+        own = np.fromiter(one_term.values(), dtype=np.int64, count=len(one_term))
+        own_chunk = rank[np.searchsorted(uniq, own)].tolist()
+        order = uniq[by_first].astype(np.int32)
+        return order, rank[inverse.reshape(-1)], lens, dict(zip(one_term, own_chunk, strict=True))

@@ -45,20 +45,29 @@ class Chunk:
     text_lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     blob: bytes = b""  # the passages' UTF-8 texts, one after another
     acronyms: list[tuple[str, list[str]]] = field(default_factory=list)
-    words: list[str] = field(default_factory=list)  # surface words (spelling vocabulary)
+    # surface words of one term (the spelling vocabulary) and their terms' local ids
+    words: list[str] = field(default_factory=list)
+    word_terms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     problems: list[CorpusProblem] = field(default_factory=list)
-    vocab: list[str] = field(default_factory=list)  # local term ids -> terms
+    # local term ids -> ids of the TermIds named ``numbering``, which met the terms
+    # ``new_terms`` (its ids from ``first_new`` on) first in this chunk
+    term_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    numbering: str = ""
+    new_terms: list[str] = field(default_factory=list)
+    first_new: int = 0
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 def chunk_of_articles(
-    articles: Iterable[Article], problems: list[CorpusProblem] | None = None
+    articles: Iterable[Article],
+    problems: list[CorpusProblem] | None = None,
+    tids: TermIds | None = None,
 ) -> Chunk:
+    """One chunk; ``tids`` keeps analysed words from chunk to chunk (fresh when ``None``)."""
     ch = Chunk(problems=list(problems or []))
-    tids = TermIds()
-    ids: list[int] = []
-    lens: list[int] = []
+    tids = TermIds() if tids is None else tids
+    passages: list[str] = []
     texts: list[bytes] = []
     file_idx: list[int] = []
     lines: list[tuple[int, int]] = []
@@ -67,13 +76,11 @@ def chunk_of_articles(
         ch.files.append(art.file)
         ch.metas.append(ArticleMeta(art.file, art.title, art.date, len(art.passages)))
         for p in art.passages:
+            passages.append(p.text)
             texts.append(p.text.encode("utf-8", "surrogatepass"))
             file_idx.append(len(ch.files) - 1)
             lines.append((p.line_start, p.line_end))
             back.append(points_back(p.text))
-            pid = tids.ids(p.text)
-            ids.extend(pid)
-            lens.append(len(pid))
             if "(" in p.text:
                 for sf, lf in find_acronyms(p.text):
                     sf_terms = analyze_word(sf)
@@ -85,15 +92,20 @@ def chunk_of_articles(
     ch.file_idx = np.asarray(file_idx, dtype=np.int32)
     ch.lines = np.asarray(lines, dtype=np.int32).reshape(-1, 2)
     ch.points_back = np.asarray(back, dtype=bool)
-    ch.vocab = sorted(tids.vocab, key=tids.vocab.__getitem__)
-    ch.ids = np.asarray(ids, dtype=np.int32)
-    ch.lens = np.asarray(lens, dtype=np.int32)
-    # the words a misspelt question word may be read as
-    ch.words = [w for w in tids.surfaces if spellable(w)]
+    ch.numbering, ch.first_new = tids.name, len(tids.terms)
+    ch.term_ids, ch.ids, ch.lens, one_term = tids.chunk(passages)
+    ch.new_terms = tids.terms[ch.first_new :]
+    # the words a misspelt question word may be read as: those that are one term (each sent
+    # with the first chunk of this process that has it)
+    spell = [(w, t) for w, t in one_term.items() if spellable(w)]
+    ch.words = [w for w, _ in spell]
+    ch.word_terms = np.fromiter((t for _, t in spell), dtype=np.int32, count=len(spell))
     return ch
 
 
-def chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
+def chunk_of_files(
+    paths: list[str], folder: str, max_bytes: int, tids: TermIds | None = None
+) -> Chunk:
     articles: list[Article] = []
     problems: list[CorpusProblem] = []
     for path in paths:
@@ -102,7 +114,16 @@ def chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
             problems.append(got)
         else:
             articles.append(got)
-    return chunk_of_articles(articles, problems)
+    return chunk_of_articles(articles, problems, tids)
+
+
+_WORKER_TERM_IDS: list[TermIds] = []  # a worker process's, kept for all its chunks
+
+
+def _worker_chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
+    if not _WORKER_TERM_IDS:
+        _WORKER_TERM_IDS.append(TermIds())
+    return chunk_of_files(paths, folder, max_bytes, _WORKER_TERM_IDS[0])
 
 
 Built = tuple[BM25Index | None, PassageStore | None, list[CorpusProblem]]
@@ -124,14 +145,26 @@ class Merged:
     points_back_parts: list[np.ndarray] = field(default_factory=list)
     lens_of_texts: list[np.ndarray] = field(default_factory=list)
     acronyms: dict[str, list[list[str]]] = field(default_factory=dict)
-    words: set[str] = field(default_factory=set)  # surface words (spelling vocabulary)
+    words: dict[str, int] = field(default_factory=dict)  # spelling vocabulary: word -> term id
     problems: list[CorpusProblem] = field(default_factory=list)
+    # per TermIds (by name): its term ids -> ours (-1: not met yet)
+    numberings: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, ch: Chunk) -> None:
+        ours = self.numberings.get(ch.numbering, np.zeros(0, np.int32))
+        grown = ch.first_new + len(ch.new_terms)
+        if ours.shape[0] < grown:
+            ours = np.concatenate((ours, np.full(grown - ours.shape[0], -1, np.int32)))
+        self.numberings[ch.numbering] = ours
+        remap = ours[ch.term_ids]
+        # the terms first met in this chunk get ids in the chunk's order (rank-bm25's order);
+        # every other term was in an earlier chunk of the same TermIds, merged before
         vocab = self.vocab
-        remap = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for t in ch.vocab), dtype=np.int32, count=len(ch.vocab)
-        )
+        for k in np.flatnonzero(remap < 0).tolist():
+            i = int(ch.term_ids[k])
+            if i < ch.first_new:
+                raise ValueError("chunks merged out of order: a term of an earlier chunk unmet")
+            remap[k] = ours[i] = vocab.setdefault(ch.new_terms[i - ch.first_new], len(vocab))
         if ch.ids.size:
             self.ids_parts.append(remap[ch.ids])
         self.lens_parts.append(ch.lens)
@@ -147,7 +180,7 @@ class Merged:
             exps = self.acronyms.setdefault(sf, [])
             if lf not in exps:
                 exps.append(lf)
-        self.words.update(ch.words)
+        self.words.update(zip(ch.words, remap[ch.word_terms].tolist(), strict=True))
         self.problems.extend(ch.problems)
 
 
@@ -201,15 +234,12 @@ def assemble(chunks: Iterable[Chunk], progress: Callable[[int], None] | None = N
     return finish(merge(chunks, progress))
 
 
-def _spell_index(words: Iterable[str], index: BM25Index) -> SpellIndex:
-    """Spelling vocabulary: corpus words, ranked by how many passages use their term."""
-    counts: list[tuple[str, int]] = []
-    for w in words:
-        ts = analyze_word(w)
-        tid = index.vocab.get(ts[0]) if len(ts) == 1 else None
-        if tid is not None:
-            counts.append((w, index.df(tid)))
-    return SpellIndex.build(counts)
+def _spell_index(words: dict[str, int], index: BM25Index) -> SpellIndex:
+    """Spelling vocabulary: corpus words (word -> its one term's id), ranked by how many
+    passages use their term."""
+    df = np.diff(index.post_ptr)
+    tids = np.fromiter(words.values(), dtype=np.int64, count=len(words))
+    return SpellIndex.build(zip(words, df[tids].tolist(), strict=True))
 
 
 def build_from_folder(
@@ -223,12 +253,13 @@ def build_from_folder(
     workers = min(os.cpu_count() or 1, len(groups))
     n = len(groups)
     if len(paths) <= PARALLEL_OVER_FILES or workers < 2:
+        tids = TermIds()
         index, store, problems = assemble(
-            (chunk_of_files(g, str(folder), max_bytes) for g in groups), progress
+            (chunk_of_files(g, str(folder), max_bytes, tids) for g in groups), progress
         )
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunks = pool.map(chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
+            chunks = pool.map(_worker_chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
             merged = merge(chunks, progress)
         # the workers are gone before the index is built: their memory is not held meanwhile
         index, store, problems = finish(merged)

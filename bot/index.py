@@ -69,19 +69,21 @@ class TermVocab(Mapping[str, int]):
     def of(cls, vocab: Mapping[str, int]) -> TermVocab:
         if isinstance(vocab, TermVocab):
             return vocab
-        short: list[tuple[bytes, int]] = []
+        short: list[bytes] = []
+        short_ids: list[int] = []
         long: dict[str, int] = {}
         for t, i in vocab.items():
             b = t.encode("utf-8", "surrogatepass")
             if len(b) > cls.WIDTH or b.endswith(b"\0"):
                 long[t] = i
             else:
-                short.append((b, i))
-        short.sort()
-        width = max((len(b) for b, _ in short), default=1)
-        keys = np.array([b for b, _ in short], dtype=f"S{width}")
-        ids = np.array([i for _, i in short], dtype=np.int32)
-        return cls(keys, ids, long)
+                short.append(b)
+                short_ids.append(i)
+        width = max(map(len, short), default=1)
+        keys = np.array(short, dtype=f"S{width}")
+        # (no key ends with a NUL byte: numpy orders them as Python orders the bytes)
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], np.array(short_ids, dtype=np.int32)[order], long)
 
     def get(self, term: str, default: int | None = None) -> int | None:  # type: ignore[override]
         i = self._find(term)

@@ -18,6 +18,7 @@ finds every word within one edit and most within two (two substitutions need thr
 from __future__ import annotations
 
 import zlib
+from array import array
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -105,10 +106,16 @@ class SpellIndex:
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_WORDS]
         words = [w for w, _ in ranked]
         freq = np.asarray([n for _, n in ranked], dtype=np.int32)
-        pairs = [(k, i) for i, w in enumerate(words) for k in _keys(w)]
-        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        order = np.lexsort((arr[:, 1], arr[:, 0]))
-        return cls(words, freq, arr[order, 0].astype(np.uint32), arr[order, 1].astype(np.int32))
+        flat = array("q")  # every word's keys, one word after another (no Python int kept)
+        n_keys = array("q")
+        for w in words:
+            ks = _keys(w)
+            flat.extend(ks)
+            n_keys.append(len(ks))
+        keys = np.frombuffer(flat, dtype=np.int64)
+        vals = np.repeat(np.arange(len(words), dtype=np.int64), np.frombuffer(n_keys, np.int64))
+        order = np.lexsort((vals, keys))
+        return cls(words, freq, keys[order].astype(np.uint32), vals[order].astype(np.int32))
 
     def save(self, folder: Path) -> None:
         np.save(folder / "spell_keys.npy", self.keys, allow_pickle=False)
