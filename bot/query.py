@@ -72,6 +72,7 @@ SHORTHAND = {
     "tmrw": "tomorrow", "im": "i'm", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't",
     "isnt": "isn't", "wasnt": "wasn't", "cant": "can't", "wont": "won't", "gonna": "going to",
     "wanna": "want to", "gotta": "got to", "kinda": "kind of", "sorta": "sort of", "vs": "versus",
+    "acc": "according", "acc.": "according", "q": "question", "qn": "question",
     "1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth",
     "6th": "sixth", "7th": "seventh", "8th": "eighth", "9th": "ninth", "10th": "tenth",
 }  # fmt: skip
@@ -84,12 +85,12 @@ FRAMING_WORDS = _words(
     exactly actually really exact precisely basically anyway someone somebody anybody anyone
     explain explained tell tells told show help wondering wonder curious remember recall read
     heard hear says say saying said question questions answer ask asking quick check checking
-    sure maybe thing stuff whatever pretty
+    sure maybe thing stuff whatever pretty btw fyi imo imho idk tbh ngl eli5 iirc afaik asap
     """
 )
 # phrases of the same kind (kept whole so their words need not be framing everywhere)
 _FRAMING_PHRASES = re.compile(
-    r"\b(?:according to (?:the )?(?:article|articles|story|piece|report|text)s?"
+    r"\b(?:(?:according|as per|per) (?:to )?(?:the )?(?:article|articles|story|piece|report|text)s?"
     r"|in (?:the|this|that|these|one of the) (?:article|articles|story|stories|piece|report)s?"
     r"|(?:can|could|would) (?:you|u|someone|anyone|somebody) (?:please )?(?:tell|show|explain)"
     r"(?: me| us)?|i (?:read|heard|saw) (?:somewhere )?(?:that )?|is it true(?: that)?"
@@ -300,8 +301,16 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+_LEADING_WORD = re.compile(r"^\W*([\w'’]+)\W*")
+
+
 def answer_type(question: str) -> str | None:
-    """The kind of span that answers ``question`` (None: any passage that covers it)."""
+    """The kind of span that answers ``question`` (None: any passage that covers it); words
+    that say nothing ("hey", "btw", "quick question:") before it are passed over."""
+    while (
+        (m := _LEADING_WORD.match(question)) and is_framing(m.group(1)) and m.end() < len(question)
+    ):
+        question = question[m.end() :]
     for name, pat in _TYPE_PATTERNS:
         if pat.search(question):
             return name

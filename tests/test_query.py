@@ -58,6 +58,20 @@ def test_greetings_and_talk_about_the_articles_weigh_nothing(small):
     ]
 
 
+def test_chat_fillers_before_a_question_hide_neither_its_words_nor_its_kind(small):
+    for question in (
+        "btw when did the board meet the keepers",
+        "hey can u tell me when the board met the keepers pls",
+        "as per the article, when did the board meet the keepers?",
+        "acc to the piece when did the board meet the keepers",
+    ):
+        plan = small.searcher.plan(question)
+        assert plan.answer_type == "date", question
+        assert {w.surface for w in plan.words} <= {"board", "meet", "met", "keepers"}, question
+        (hit,) = small.search(question, top=1)
+        assert [hit.text[a:b] for a, b in hit.answers] == ["3 March 2021"], question
+
+
 def test_a_misspelt_word_is_read_as_the_corpus_word_but_english_words_are_kept(small):
     plan = small.searcher.plan("when was the lighthose rebuilt")
     corrected = {w.surface: w.corrected for w in plan.words}
