@@ -63,6 +63,8 @@ def answer_spans(
             for m in _LONG_FORM.finditer(text)
             if set(analyze_word(m.group(2))) & set(question_terms)
         ]
+    if kind == "identity":
+        return _titles(text, question_terms)
     if kind == "person":
         names = (_name_span(text, m) for m in _NAME_SEQ.finditer(text))
         return [sp for sp in names if sp and _adds(text[sp[0] : sp[1]], question_terms)]
@@ -73,6 +75,42 @@ def answer_spans(
     if kind == "place":
         return [m.span(1) for m in _PLACE.finditer(text) if _adds(m.group(1), question_terms)]
     return []
+
+
+_APPOSITIVE_NAME = re.compile(r",\s+((?:[A-Z]\.\s*)*" + _CAP + r"(?:\s+" + _CAP + r")*)")
+
+
+def _titles(text: str, question_terms: Collection[str]) -> list[tuple[int, int]]:
+    """Spans that say who a person the question names is: a run of capitalised words that
+    holds the name and more ("Defence Minister Rajnath Singh"), or a title set off by a comma
+    right before the name ("Secretary of Defense, Pete Hegseth", "Minister, S. Jaishankar")."""
+    out = []
+    for m in _NAME_SEQ.finditer(text):
+        sp = _name_span(text, m)
+        if sp is None:
+            continue
+        # "Singh and Hegseth" names two people: each part is a run of its own
+        start = sp[0]
+        for part in re.split(r"(\s+and\s+)", text[sp[0] : sp[1]]):
+            a, b = start, start + len(part)
+            start = b
+            if part.strip() == "and" or len(part.split()) < 2 and not part[:1].isupper():
+                continue
+            if _names(part, question_terms):
+                if len(part.split()) > 1 and _adds(part, question_terms):
+                    out.append((a, b))
+                continue
+            after = _APPOSITIVE_NAME.match(text, b)
+            if after and _names(after.group(1), question_terms) and len(part.split()) > 1:
+                out.append((a, after.end()))
+    return out
+
+
+def _names(span_text: str, question_terms: Collection[str]) -> bool:
+    """Whether a span holds a word of the question."""
+    return any(
+        set(analyze_word(w)) & set(question_terms) for w in re.findall(r"[\w’'-]+", span_text)
+    )
 
 
 def _name_span(text: str, m: re.Match[str]) -> tuple[int, int] | None:

@@ -265,6 +265,11 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("amount", re.compile(r"\bhow much\b|\bwhat (?:price|amount|sum)\b|\bcost\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow (?:long|old)\b", re.I)),
+    # "who is X?": X's title or role, the words beside X's name
+    (
+        "identity",
+        re.compile(r"^\W*(?:and )?who(?:'s|’s| is| was)\s+(?:[\w.’'-]+\s*){1,4}\W*$", re.I),
+    ),
     (
         "person",
         re.compile(

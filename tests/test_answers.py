@@ -18,6 +18,9 @@ from bot.query import answer_type
         ("How many keepers were there?", "count"),
         ("how much did the repair cost", "amount"),
         ("Who rebuilt the lighthouse?", "person"),
+        ("who is Jane Doyle?", "identity"),
+        ("Who's Doyle", "identity"),
+        ("who is the keeper who rebuilt the lighthouse after the storm?", "person"),
         ("where is the lighthouse", "place"),
         ("What does NLB stand for?", "long_form"),
         ("Did the navy rebuild it?", "yesno"),
@@ -45,6 +48,22 @@ def test_a_person_answer_says_more_than_the_question():
 def test_a_name_does_not_start_with_a_function_word_or_a_date():
     text = "On September 25, 2021, Harbour Master Jane Doyle met the board. In March Ian Ross left."
     assert spans(text, "person", "Who met the board?") == ["Harbour Master Jane Doyle", "Ian Ross"]
+
+
+def test_who_is_x_is_answered_by_the_title_beside_the_name():
+    text = (
+        "Harbour Master Jane Doyle and Ian Ross met. The Board Chair, J. Doyle, spoke. "
+        "Doyle and Ross left."
+    )
+    assert spans(text, "identity", "who is Doyle?") == [
+        "Harbour Master Jane Doyle",
+        "Board Chair, J. Doyle",
+    ]
+    # two people joined by "and" are not a title, and another person's title is not Doyle's
+    assert (
+        spans("Doyle and Ross left. Harbour Master Ian Ross stayed.", "identity", "who is Doyle")
+        == []
+    )
 
 
 def test_a_long_form_answers_only_for_the_acronym_asked_about():

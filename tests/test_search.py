@@ -175,3 +175,10 @@ def test_json_hit_shape(engine):
     h = obj["hits"][0]
     assert set(h) == {"file", "lines", "score", "text", "title", "answers"}
     assert isinstance(h["lines"], list) and len(h["lines"]) == 2
+
+
+def test_who_is_x_quotes_and_marks_the_title_beside_the_name(engine):
+    for question, name in (("who is hegseth", "Hegseth"), ("Who is Vikram Misri?", "Misri")):
+        (hit,) = engine.search(question, top=1)
+        marked = [hit.text[a:b] for a, b in hit.answers]
+        assert any(name in m and "Secretary" in m for m in marked), (question, marked)
