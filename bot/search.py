@@ -256,24 +256,25 @@ class Searcher:
         for (tid, b), cr in plan.word_credits.items():
             term_credit[row[tid], b] = cr
 
-        def holding(itself: float, via_lead: float, via_before: float) -> np.ndarray:
-            # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w)
-            how = np.array([itself, via_lead, via_before])[:, None]
-            held = (found * how).max(axis=1)
-            return (held[:, :, None] * term_credit[:, None, :]).max(axis=0)
+        # a word that says which article is meant is held by all of that article: its lead
+        # credit is 1 in both views
+        selects = np.array([w.selects_article for w in plan.words])
 
-        credit = holding(1.0, LEAD_CREDIT, CARRIED_OVER)
-        topical = holding(1.0, RANK_LEAD_CREDIT, CARRIED_OVER)
-        sel = [b for b, w in enumerate(plan.words) if w.selects_article]
-        if sel:  # a word that says which article is meant is held by all of that article
-            in_article = holding(1.0, 1.0, CARRIED_OVER)
-            credit[:, sel] = in_article[:, sel]
-            topical[:, sel] = in_article[:, sel]
+        def holding(via_lead: float) -> np.ndarray:
+            # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w)
+            how = np.empty((3, n_words))
+            how[0], how[1], how[2] = 1.0, np.where(selects, 1.0, via_lead), CARRIED_OVER
+            held = (found[:, :, :, None] * how[None, :, None, :]).max(axis=1)
+            return (held * term_credit[:, None, :]).max(axis=0)
+
+        credit = holding(LEAD_CREDIT)
+        topical = holding(RANK_LEAD_CREDIT)
+        sel = np.flatnonzero(selects)
         weights = np.asarray([w.weight for w in plan.words])
         return Evidence(
             coverage=_share(credit, weights, plan.own_words),
             topical=_share(topical, weights, len(weights)),
-            selected=(credit[:, sel] > 0).all(axis=1) if sel else np.zeros(n, dtype=bool),
+            selected=(credit[:, sel] > 0).all(axis=1) if sel.size else np.zeros(n, dtype=bool),
         )
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
