@@ -183,12 +183,18 @@ class QueryPlan:
         return any(m >> bit & 1 for m in self.masks)
 
     @property
+    def bare_question_word(self) -> bool:
+        """A question word alone after an earlier question ("where?", "why?"): it asks for
+        that kind of answer about the words carried from before."""
+        return self.own_words == 0 and bool(self.words) and self.answer_type is not None
+
+    @property
     def own_terms_found(self) -> bool:
         """Whether any of the message's own words (not carried ones) is in the corpus; a
         message of a question word alone ("where?" after a question) asks about the words it
         carries."""
         if self.own_words == 0:
-            return self.answer_type is not None and bool(self.ids)
+            return self.bare_question_word and bool(self.ids)
         own_bits = (1 << self.own_words) - 1
         return any(m & own_bits for m in self.masks)
 
@@ -449,9 +455,8 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
     own = sum(w.weight for w in plan.words[: plan.own_words])
-    # ... but a bare question word after an earlier question ("where?", "why?") asks about it
-    bare_follow_up = plan.own_words == 0 and len(plan.words) > 0 and plan.answer_type is not None
-    plan.chitchat = (plan.own_words == 0 and not bare_follow_up) or (
+    # ... but a question word alone after an earlier question ("where?") asks about it
+    plan.chitchat = (plan.own_words == 0 and not plan.bare_question_word) or (
         plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
     )
     return plan
