@@ -89,20 +89,19 @@ def _titles(text: str, question_terms: Collection[str]) -> list[tuple[int, int]]
         sp = _name_span(text, m)
         if sp is None:
             continue
-        # "Singh and Hegseth" names two people: each part is a run of its own
-        start = sp[0]
-        for part in re.split(r"(\s+and\s+)", text[sp[0] : sp[1]]):
-            a, b = start, start + len(part)
-            start = b
-            if part.strip() == "and" or len(part.split()) < 2 and not part[:1].isupper():
+        # "Singh and Hegseth" names two people: each is a run of its own
+        end = sp[0]
+        for piece in re.split(r"(\s+and\s+)", text[sp[0] : sp[1]]):
+            start, end = end, end + len(piece)
+            if len(piece.split()) < 2:  # "and", or a name alone: no title
                 continue
-            if _names(part, question_terms):
-                if len(part.split()) > 1 and _adds(part, question_terms):
-                    out.append((a, b))
-                continue
-            after = _APPOSITIVE_NAME.match(text, b)
-            if after and _names(after.group(1), question_terms) and len(part.split()) > 1:
-                out.append((a, after.end()))
+            if _names(piece, question_terms):
+                if _adds(piece, question_terms):
+                    out.append((start, end))
+            elif (after := _APPOSITIVE_NAME.match(text, end)) and _names(
+                after.group(1), question_terms
+            ):
+                out.append((start, after.end()))
     return out
 
 
