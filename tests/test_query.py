@@ -16,11 +16,16 @@ ARTICLE = (
 )
 
 
+def engine_of(tmp_path_factory, files: dict[str, str]):
+    folder = tmp_path_factory.mktemp("articles")
+    for name, text in files.items():
+        (folder / name).write_text(text, "utf-8")
+    return build_engine(folder)
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("small")
-    (folder / "lights.txt").write_text(ARTICLE, "utf-8")
-    return build_engine(folder)
+    return engine_of(tmp_path_factory, {"lights.txt": ARTICLE})
 
 
 def words(engine, question):
@@ -132,10 +137,7 @@ TWO_ARTICLES = {
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("two")
-    for name, text in TWO_ARTICLES.items():
-        (folder / name).write_text(text, "utf-8")
-    return build_engine(folder)
+    return engine_of(tmp_path_factory, TWO_ARTICLES)
 
 
 def test_words_that_name_an_article_select_it_rather_than_being_asked_about(two):
