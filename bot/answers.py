@@ -10,16 +10,22 @@ the excerpt's sentence; the excerpt marks the span, the way extractive QA reader
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection
 
-from .analysis import STOPWORDS, analyze_word
-from .dates import MONTHS, YEAR_RE, amount_spans, count_spans, date_spans
+from .analysis import STOPWORDS, analyze_word, tokenize
+from .dates import MONTHS, YEAR_RE, amount_spans, count_spans, date_spans, ordinal_spans
+from .lexicon import zipf
+from .spelling import COMMON_ZIPF
 
 # Kinds whose absence makes a passage a near miss.
-STRICT_KINDS = frozenset({"year", "date", "count", "amount", "long_form"})
+STRICT_KINDS = frozenset({"year", "date", "count", "amount", "long_form", "name"})
 
 _CAP = r"[A-Z][\w’'-]*(?:\.[\w’'-]+)*"  # a capitalised word (inner dots: U.S)
+_WORD = re.compile(r"[\w’'-]+")
+GIVEN_PREFIX = 5  # words shorter than this are forms of a question word only when equal
+ORDINAL_HEAD_WORDS = 2  # the words after an ordinal that say what it numbers
 _NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" + _CAP + r")+")
 _DATE_WORD = re.compile(MONTHS + r"\.?|(?:mon|tues|wednes|thurs|fri|satur|sun)day")
 _PLACE = re.compile(
@@ -65,6 +71,8 @@ def answer_spans(
         ]
     if kind == "identity":
         return _titles(text, question_terms)
+    if kind == "name":
+        return _proper_names(text, question_terms)
     if kind == "person":
         names = (_name_span(text, m) for m in _NAME_SEQ.finditer(text))
         return [sp for sp in names if sp and _adds(text[sp[0] : sp[1]], question_terms)]
@@ -75,6 +83,75 @@ def answer_spans(
     if kind == "place":
         return [m.span(1) for m in _PLACE.finditer(text) if _adds(m.group(1), question_terms)]
     return []
+
+
+# a run of capitalised words, which may be a single one ("Malabar", "CH-47F", "Make in India")
+_CAP_RUN = re.compile(_CAP + r"(?:\s+(?:(?:of|the|for|and|in|de)\s+)?" + _CAP + r")*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“(]\s*)$")
+
+
+def _proper_names(text: str, question_terms: Collection[str]) -> list[tuple[int, int]]:
+    """Names ("what is it called?", "need names"): runs of capitalised words that say
+    something beyond the question's own words; a single capitalised word that opens a sentence
+    is a name only when it is not an everyday word ("Critical technologies include ...")."""
+    out = []
+    for m in _CAP_RUN.finditer(text):
+        start, end = m.span()
+        words = m.group(0).split()
+        # leading function and date words are not part of the name ("The U.S. Navy")
+        while words and (words[0].lower() in STOPWORDS or _DATE_WORD.fullmatch(words[0].lower())):
+            start = text.index(words[1], start) if len(words) > 1 else end
+            words.pop(0)
+        if not words:
+            continue
+        opens = _SENTENCE_START.search(text, 0, m.start()) is not None
+        if len(words) == 1 and opens and analyze_word(words[0]) and _everyday(words[0]):
+            continue
+        if _adds(text[start:end], question_terms):
+            out.append((start, end))
+    return out
+
+
+def _everyday(word: str) -> bool:
+    return zipf(word.lower()) >= COMMON_ZIPF
+
+
+def ordinal_heads(text: str) -> list[tuple[int, frozenset[str]]]:
+    """Each ordinal of ``text`` with the terms of the words it numbers: "the first and second
+    INDUS-X summits" -> (1, {indus, summit, ...}), (2, {...})."""
+    spans = ordinal_spans(text)
+    out = []
+    for k, (value, _, end) in enumerate(spans):
+        heads: set[str] = set()
+        taken = 0
+        for w in _WORD.finditer(text, end, min(len(text), end + 80)):
+            if any(s <= w.start() < e for _, s, e in spans[k + 1 :]):
+                continue  # another ordinal of the same list ("first and second summits")
+            low = w.group(0).lower()
+            if low in STOPWORDS:
+                if taken or low not in ("and", "or"):
+                    break
+                continue
+            heads.update(analyze_word(w.group(0)))
+            taken += 1
+            if taken == ORDINAL_HEAD_WORDS:
+                break
+        if heads:
+            out.append((value, frozenset(heads)))
+    return out
+
+
+def contradicts(asked: Collection[tuple[int, frozenset[str]]], text: str) -> bool:
+    """Whether ``text`` numbers what the question numbers, but otherwise: asked about the first
+    and second summits, it speaks of the third one only."""
+    if not asked:
+        return False
+    found = ordinal_heads(text)
+    for value, heads in asked:
+        values = {v for v, hs in found if hs & heads}
+        if not values or value in values:
+            return False
+    return True
 
 
 _APPOSITIVE_NAME = re.compile(r",\s+((?:[A-Z]\.\s*)*" + _CAP + r"(?:\s+" + _CAP + r")*)")
@@ -132,9 +209,21 @@ def _name_span(text: str, m: re.Match[str]) -> tuple[int, int] | None:
 
 
 def _adds(span_text: str, question_terms: Collection[str]) -> bool:
-    """Whether a span says something beyond the question's own words."""
-    for w in re.findall(r"[\w’'-]+", span_text):
-        ts = analyze_word(w)
-        if ts and not set(ts) & set(question_terms):
+    """Whether a span says something beyond the question's own words (a word of the span that
+    is a form of one of them, "India" for "Indian", says nothing new)."""
+    words: dict[int, list[str]] = {}  # the terms of each word ("INDUS-X": indusx, indus, x)
+    for t in tokenize(span_text):
+        words.setdefault(t.start, []).append(t.term)
+    return any(not any(_given(t, question_terms) for t in ts) for ts in words.values())
+
+
+def _given(term: str, question_terms: Collection[str]) -> bool:
+    """Whether ``term`` is one of the question's terms or a form of one: the two share all
+    but the last letter of the shorter one ("india"/"indian", "canada"/"canadian")."""
+    if term in question_terms:
+        return True
+    for q in question_terms:
+        short = min(len(q), len(term))
+        if short >= GIVEN_PREFIX and len(os.path.commonprefix((q, term))) >= short - 1:
             return True
     return False

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from .analysis import analyze_word, tokenize
+from .answers import ordinal_heads
 from .lexicon import irregular_forms, neighbours, phrase_synonyms, specificity, synonyms, zipf
 from .spelling import COMMON_ZIPF
 
@@ -163,6 +164,10 @@ class QueryPlan:
     # the index terms of the question's words (not their expansions): a name or place the
     # question gives itself is not its answer
     question_terms: frozenset[str] = frozenset()
+    # words a confident answer must hold (bits): what the person of "who replaced X?" did
+    required: int = 0
+    # what the question numbers ("the first and second summits"): (value, terms it numbers)
+    ordinals: tuple[tuple[int, frozenset[str]], ...] = ()
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
         for bit in range(mask.bit_length()):
@@ -313,6 +318,20 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 
 _LEADING_WORD = re.compile(r"^\W*([\w'’]+)\W*")
+# a name is asked for, anywhere in the message ("which shipyards? need names", "what's the
+# campaign called?", "the name of the exercise")
+_NAME_REQUEST = re.compile(
+    r"\bnames?\s+of\b|\b(?:the|its|their|his|her|any|need|want|give me|list)\s+(?:the\s+)?names?\b"
+    r"|\bcalled\s*\W*$|\bcalled\s+what\b",
+    re.I,
+)
+# "who replaced X?", "who's the director of X?": the word after "who" says what the person
+# did or is; a passage without it names people who did or are something else
+_WHO_ROLE = re.compile(
+    r"^\W*(?:and\s+)?who(?:'s|’s|\s+(?:is|was|are|were|has|had))?\s+(?:(?:the|a|an)\s+)?"
+    r"([\w’'-]+)",
+    re.I,
+)
 
 
 def answer_type(question: str) -> str | None:
@@ -412,7 +431,9 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     coverage, after the message's own; a term the message has keeps the message's weight."""
     q = clean_question(question)
     q = _FRAMING_PHRASES.sub(" ", q)
-    plan = QueryPlan(text=q, answer_type=answer_type(_asking_sentence(q)))
+    asking = _asking_sentence(q)
+    plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
+    plan.ordinals = tuple(ordinal_heads(q))
     vocab = lex.vocab
     # (start in the question or -1 for a carried word, surface, terms, share of its weight)
     own = [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
@@ -452,6 +473,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     plan.question_terms = frozenset(t for w in plan.words for t in w.terms)
+    plan.required = _role_word(plan, asking)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
     own = sum(w.weight for w in plan.words[: plan.own_words])
@@ -460,6 +482,24 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
     )
     return plan
+
+
+def _name_request(q: str) -> str | None:
+    return "name" if _NAME_REQUEST.search(q) else None
+
+
+def _role_word(plan: QueryPlan, asking: str) -> int:
+    """The bit of the word that says what the person of a "who" question did or is."""
+    if plan.answer_type not in ("person", "identity"):
+        return 0
+    m = _WHO_ROLE.match(asking)
+    if m is None:
+        return 0
+    role = m.group(1).casefold()
+    for bit, w in enumerate(plan.words[: plan.own_words]):
+        if w.surface.casefold() == role:
+            return 1 << bit
+    return 0  # a function word ("who was at ..."): nothing in particular
 
 
 def _add_term(

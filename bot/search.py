@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .answers import STRICT_KINDS, answer_spans
+from .answers import STRICT_KINDS, answer_spans, contradicts
 from .excerpt import make_excerpt
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
@@ -95,6 +95,8 @@ class Candidate(NamedTuple):
     score: float
     coverage: float
     rank: float
+    # holds every word the question requires and numbers nothing otherwise (else: related)
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +109,15 @@ class Evidence:
     people and things an article is about are named in its lead and rarely repeated, so
     within an article what tells passages apart is the rest of the question.
     ``selected``: the passage's article is the one the question names ("the Hicks readout").
+    ``complete``: the passage holds the words the question requires (what the person of "who
+    replaced X?" did) and does not number otherwise what the question numbers (asked about the
+    first summit, it speaks of the third).
     """
 
     coverage: np.ndarray
     topical: np.ndarray
     selected: np.ndarray
+    complete: np.ndarray
 
 
 def _share(credit: np.ndarray, weights: np.ndarray, n_own: int) -> np.ndarray:
@@ -173,7 +179,11 @@ class Searcher:
         for c in cands:
             if c.coverage < RELATED_COVERAGE:
                 continue
-            if c.coverage < need or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank):
+            if (
+                c.coverage < need
+                or not c.complete
+                or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank)
+            ):
                 held_back.append(c)
                 continue
             hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight)
@@ -219,13 +229,14 @@ class Searcher:
         # final order: BM25 times the square root of how much of the question the passage
         # holds in its article, with a bonus for passages that hold the kind of answer asked for
         out = []
-        for k, (d, s, cv, topical, sel) in enumerate(
+        for k, (d, s, cv, topical, sel, whole) in enumerate(
             zip(
                 docs.tolist(),
                 scores.tolist(),
                 ev.coverage.tolist(),
                 ev.topical.tolist(),
                 ev.selected.tolist(),
+                ev.complete.tolist(),
                 strict=True,
             )
         ):
@@ -234,7 +245,7 @@ class Searcher:
                 rank *= self._kind_bonus(d, plan)
             if prefer and sel:
                 rank *= SELECTED_ARTICLE_BONUS
-            out.append(Candidate(d, s, cv, rank))
+            out.append(Candidate(d, s, cv, rank, whole))
         out.sort(key=lambda c: (-c.rank, c.doc))
         return out
 
@@ -271,10 +282,17 @@ class Searcher:
         topical = holding(RANK_LEAD_CREDIT)
         sel = np.flatnonzero(selects)
         weights = np.asarray([w.weight for w in plan.words])
+        complete = np.ones(n, dtype=bool)
+        if plan.required:
+            req = [b for b in range(n_words) if plan.required >> b & 1]
+            complete &= (credit[:, req] > 0).all(axis=1)
+        if plan.ordinals:
+            complete &= [not contradicts(plan.ordinals, self.store.text(d)) for d in docs.tolist()]
         return Evidence(
             coverage=_share(credit, weights, plan.own_words),
             topical=_share(topical, weights, len(weights)),
             selected=(credit[:, sel] > 0).all(axis=1) if sel.size else np.zeros(n, dtype=bool),
+            complete=complete,
         )
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:

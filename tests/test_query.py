@@ -149,3 +149,42 @@ def test_words_that_name_an_article_select_it_rather_than_being_asked_about(two)
     # "actually in the articles" names no article
     plan = two.searcher.plan("is that actually in the articles, the lamps?")
     assert not any(w.selects_article for w in plan.words)
+
+
+FAIRS = (
+    "Lamp Fair News\n\n"
+    "Keeper Ann Ross welcomed harbour master Ian Moore to Oban for the lamp talks.\n"
+    "The third Lamp Fair will be held in Oban next spring, Ross said.\n"
+    "The keepers hold a yearly drill with the coast guard off the islands.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def fairs(tmp_path_factory):
+    return engine_of(tmp_path_factory, {"fairs.txt": FAIRS})
+
+
+def test_who_did_what_needs_a_passage_that_says_it(fairs):
+    # the passage names Ross and Moore, but nobody "replaced" anyone: related, not an answer
+    answer = fairs.answer("Who replaced Ian Moore as harbour master?")
+    assert not answer.hits and answer.related
+    # ... while who welcomed him is said
+    (hit,) = fairs.search("Who welcomed Ian Moore?", top=1)
+    assert "welcomed" in hit.text
+
+
+def test_a_passage_about_another_numbered_thing_does_not_answer(fairs):
+    answer = fairs.answer("where were the first and second lamp fairs held")
+    assert not answer.hits
+    (hit,) = fairs.search("where will the 3rd lamp fair be held", top=1)
+    assert [hit.text[a:b] for a, b in hit.answers] == ["Oban"]
+
+
+def test_a_name_asked_for_must_be_there(fairs):
+    # "need names" / "what is it called": a passage without a name of its own is related only
+    answer = fairs.answer("which islands do the keepers drill off? need names")
+    assert not answer.hits and answer.related
+    answer = fairs.answer("what is the yearly drill with the coast guard called?")
+    assert not answer.hits and answer.related
+    (hit,) = fairs.search("what's the name of the town the third lamp fair is in", top=1)
+    assert "Oban" in [hit.text[a:b] for a, b in hit.answers]
