@@ -144,6 +144,7 @@ class QueryWord:
     corrected: str | None = None  # the corpus word it was read as (spelling)
     # the word names which article is meant ("in the Hicks readout"), not what is asked
     selects_article: bool = False
+    start: int = -1  # where it stands in the cleaned question (-1: carried from before)
 
 
 @dataclass(slots=True)
@@ -166,6 +167,9 @@ class QueryPlan:
     question_terms: frozenset[str] = frozenset()
     # words a confident answer must hold (bits): what the person of "who replaced X?" did
     required: int = 0
+    # words a confident answer must hold by name, not by a related word (bits): whose words or
+    # reaction "what did X say?" asks for (a neighbour of "China" is another country)
+    speakers: int = 0
     # what the question numbers ("the first and second summits"): (value, terms it numbers)
     ordinals: tuple[tuple[int, frozenset[str]], ...] = ()
 
@@ -332,6 +336,15 @@ _WHO_ROLE = re.compile(
     r"([\w’'-]+)",
     re.I,
 )
+# "what did X say about ...?", "how did X react?", "what was X's reaction?": X is whose words
+# are asked for
+_SPEAKER = re.compile(
+    r"\b(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+((?:[\w’'-]+\s+){1,5}?)"
+    r"(?:say|said|think|tell|react|respond|view|feel|describe|make of)\b"
+    r"|\b(?:what|how)\s+(?:was|is|were|are)\s+((?:[\w’'-]+\s+){0,4}?[\w’'-]+)(?:'s|’s)\s+"
+    r"(?:reaction|response|view|views|stance|position|take|opinion|comments?|statement)\b",
+    re.I,
+)
 
 
 def answer_type(question: str) -> str | None:
@@ -458,7 +471,9 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             weight *= BACKGROUND_WEIGHT
         reading = lex.read(surface, tuple(word_terms))
         mask = 1 << bit
-        plan.words.append(QueryWord(surface, reading.terms, weight, reading.corrected, selects))
+        plan.words.append(
+            QueryWord(surface, reading.terms, weight, reading.corrected, selects, start)
+        )
         all_terms.extend(reading.terms)
         for tid, term, w, credit, scaled in reading.entries:
             _add_id(plan, tid, term, mask, w * share if scaled else w, credit)
@@ -474,6 +489,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     plan.question_terms = frozenset(t for w in plan.words for t in w.terms)
     plan.required = _role_word(plan, asking)
+    plan.speakers = _speaker_words(plan, asking)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
     own = sum(w.weight for w in plan.words[: plan.own_words])
@@ -500,6 +516,20 @@ def _role_word(plan: QueryPlan, asking: str) -> int:
         if w.surface.casefold() == role:
             return 1 << bit
     return 0  # a function word ("who was at ..."): nothing in particular
+
+
+def _speaker_words(plan: QueryPlan, asking: str) -> int:
+    """The bits of the words that say whose words or reaction the question asks for."""
+    m = _SPEAKER.search(asking)
+    if m is None:
+        return 0
+    a, b = m.span(1) if m.group(1) else m.span(2)
+    start = plan.text.find(asking)  # the asking sentence's place in the cleaned question
+    bits = 0
+    for bit, w in enumerate(plan.words[: plan.own_words]):
+        if start + a <= w.start < start + b:
+            bits |= 1 << bit
+    return bits
 
 
 def _add_term(

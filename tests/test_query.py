@@ -156,6 +156,7 @@ FAIRS = (
     "Keeper Ann Ross welcomed harbour master Ian Moore to Oban for the lamp talks.\n"
     "The third Lamp Fair will be held in Oban next spring, Ross said.\n"
     "The keepers hold a yearly drill with the coast guard off the islands.\n"
+    "Moore said the lamp talks with Scotland and Ireland went well.\n"
 )
 
 
@@ -188,3 +189,13 @@ def test_a_name_asked_for_must_be_there(fairs):
     assert not answer.hits and answer.related
     (hit,) = fairs.search("what's the name of the town the third lamp fair is in", top=1)
     assert "Oban" in [hit.text[a:b] for a, b in hit.answers]
+
+
+def test_whose_words_are_asked_for_must_be_named(fairs):
+    (hit,) = fairs.search("What did Moore say about the lamp talks?", top=1)
+    assert "Moore said" in hit.text
+    # nobody from Norway speaks (its nearest words are other countries, which the passage names)
+    answer = fairs.answer("What was Norway's reaction to the lamp talks?")
+    assert not answer.hits
+    answer = fairs.answer("what did the fishermen say about the lamp talks")
+    assert not answer.hits
