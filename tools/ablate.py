@@ -75,6 +75,15 @@ STEPS: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]] =
         ),
     ),
     (
+        "no near-miss checks (who did what, whose words, ordinals, names asked for)",
+        lambda: patched(
+            (query, "_role_word", lambda plan, asking: 0),
+            (query, "_speaker_words", lambda plan, asking: 0),
+            (query, "ordinal_heads", lambda q: []),
+            (query, "_name_request", lambda q: None),
+        ),
+    ),
+    (
         "no fixed expressions ('in person')",
         lambda: patched((query, "_FIXED_EXPRESSIONS", re.compile(r"(?!)"))),
     ),
