@@ -167,8 +167,9 @@ class QueryPlan:
     question_terms: frozenset[str] = frozenset()
     # words a confident answer must hold (bits): what the person of "who replaced X?" did
     required: int = 0
-    # words a confident answer must hold by name, not by a related word (bits): whose words or
-    # reaction "what did X say?" asks for (a neighbour of "China" is another country)
+    # names a confident answer must hold by name, not by a related word (bits): whose words or
+    # reaction "what did X say?" asks for (a neighbour of "China" is another country); "both
+    # sides", "the report" are not names and need nothing
     speakers: int = 0
     # what the question numbers ("the first and second summits"): (value, terms it numbers)
     ordinals: tuple[tuple[int, frozenset[str]], ...] = ()
@@ -519,7 +520,7 @@ def _role_word(plan: QueryPlan, asking: str) -> int:
 
 
 def _speaker_words(plan: QueryPlan, asking: str) -> int:
-    """The bits of the words that say whose words or reaction the question asks for."""
+    """The bits of the names that say whose words or reaction the question asks for."""
     m = _SPEAKER.search(asking)
     if m is None:
         return 0
@@ -527,7 +528,7 @@ def _speaker_words(plan: QueryPlan, asking: str) -> int:
     start = plan.text.find(asking)  # the asking sentence's place in the cleaned question
     bits = 0
     for bit, w in enumerate(plan.words[: plan.own_words]):
-        if start + a <= w.start < start + b:
+        if start + a <= w.start < start + b and w.surface[:1].isupper():
             bits |= 1 << bit
     return bits
 

@@ -110,7 +110,7 @@ class Evidence:
     within an article what tells passages apart is the rest of the question.
     ``selected``: the passage's article is the one the question names ("the Hicks readout").
     ``complete``: the passage holds the words the question requires (what the person of "who
-    replaced X?" did; whose words "what did X say?" asks for, by name when X is a name) and
+    replaced X?" did; the name of whose words "what did X say?" asks for) and
     does not number otherwise what the question numbers (asked about the first summit, it
     speaks of the third). A passage that is not complete is related at best.
     """
@@ -288,16 +288,11 @@ class Searcher:
             req = [b for b in range(n_words) if plan.required >> b & 1]
             complete &= (credit[:, req] > 0).all(axis=1)
         for b in range(n_words):
-            if not plan.speakers >> b & 1:
-                continue
-            w = plan.words[b]
-            if w.surface[:1].isupper():
+            if plan.speakers >> b & 1:
                 # a name, held by name (in the passage, its lead or the passage before): the
                 # nearest words of a country or a person are other countries and people
-                own = [row[t] for t in map(self.index.vocab.get, w.terms) if t in row]
+                own = [row[t] for t in map(self.index.vocab.get, plan.words[b].terms) if t in row]
                 complete &= found[own].any(axis=(0, 1)) if own else False
-            else:  # "both sides", "the officials": a word of like meaning will do
-                complete &= credit[:, b] >= LEAD_CREDIT
         if plan.ordinals:
             complete &= [not contradicts(plan.ordinals, self.store.text(d)) for d in docs.tolist()]
         return Evidence(
