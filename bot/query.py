@@ -494,9 +494,11 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
     own = sum(w.weight for w in plan.words[: plan.own_words])
+    # ... nor is a compound the articles use ("co-production"), however common its parts
+    compound = any(len(w.terms) > 1 and w.terms[0] in vocab for w in plan.words[: plan.own_words])
     # ... but a question word alone after an earlier question ("where?") asks about it
     plan.chitchat = (plan.own_words == 0 and not plan.bare_question_word) or (
-        plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT
+        plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT and not compound
     )
     return plan
 

@@ -157,6 +157,7 @@ FAIRS = (
     "The third Lamp Fair will be held in Oban next spring, Ross said.\n"
     "The keepers hold a yearly drill with the coast guard off the islands.\n"
     "Moore said the lamp talks with Scotland and Ireland went well.\n"
+    "The board promised a follow-up visit to the keepers.\n"
 )
 
 
@@ -202,3 +203,10 @@ def test_whose_words_are_asked_for_must_be_named(fairs):
     # "the report", "both sides" are not names: the passage need not hold them
     (hit,) = fairs.search("what did the report say about the lamp talks", top=1)
     assert "lamp talks" in hit.text
+
+
+def test_a_compound_the_articles_use_is_not_chit_chat(fairs):
+    # "follow" and "up" are everyday words, but the compound is something to look up
+    (hit,) = fairs.search("follow-up?", top=1)
+    assert "follow-up visit" in hit.text
+    assert fairs.answer("ok, thanks").chitchat
