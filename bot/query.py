@@ -326,7 +326,8 @@ _LEADING_WORD = re.compile(r"^\W*([\w'’]+)\W*")
 # a name is asked for, anywhere in the message ("which shipyards? need names", "what's the
 # campaign called?", "the name of the exercise")
 _NAME_REQUEST = re.compile(
-    r"\bnames?\s+of\b|\b(?:the|its|their|his|her|any|need|want|give me|list)\s+(?:the\s+)?names?\b"
+    r"\bnames?\s+(?:of|pls|plz|please)\b|(?:^|[.?!]\s*)names?\b"
+    r"|\b(?:the|its|their|his|her|any|need|want|give me|list)\s+(?:the\s+)?names?\b"
     r"|\bcalled\s*\W*$|\bcalled\s+what\b",
     re.I,
 )

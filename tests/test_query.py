@@ -210,3 +210,20 @@ def test_a_compound_the_articles_use_is_not_chit_chat(fairs):
     (hit,) = fairs.search("follow-up?", top=1)
     assert "follow-up visit" in hit.text
     assert fairs.answer("ok, thanks").chitchat
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("which islands do they drill off? need names", "name"),
+        ("which islands do they drill off? names pls", "name"),
+        ("what's the name of the drill", "name"),
+        ("what is the yearly drill called?", "name"),
+        ("name the islands", "name"),
+        ("who named the drill?", "person"),
+        ("when was the drill named?", "date"),
+        ("which islands do they drill off?", None),
+    ],
+)
+def test_a_name_is_asked_for_anywhere_in_the_message(small, message, kind):
+    assert small.searcher.plan(message).answer_type == kind
