@@ -91,7 +91,7 @@ def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-_ORDINAL_WORDS = {
+ORDINAL_WORDS = {
     w: n
     for n, w in enumerate(
         ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
@@ -100,7 +100,7 @@ _ORDINAL_WORDS = {
     )
 }  # fmt: skip
 _ORDINAL = re.compile(
-    r"\b(?:(" + "|".join(_ORDINAL_WORDS) + r")|(\d{1,3})(?:st|nd|rd|th))\b", re.IGNORECASE
+    r"\b(?:(" + "|".join(ORDINAL_WORDS) + r")|(\d{1,3})(?:st|nd|rd|th))\b", re.IGNORECASE
 )
 
 
@@ -109,5 +109,5 @@ def ordinal_spans(text: str) -> list[tuple[int, int, int]]:
     out = []
     for m in _ORDINAL.finditer(text):
         word, digits = m.groups()
-        out.append((_ORDINAL_WORDS[word.lower()] if word else int(digits), m.start(), m.end()))
+        out.append((ORDINAL_WORDS[word.lower()] if word else int(digits), m.start(), m.end()))
     return out

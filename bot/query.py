@@ -33,6 +33,7 @@ from functools import lru_cache, partial
 
 from .analysis import analyze_word, tokenize
 from .answers import ordinal_heads
+from .dates import ORDINAL_WORDS
 from .lexicon import irregular_forms, neighbours, phrase_synonyms, specificity, synonyms, zipf
 from .spelling import COMMON_ZIPF
 
@@ -448,7 +449,6 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     q = _FRAMING_PHRASES.sub(" ", q)
     asking = _asking_sentence(q)
     plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
-    plan.ordinals = tuple(ordinal_heads(q))
     vocab = lex.vocab
     # (start in the question or -1 for a carried word, surface, terms, share of its weight)
     own = [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
@@ -491,6 +491,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     plan.question_terms = frozenset(t for w in plan.words for t in w.terms)
     plan.required = _role_word(plan, asking)
+    # what the question numbers (looked for only when a word may be an ordinal: the common
+    # case costs no pattern)
+    if any(w.surface[:1].isdigit() or w.surface.lower() in ORDINAL_WORDS for w in plan.words):
+        plan.ordinals = tuple(ordinal_heads(q))
     plan.speakers = _speaker_words(plan, asking)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
@@ -505,6 +509,9 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
 
 
 def _name_request(q: str) -> str | None:
+    low = q.lower()
+    if "name" not in low and "called" not in low:  # the common case, without the pattern
+        return None
     return "name" if _NAME_REQUEST.search(q) else None
 
 
