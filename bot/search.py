@@ -287,7 +287,7 @@ class Searcher:
         if plan.required:
             req = [b for b in range(n_words) if plan.required >> b & 1]
             complete &= (credit[:, req] > 0).all(axis=1)
-        for b in range(n_words):
+        for b in range(n_words if plan.speakers else 0):
             if plan.speakers >> b & 1:
                 # a name, held by name (in the passage, its lead or the passage before): the
                 # nearest words of a country or a person are other countries and people
