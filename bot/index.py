@@ -465,6 +465,18 @@ class BM25Index:
         np.minimum(at, post.size - 1, out=at)
         return post[at] == docs
 
+    def contains_each(self, term_ids: Sequence[int], docs: np.ndarray) -> np.ndarray:
+        """[term, doc]: which of ``docs`` contain each of ``term_ids`` (:meth:`contains`)."""
+        out = np.zeros((len(term_ids), docs.shape[0]), dtype=bool)
+        ptr, post_docs = self.post_ptr, self.post_docs
+        for r, t in enumerate(term_ids):
+            s, e = ptr[t : t + 2].tolist()
+            if e > s:
+                post = post_docs[s:e]
+                # (positions past the end are clipped to the last posting, which then differs)
+                np.equal(post.take(post.searchsorted(docs), mode="clip"), docs, out=out[r])
+        return out
+
     def scores_dense(self, tokens: Sequence[str]) -> np.ndarray:
         """Scores for all passages for a token list (the rank-bm25 ``get_scores`` contract)."""
         out = np.zeros(self.n_docs)

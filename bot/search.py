@@ -246,10 +246,9 @@ class Searcher:
         # "both leaders"): it holds the lead's words too, at a larger discount; and a passage
         # that opens with a pronoun ("He said on X ...") is about whom the passage before it
         # names: it holds that passage's words too, at a discount
-        probe = np.concatenate([docs, self.store.leads(docs), self.store.antecedents(docs)])
-        # one binary search per term for all three
-        found = np.stack([self.index.contains(tid, probe) for tid in plan.ids])
-        found = found.reshape(n_terms, 3, n)
+        probe = self.store.with_related(docs)
+        # one binary search per term for all three: found[term, how, doc]
+        found = self.index.contains_each(plan.ids, probe).reshape(n_terms, 3, n)
         # each question word holds at the credit of the best of its terms
         term_credit = np.zeros((n_terms, n_words))
         row = {tid: r for r, tid in enumerate(plan.ids)}
@@ -258,23 +257,28 @@ class Searcher:
 
         # a word that says which article is meant is held by all of that article: its lead
         # credit is 1 in both views
-        selects = np.array([w.selects_article for w in plan.words])
+        sel = [b for b, w in enumerate(plan.words) if w.selects_article]
+        in_doc = found[:, 0]
+        carried = found[:, 2] * CARRIED_OVER
+
+        def held(via_lead: float) -> np.ndarray:
+            # [t, d]: how passage d holds term t (the best of itself, its lead, its antecedent)
+            return np.maximum(np.maximum(in_doc, found[:, 1] * via_lead), carried)
 
         def holding(via_lead: float) -> np.ndarray:
             # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w)
-            how = np.empty((3, n_words))
-            how[0], how[1], how[2] = 1.0, np.where(selects, 1.0, via_lead), CARRIED_OVER
-            held = (found[:, :, :, None] * how[None, :, None, :]).max(axis=1)
-            return (held * term_credit[:, None, :]).max(axis=0)
+            out = (held(via_lead)[:, :, None] * term_credit[:, None, :]).max(axis=0)
+            if sel and via_lead != 1.0:
+                out[:, sel] = (held(1.0)[:, :, None] * term_credit[:, None, sel]).max(axis=0)
+            return out
 
         credit = holding(LEAD_CREDIT)
-        topical = holding(RANK_LEAD_CREDIT)
-        sel = np.flatnonzero(selects)
+        topical = credit if RANK_LEAD_CREDIT == LEAD_CREDIT else holding(RANK_LEAD_CREDIT)
         weights = np.asarray([w.weight for w in plan.words])
         return Evidence(
             coverage=_share(credit, weights, plan.own_words),
             topical=_share(topical, weights, len(weights)),
-            selected=(credit[:, sel] > 0).all(axis=1) if sel.size else np.zeros(n, dtype=bool),
+            selected=(credit[:, sel] > 0).all(axis=1) if sel else np.zeros(n, dtype=bool),
         )
 
     def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
