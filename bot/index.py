@@ -321,21 +321,23 @@ class BM25Index:
         the order of ``term_ids``; repeated ids count again. Only passages that hold at least
         one of the terms are ranked (terms of weight 0 hold none).
         """
-        if k < 1:
+        if k < 1 or len(term_ids) == 0:
             return np.zeros(0, np.int32), np.zeros(0)
+        # each term's postings and upper bound, read in one gather each (not per term)
+        ids = np.asarray(term_ids, dtype=np.int64)
         ptr = self.post_ptr
-        occ: list[tuple[int, float]] = []  # (term, weight) in question order
-        for i, t in enumerate(term_ids):
-            w = 1.0 if weights is None else float(weights[i])
-            t = int(t)
-            if w != 0.0 and ptr[t + 1] > ptr[t]:
-                occ.append((t, w))
+        tl, lo, hi = ids.tolist(), ptr[ids].tolist(), ptr[ids + 1].tolist()
+        span = dict(zip(tl, zip(lo, hi, strict=True), strict=True))
+        ws = [1.0] * len(tl) if weights is None else [float(w) for w in weights]
+        # (term, weight) in question order
+        occ = [(t, w) for t, w, s, e in zip(tl, ws, lo, hi, strict=True) if w != 0.0 and e > s]
         if not occ:
             return np.zeros(0, np.int32), np.zeros(0)
+        top = dict(zip(tl, self.term_max[ids].tolist(), strict=True))
         bound: dict[int, float] = {}  # each distinct term's upper bound, all its repeats
         for t, w in occ:
-            bound[t] = bound.get(t, 0.0) + w * float(self.term_max[t])
-        n_post = sum(int(ptr[t + 1] - ptr[t]) for t in bound)
+            bound[t] = bound.get(t, 0.0) + w * top[t]
+        n_post = sum(span[t][1] - span[t][0] for t in bound)
         if (
             len(bound) == 1
             or n_post <= SMALL_POSTINGS
@@ -343,18 +345,35 @@ class BM25Index:
             or min(bound.values()) <= 0
             or not all(math.isfinite(v) for v in bound.values())
         ):
-            return self._top_k_exhaustive(occ, k)
-        return self._top_k_maxscore(occ, bound, k)
+            return self._top_k_exhaustive(occ, k, span)
+        return self._top_k_maxscore(occ, bound, k, span)
 
-    def _top_k_exhaustive(self, occ: list[tuple[int, float]], k: int) -> tuple[np.ndarray, ...]:
-        docs, vals = self.score([t for t, _ in occ], [w for _, w in occ])
-        return _select(docs, vals, k, len(occ))
+    def _top_k_exhaustive(
+        self, occ: list[tuple[int, float]], k: int, span: dict[int, tuple[int, int]]
+    ) -> tuple[np.ndarray, ...]:
+        """:meth:`score` (each term's contributions added in question order; ``np.add.at``
+        does the same additions as ``acc[d] += ...`` in one pass), then the best ``k``."""
+        acc = self._buffer()
+        post_docs, post_scores = self.post_docs, self.post_scores
+        touched: list[np.ndarray] = []
+        for t, w in occ:
+            s, e = span[t]
+            d = post_docs[s:e]
+            np.add.at(acc, d, post_scores[s:e] if w == 1.0 else w * post_scores[s:e])
+            touched.append(d)
+        cand = touched[0] if len(touched) == 1 else np.concatenate(touched)
+        vals = acc.take(cand)
+        acc[cand] = 0.0
+        return _select(cand, vals, k, len(occ))
 
     def _top_k_maxscore(
-        self, occ: list[tuple[int, float]], bound: dict[int, float], k: int
+        self,
+        occ: list[tuple[int, float]],
+        bound: dict[int, float],
+        k: int,
+        span: dict[int, tuple[int, int]],
     ) -> tuple[np.ndarray, ...]:
-        ptr, post_docs, post_scores = self.post_ptr, self.post_docs, self.post_scores
-        span = {t: (int(ptr[t]), int(ptr[t + 1])) for t in bound}
+        post_docs, post_scores = self.post_docs, self.post_scores
         by_df = sorted(bound, key=lambda t: span[t][1] - span[t][0])
         # 1. score exactly every passage of the rarest terms (as many as fit in SEED_POSTINGS)
         #    and each other term's highest-impact passages: a first k-th best score, and the
