@@ -165,10 +165,12 @@ class QueryPlan:
     question_terms: frozenset[str] = frozenset()
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
-        for bit in range(mask.bit_length()):
-            if mask >> bit & 1:
-                key = (tid, bit)
-                self.word_credits[key] = max(self.word_credits.get(key, 0.0), credit)
+        rest = mask
+        while rest:  # the set bits, lowest first
+            low = rest & -rest
+            key = (tid, low.bit_length() - 1)
+            self.word_credits[key] = max(self.word_credits.get(key, 0.0), credit)
+            rest ^= low
         if tid in self.ids:
             k = self.ids.index(tid)
             self.masks[k] |= mask
@@ -442,11 +444,11 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         for tid, term, w, credit, scaled in reading.entries:
             _add_id(plan, tid, term, mask, w * share if scaled else w, credit)
     # phrases of the synonym table ("every year" -> annual)
+    present = set(all_terms)
     for phrase, single in phrase_synonyms():
-        if _find_phrase(all_terms, phrase) >= 0 and single in vocab:
+        if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
             _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
     # a question that spells out a defined long form also finds the acronym
-    present = set(all_terms)
     for t in present:
         for acro, long_terms in lex.long_forms_starting(t):
             if acro not in present and set(long_terms) <= present and acro in vocab:

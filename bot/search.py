@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -95,6 +96,10 @@ class Candidate(NamedTuple):
     score: float
     coverage: float
     rank: float
+
+
+_DOC = attrgetter("doc")
+_RANK = attrgetter("rank")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +220,8 @@ class Searcher:
             return []
         ev = self._evidence(plan, docs.astype(np.int64))
         # an article the question names ("in the Hicks readout") comes first, if one is there
-        prefer = ev.selected.any()
+        selected = ev.selected.tolist()
+        prefer = any(selected)
         # final order: BM25 times the square root of how much of the question the passage
         # holds in its article, with a bonus for passages that hold the kind of answer asked for
         out = []
@@ -225,7 +231,7 @@ class Searcher:
                 scores.tolist(),
                 ev.coverage.tolist(),
                 ev.topical.tolist(),
-                ev.selected.tolist(),
+                selected,
                 strict=True,
             )
         ):
@@ -235,7 +241,9 @@ class Searcher:
             if prefer and sel:
                 rank *= SELECTED_ARTICLE_BONUS
             out.append(Candidate(d, s, cv, rank))
-        out.sort(key=lambda c: (-c.rank, c.doc))
+        # best rank first, ties by the lower passage number (two stable sorts)
+        out.sort(key=_DOC)
+        out.sort(key=_RANK, reverse=True)
         return out
 
     def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:

@@ -263,7 +263,7 @@ class PassageStore:
         return 0 <= j < len(self) and int(self._file_idx[i]) == int(self._file_idx[j])
 
     def passage(self, i: int) -> Passage:
-        ls, le = (int(x) for x in self._lines[i])
+        ls, le = self._lines[i].tolist()
         return Passage(self._files[int(self._file_idx[i])], ls, le, self.text(i))
 
     def passages(self) -> list[Passage]:
