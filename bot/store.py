@@ -274,8 +274,10 @@ class PassageStore:
         k = int(self._file_idx[doc])
         file = self._files[k]
         rows = self._article_rows
-        if k < len(rows) and rows[k][0] == file:  # stored in file order
-            return ArticleMeta(*rows[k])
+        if k < len(rows):
+            row = rows[k]
+            if row[0] == file:  # stored in file order
+                return ArticleMeta(*row)
         return self.article_meta(file)
 
     def article_meta(self, file: str) -> ArticleMeta:
