@@ -23,7 +23,7 @@ front ends never see the index.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
@@ -129,6 +129,25 @@ def _share(credit: np.ndarray, weights: np.ndarray, n_own: int) -> np.ndarray:
     return share
 
 
+class _SpansMemo:
+    """:func:`answers.answer_spans` worked out once per text, for one question: a candidate's
+    kind bonus and its excerpt look at the same passage."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, str | None, Collection[str]], list[tuple[int, int]]] = {}
+
+    def __call__(
+        self, text: str, kind: str | None, question_terms: Collection[str] = ()
+    ) -> list[tuple[int, int]]:
+        key = (text, kind, question_terms)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = answer_spans(text, kind, question_terms)
+        return got
+
+
 class Searcher:
     """Ranks passages of a :class:`PassageStore` with a :class:`BM25Index`."""
 
@@ -166,7 +185,8 @@ class Searcher:
         if plan.chitchat:
             return Answer(question, chitchat=True)
         # carried words never answer a message none of whose own words the articles use
-        cands = self.candidates(plan) if plan.own_terms_found else []
+        spans = _SpansMemo()
+        cands = self.candidates(plan, spans) if plan.own_terms_found else []
         if not cands:
             return Answer(question)
         # a short question must be held nearly whole; a long one carries words of context
@@ -181,7 +201,7 @@ class Searcher:
             if c.coverage < need or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank):
                 held_back.append(c)
                 continue
-            hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight)
+            hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight, spans)
             if hit is None:
                 continue
             if not self._has_answer_kind(hit, plan):
@@ -194,7 +214,9 @@ class Searcher:
             return Answer(question, hits=tuple(hits))
         related: list[Hit] = []
         for c in held_back:
-            hit = made[c.doc] if c.doc in made else self._hit(c.doc, c.score, plan, highlight)
+            hit = (
+                made[c.doc] if c.doc in made else self._hit(c.doc, c.score, plan, highlight, spans)
+            )
             if hit is not None and self._new(hit, seen):
                 related.append(hit)
                 if len(related) >= top:
@@ -212,7 +234,7 @@ class Searcher:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def candidates(self, plan: QueryPlan) -> list[Candidate]:
+    def candidates(self, plan: QueryPlan, spans: _SpansMemo | None = None) -> list[Candidate]:
         """The best distinct passages by BM25 with their coverage, best first."""
         # the best CANDIDATES passages, exactly as exhaustive BM25 ranks them (index.top_k)
         docs, scores = self.index.top_k(plan.ids, plan.weights, CANDIDATES)
@@ -237,7 +259,7 @@ class Searcher:
         ):
             rank = s * max(topical, 1e-3) ** COVERAGE_POWER
             if cv >= RELATED_COVERAGE and k < KIND_CHECKED:
-                rank *= self._kind_bonus(d, plan)
+                rank *= self._kind_bonus(d, plan, spans)
             if prefer and sel:
                 rank *= SELECTED_ARTICLE_BONUS
             out.append(Candidate(d, s, cv, rank))
@@ -289,12 +311,14 @@ class Searcher:
             selected=(credit[:, sel] > 0).all(axis=1) if sel else np.zeros(n, dtype=bool),
         )
 
-    def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
+    def _kind_bonus(self, doc: int, plan: QueryPlan, spans: _SpansMemo | None = None) -> float:
         """:data:`ANSWER_BONUS` for a passage that holds a span of the kind asked for."""
         if plan.answer_type is None:
             return 1.0
-        spans = answer_spans(self.store.text(doc), plan.answer_type, plan.question_terms)
-        return ANSWER_BONUS if spans else 1.0
+        of = answer_spans if spans is None else spans
+        return (
+            ANSWER_BONUS if of(self.store.text(doc), plan.answer_type, plan.question_terms) else 1.0
+        )
 
     @staticmethod
     def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
@@ -302,7 +326,14 @@ class Searcher:
         the question's words (``Hit.answers``), not just anywhere in the passage."""
         return plan.answer_type not in STRICT_KINDS or bool(hit.answers)
 
-    def _hit(self, doc: int, score: float, plan: QueryPlan, highlight: bool) -> Hit | None:
+    def _hit(
+        self,
+        doc: int,
+        score: float,
+        plan: QueryPlan,
+        highlight: bool,
+        spans: _SpansMemo | None = None,
+    ) -> Hit | None:
         p = self.store.passage(doc)
         ex = make_excerpt(
             p.text,
@@ -310,6 +341,7 @@ class Searcher:
             plan.answer_type,
             highlight=highlight,
             question_terms=plan.question_terms,
+            answers_of=answer_spans if spans is None else spans,
         )
         if not ex.text:
             return None
