@@ -98,6 +98,8 @@ class Candidate(NamedTuple):
     rank: float
 
 
+# (a NamedTuple's own __new__ is a Python function: 30 calls a question)
+_new_candidate = tuple.__new__
 _DOC = attrgetter("doc")
 _RANK = attrgetter("rank")
 
@@ -262,7 +264,7 @@ class Searcher:
                 rank *= self._kind_bonus(d, plan, spans)
             if prefer and sel:
                 rank *= SELECTED_ARTICLE_BONUS
-            out.append(Candidate(d, s, cv, rank))
+            out.append(_new_candidate(Candidate, (d, s, cv, rank)))
         # best rank first, ties by the lower passage number (two stable sorts)
         out.sort(key=_DOC)
         out.sort(key=_RANK, reverse=True)
