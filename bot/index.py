@@ -45,6 +45,7 @@ DENSE_MAX_ROWS = 32  # ... the most frequent ones, at most this many
 REFINE_OVER = 512  # more candidates than this are pruned with the optional terms' scores
 SMALL_POSTINGS = 8192  # questions touching fewer postings are summed exhaustively
 SEED_POSTINGS = 1024  # the rarest terms' postings, up to this many, are scored exactly first
+DENSE_GATHER_OVER = 64  # more passages than this are looked up in a term's dense row first
 # upper bounds are widened by this much, so float rounding in a sum never prunes a passage
 # that belongs in the top k
 BOUND_SLACK = 1e-9
@@ -467,9 +468,28 @@ class BM25Index:
         return total
 
     def _gather(self, t: int, docs: np.ndarray, span: tuple[int, int]) -> np.ndarray:
-        """Term ``t``'s score in each of sorted ``docs`` (0 where absent)."""
+        """Term ``t``'s score in each of sorted, distinct ``docs`` (0 where absent)."""
         s, e = span
         post = self.post_docs[s:e]
+        if e - s < docs.shape[0]:
+            # fewer postings than passages asked for: each posting is looked for among them
+            out = np.zeros(docs.shape[0])
+            at = docs.searchsorted(post)
+            np.minimum(at, docs.shape[0] - 1, out=at)
+            there = docs.take(at) == post
+            out[at[there]] = self.post_scores[s:e][there]
+            return out
+        r = int(self.dense_row[t])
+        if r >= 0 and docs.shape[0] > DENSE_GATHER_OVER:
+            # a frequent term: its dense row says which passages hold it (a positive score is
+            # quantised to at least 1), so only those are searched for in its long list
+            held = np.flatnonzero(self.dense[r].take(docs))
+            out = np.zeros(docs.shape[0])
+            sub = docs[held]
+            at = post.searchsorted(sub)
+            np.minimum(at, e - s - 1, out=at)
+            out[held] = np.where(post[at] == sub, self.post_scores[s:e][at], 0.0)
+            return out
         at = post.searchsorted(docs)
         np.minimum(at, e - s - 1, out=at)
         return np.where(post[at] == docs, self.post_scores[s:e][at], 0.0)
