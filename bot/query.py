@@ -223,7 +223,8 @@ def clean_question(question: str) -> str:
     q = _COMMAND.sub("", q)
     q = _MENTION.sub(" ", q)
     q = _URL.sub(" ", q)
-    q = _WORDISH.sub(_expand_shorthand, q)
+    if not SHORTHAND.keys().isdisjoint(map(str.lower, _WORDISH.findall(q))):
+        q = _WORDISH.sub(_expand_shorthand, q)
     q = _us_in_context(q)
     q = _FIXED_EXPRESSIONS.sub(lambda m: m.group(0).replace(" ", "-"), q)
     return " ".join(q.split())
