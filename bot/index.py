@@ -44,7 +44,7 @@ DENSE_MIN_FRACTION = 1 / 16  # terms in this share of the passages get a dense r
 DENSE_MAX_ROWS = 32  # ... the most frequent ones, at most this many
 REFINE_OVER = 512  # more candidates than this are pruned with the optional terms' scores
 SMALL_POSTINGS = 8192  # questions touching fewer postings are summed exhaustively
-SEED_POSTINGS = 1024  # the rarest terms' postings, up to this many, are scored exactly first
+SEED_POSTINGS = 4096  # the rarest terms' postings, up to this many, are scored exactly first
 DENSE_GATHER_OVER = 64  # more passages than this are looked up in a term's dense row first
 # upper bounds are widened by this much, so float rounding in a sum never prunes a passage
 # that belongs in the top k
