@@ -508,7 +508,11 @@ class BM25Index:
         """[term, doc]: which of ``docs`` contain each of ``term_ids`` (:meth:`contains`)."""
         out = np.zeros((len(term_ids), docs.shape[0]), dtype=bool)
         ptr, post_docs = self.post_ptr, self.post_docs
-        for r, t in enumerate(term_ids):
+        dense_rows = self.dense_row[np.asarray(term_ids, dtype=np.int64)].tolist()
+        for r, (t, d) in enumerate(zip(term_ids, dense_rows, strict=True)):
+            if d >= 0:  # a frequent term: its dense row is nonzero where it occurs
+                np.not_equal(self.dense[d].take(docs), 0, out=out[r])
+                continue
             s, e = ptr[t : t + 2].tolist()
             if e > s:
                 post = post_docs[s:e]
@@ -682,7 +686,9 @@ def dense_rows(
     n_docs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For the most frequent terms, a row over all passages of ``ceil(255 * score / max)``
-    (an upper bound of the score in one byte, 0 where the term is absent)."""
+    (an upper bound of the score in one byte, 0 where the term is absent; a term with a
+    positive largest score has positive scores only, so the row is at least 1 wherever the
+    term occurs: it also says which passages hold it)."""
     df = np.diff(post_ptr)
     frequent = np.flatnonzero((df >= max(1.0, DENSE_MIN_FRACTION * n_docs)) & (term_max > 0))
     frequent = frequent[np.argsort(-df[frequent], kind="stable")][:DENSE_MAX_ROWS]

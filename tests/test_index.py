@@ -118,6 +118,21 @@ def test_gather_finds_each_terms_score_whichever_list_is_searched(monkeypatch):
                 assert idx._gather(t, at, (s, e)).tolist() == want[at].tolist()
 
 
+def test_contains_each_agrees_with_the_postings():
+    """Which passages hold a term: binary search in its postings, or its dense row."""
+    docs = zipf_corpus(7, 500, 100)
+    idx = BM25Index.build(docs)
+    assert (idx.dense_row >= 0).any()
+    rng = np.random.default_rng(8)
+    terms = rng.permutation(len(idx.vocab)).tolist()
+    probe = rng.integers(0, idx.n_docs, 90)
+    held = idx.contains_each(terms, probe)
+    for r, t in enumerate(terms):
+        s, e = int(idx.post_ptr[t]), int(idx.post_ptr[t + 1])
+        assert held[r].tolist() == np.isin(probe, idx.post_docs[s:e]).tolist()
+        assert held[r].tolist() == idx.contains(t, probe).tolist()
+
+
 def test_top_k_is_the_best_first_prefix_of_score(tuning):
     docs = zipf_corpus(5, 500, 200)
     idx = BM25Index.build(docs)
