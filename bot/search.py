@@ -242,7 +242,7 @@ class Searcher:
         docs, scores = self.index.top_k(plan.ids, plan.weights, CANDIDATES)
         if docs.size == 0:
             return []
-        ev = self._evidence(plan, docs.astype(np.int64))
+        ev = self._evidence(plan, docs)  # (int32 like the postings: no casts in searches)
         # an article the question names ("in the Hicks readout") comes first, if one is there
         selected = ev.selected.tolist()
         prefer = any(selected)
