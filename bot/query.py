@@ -315,6 +315,12 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# The same patterns matching ASCII only: on printable ASCII text (the common question) they
+# find exactly what the Unicode ones find (\w, \s, \b and case are the same there), faster.
+_TYPE_PATTERNS_ASCII = [
+    (name, re.compile(pat.pattern, (pat.flags & ~re.UNICODE) | re.ASCII))
+    for name, pat in _TYPE_PATTERNS
+]
 _LEADING_WORD = re.compile(r"^\W*([\w'’]+)\W*")
 
 
@@ -325,7 +331,8 @@ def answer_type(question: str) -> str | None:
         (m := _LEADING_WORD.match(question)) and is_framing(m.group(1)) and m.end() < len(question)
     ):
         question = question[m.end() :]
-    for name, pat in _TYPE_PATTERNS:
+    ascii_only = question.isascii() and question.isprintable()
+    for name, pat in _TYPE_PATTERNS_ASCII if ascii_only else _TYPE_PATTERNS:
         if pat.search(question):
             return name
     return None
