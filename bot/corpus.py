@@ -151,6 +151,8 @@ def is_dateline(line: str) -> bool:
 
 def split_lines(text: str) -> list[str]:
     """The file's lines, as citations number them: LF, CRLF and CR-only endings alike."""
+    if "\r" not in text:  # the common case: nothing to replace
+        return text.split("\n")
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 

@@ -128,7 +128,8 @@ class Engine:
         quote checked against its article file."""
         got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
         hits, related = self.verify_hits(got.hits), self.verify_hits(got.related)
-        self.answered.set()
+        if not self.answered.is_set():  # (setting an Event takes its lock every time)
+            self.answered.set()
         if len(hits) == len(got.hits) and len(related) == len(got.related):
             return got  # every quote stands in its file
         return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))

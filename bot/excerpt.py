@@ -165,13 +165,15 @@ def make_excerpt(
     budget: int = MAX_CHARS,
     highlight: bool = True,
     question_terms: Collection[str] = (),
+    answers_of: Callable[[str, str | None, Collection[str]], list[tuple[int, int]]] = answer_spans,
 ) -> Excerpt:
-    """The best sentences of ``text`` for the question (see the module docstring)."""
+    """The best sentences of ``text`` for the question (see the module docstring).
+    ``answers_of``: :func:`answers.answer_spans`, or a caller's memo of it."""
     whole = text.strip()
     if whole and len(whole) <= budget and "\n" not in whole:
         # a one-line passage that fits is quoted whole, and answers as a whole
         a = len(text) - len(text.lstrip())
-        answers = answer_spans(whole, answer_kind, question_terms) if answer_kind else []
+        answers = answers_of(whole, answer_kind, question_terms) if answer_kind else []
         if not highlight:
             return Excerpt(whole, ((a, a + len(whole)),), frozenset(), (), tuple(answers))
         toks = [(t, s - a, e - a) for t, s, e in matches(text, query_terms)]
@@ -193,8 +195,7 @@ def make_excerpt(
         if u >= 0 and e <= spans[u][1]:
             unit_terms[u].add(t)
     unit_answers = [
-        answer_spans(text[a:b], answer_kind, question_terms) if answer_kind else []
-        for a, b in spans
+        answers_of(text[a:b], answer_kind, question_terms) if answer_kind else [] for a, b in spans
     ]
     if unit_answers[0] and len(spans) > 1 and "\n" in text[spans[0][1] : spans[1][0]]:
         # a dateline (or another short lead line) stands for the whole passage below it

@@ -44,7 +44,8 @@ DENSE_MIN_FRACTION = 1 / 16  # terms in this share of the passages get a dense r
 DENSE_MAX_ROWS = 32  # ... the most frequent ones, at most this many
 REFINE_OVER = 512  # more candidates than this are pruned with the optional terms' scores
 SMALL_POSTINGS = 8192  # questions touching fewer postings are summed exhaustively
-SEED_POSTINGS = 1024  # the rarest terms' postings, up to this many, are scored exactly first
+SEED_POSTINGS = 4096  # the rarest terms' postings, up to this many, are scored exactly first
+DENSE_GATHER_OVER = 64  # more passages than this are looked up in a term's dense row first
 # upper bounds are widened by this much, so float rounding in a sum never prunes a passage
 # that belongs in the top k
 BOUND_SLACK = 1e-9
@@ -321,21 +322,23 @@ class BM25Index:
         the order of ``term_ids``; repeated ids count again. Only passages that hold at least
         one of the terms are ranked (terms of weight 0 hold none).
         """
-        if k < 1:
+        if k < 1 or len(term_ids) == 0:
             return np.zeros(0, np.int32), np.zeros(0)
+        # each term's postings and upper bound, read in one gather each (not per term)
+        ids = np.asarray(term_ids, dtype=np.int64)
         ptr = self.post_ptr
-        occ: list[tuple[int, float]] = []  # (term, weight) in question order
-        for i, t in enumerate(term_ids):
-            w = 1.0 if weights is None else float(weights[i])
-            t = int(t)
-            if w != 0.0 and ptr[t + 1] > ptr[t]:
-                occ.append((t, w))
+        tl, lo, hi = ids.tolist(), ptr[ids].tolist(), ptr[ids + 1].tolist()
+        span = dict(zip(tl, zip(lo, hi, strict=True), strict=True))
+        ws = [1.0] * len(tl) if weights is None else [float(w) for w in weights]
+        # (term, weight) in question order
+        occ = [(t, w) for t, w, s, e in zip(tl, ws, lo, hi, strict=True) if w != 0.0 and e > s]
         if not occ:
             return np.zeros(0, np.int32), np.zeros(0)
+        top = dict(zip(tl, self.term_max[ids].tolist(), strict=True))
         bound: dict[int, float] = {}  # each distinct term's upper bound, all its repeats
         for t, w in occ:
-            bound[t] = bound.get(t, 0.0) + w * float(self.term_max[t])
-        n_post = sum(int(ptr[t + 1] - ptr[t]) for t in bound)
+            bound[t] = bound.get(t, 0.0) + w * top[t]
+        n_post = sum(span[t][1] - span[t][0] for t in bound)
         if (
             len(bound) == 1
             or n_post <= SMALL_POSTINGS
@@ -343,18 +346,35 @@ class BM25Index:
             or min(bound.values()) <= 0
             or not all(math.isfinite(v) for v in bound.values())
         ):
-            return self._top_k_exhaustive(occ, k)
-        return self._top_k_maxscore(occ, bound, k)
+            return self._top_k_exhaustive(occ, k, span)
+        return self._top_k_maxscore(occ, bound, k, span)
 
-    def _top_k_exhaustive(self, occ: list[tuple[int, float]], k: int) -> tuple[np.ndarray, ...]:
-        docs, vals = self.score([t for t, _ in occ], [w for _, w in occ])
-        return _select(docs, vals, k, len(occ))
+    def _top_k_exhaustive(
+        self, occ: list[tuple[int, float]], k: int, span: dict[int, tuple[int, int]]
+    ) -> tuple[np.ndarray, ...]:
+        """:meth:`score` (each term's contributions added in question order; ``np.add.at``
+        does the same additions as ``acc[d] += ...`` in one pass), then the best ``k``."""
+        acc = self._buffer()
+        post_docs, post_scores = self.post_docs, self.post_scores
+        touched: list[np.ndarray] = []
+        for t, w in occ:
+            s, e = span[t]
+            d = post_docs[s:e]
+            np.add.at(acc, d, post_scores[s:e] if w == 1.0 else w * post_scores[s:e])
+            touched.append(d)
+        cand = touched[0] if len(touched) == 1 else np.concatenate(touched)
+        vals = acc.take(cand)
+        acc[cand] = 0.0
+        return _select(cand, vals, k, len(occ))
 
     def _top_k_maxscore(
-        self, occ: list[tuple[int, float]], bound: dict[int, float], k: int
+        self,
+        occ: list[tuple[int, float]],
+        bound: dict[int, float],
+        k: int,
+        span: dict[int, tuple[int, int]],
     ) -> tuple[np.ndarray, ...]:
-        ptr, post_docs, post_scores = self.post_ptr, self.post_docs, self.post_scores
-        span = {t: (int(ptr[t]), int(ptr[t + 1])) for t in bound}
+        post_docs, post_scores = self.post_docs, self.post_scores
         by_df = sorted(bound, key=lambda t: span[t][1] - span[t][0])
         # 1. score exactly every passage of the rarest terms (as many as fit in SEED_POSTINGS)
         #    and each other term's highest-impact passages: a first k-th best score, and the
@@ -448,9 +468,28 @@ class BM25Index:
         return total
 
     def _gather(self, t: int, docs: np.ndarray, span: tuple[int, int]) -> np.ndarray:
-        """Term ``t``'s score in each of sorted ``docs`` (0 where absent)."""
+        """Term ``t``'s score in each of sorted, distinct ``docs`` (0 where absent)."""
         s, e = span
         post = self.post_docs[s:e]
+        if e - s < docs.shape[0]:
+            # fewer postings than passages asked for: each posting is looked for among them
+            out = np.zeros(docs.shape[0])
+            at = docs.searchsorted(post)
+            np.minimum(at, docs.shape[0] - 1, out=at)
+            there = docs.take(at) == post
+            out[at[there]] = self.post_scores[s:e][there]
+            return out
+        r = int(self.dense_row[t])
+        if r >= 0 and docs.shape[0] > DENSE_GATHER_OVER:
+            # a frequent term: its dense row says which passages hold it (a positive score is
+            # quantised to at least 1), so only those are searched for in its long list
+            held = np.flatnonzero(self.dense[r].take(docs))
+            out = np.zeros(docs.shape[0])
+            sub = docs[held]
+            at = post.searchsorted(sub)
+            np.minimum(at, e - s - 1, out=at)
+            out[held] = np.where(post[at] == sub, self.post_scores[s:e][at], 0.0)
+            return out
         at = post.searchsorted(docs)
         np.minimum(at, e - s - 1, out=at)
         return np.where(post[at] == docs, self.post_scores[s:e][at], 0.0)
@@ -464,6 +503,22 @@ class BM25Index:
         at = post.searchsorted(docs)
         np.minimum(at, post.size - 1, out=at)
         return post[at] == docs
+
+    def contains_each(self, term_ids: Sequence[int], docs: np.ndarray) -> np.ndarray:
+        """[term, doc]: which of ``docs`` contain each of ``term_ids`` (:meth:`contains`)."""
+        out = np.zeros((len(term_ids), docs.shape[0]), dtype=bool)
+        ptr, post_docs = self.post_ptr, self.post_docs
+        dense_rows = self.dense_row[np.asarray(term_ids, dtype=np.int64)].tolist()
+        for r, (t, d) in enumerate(zip(term_ids, dense_rows, strict=True)):
+            if d >= 0:  # a frequent term: its dense row is nonzero where it occurs
+                np.not_equal(self.dense[d].take(docs), 0, out=out[r])
+                continue
+            s, e = ptr[t : t + 2].tolist()
+            if e > s:
+                post = post_docs[s:e]
+                # (positions past the end are clipped to the last posting, which then differs)
+                np.equal(post.take(post.searchsorted(docs), mode="clip"), docs, out=out[r])
+        return out
 
     def scores_dense(self, tokens: Sequence[str]) -> np.ndarray:
         """Scores for all passages for a token list (the rank-bm25 ``get_scores`` contract)."""
@@ -631,7 +686,9 @@ def dense_rows(
     n_docs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For the most frequent terms, a row over all passages of ``ceil(255 * score / max)``
-    (an upper bound of the score in one byte, 0 where the term is absent)."""
+    (an upper bound of the score in one byte, 0 where the term is absent; a term with a
+    positive largest score has positive scores only, so the row is at least 1 wherever the
+    term occurs: it also says which passages hold it)."""
     df = np.diff(post_ptr)
     frequent = np.flatnonzero((df >= max(1.0, DENSE_MIN_FRACTION * n_docs)) & (term_max > 0))
     frequent = frequent[np.argsort(-df[frequent], kind="stable")][:DENSE_MAX_ROWS]

@@ -176,10 +176,12 @@ class QueryPlan:
     ordinals: tuple[tuple[int, frozenset[str]], ...] = ()
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
-        for bit in range(mask.bit_length()):
-            if mask >> bit & 1:
-                key = (tid, bit)
-                self.word_credits[key] = max(self.word_credits.get(key, 0.0), credit)
+        rest = mask
+        while rest:  # the set bits, lowest first
+            low = rest & -rest
+            key = (tid, low.bit_length() - 1)
+            self.word_credits[key] = max(self.word_credits.get(key, 0.0), credit)
+            rest ^= low
         if tid in self.ids:
             k = self.ids.index(tid)
             self.masks[k] |= mask
@@ -232,7 +234,8 @@ def clean_question(question: str) -> str:
     q = _COMMAND.sub("", q)
     q = _MENTION.sub(" ", q)
     q = _URL.sub(" ", q)
-    q = _WORDISH.sub(_expand_shorthand, q)
+    if not SHORTHAND.keys().isdisjoint(map(str.lower, _WORDISH.findall(q))):
+        q = _WORDISH.sub(_expand_shorthand, q)
     q = _us_in_context(q)
     q = _FIXED_EXPRESSIONS.sub(lambda m: m.group(0).replace(" ", "-"), q)
     return " ".join(q.split())
@@ -323,6 +326,12 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# The same patterns matching ASCII only: on printable ASCII text (the common question) they
+# find exactly what the Unicode ones find (\w, \s, \b and case are the same there), faster.
+_TYPE_PATTERNS_ASCII = [
+    (name, re.compile(pat.pattern, (pat.flags & ~re.UNICODE) | re.ASCII))
+    for name, pat in _TYPE_PATTERNS
+]
 _LEADING_WORD = re.compile(r"^\W*([\w'’]+)\W*")
 # a name is asked for, anywhere in the message ("which shipyards? need names", "what's the
 # campaign called?", "the name of the exercise")
@@ -357,7 +366,8 @@ def answer_type(question: str) -> str | None:
         (m := _LEADING_WORD.match(question)) and is_framing(m.group(1)) and m.end() < len(question)
     ):
         question = question[m.end() :]
-    for name, pat in _TYPE_PATTERNS:
+    ascii_only = question.isascii() and question.isprintable()
+    for name, pat in _TYPE_PATTERNS_ASCII if ascii_only else _TYPE_PATTERNS:
         if pat.search(question):
             return name
     return None
@@ -480,11 +490,11 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         for tid, term, w, credit, scaled in reading.entries:
             _add_id(plan, tid, term, mask, w * share if scaled else w, credit)
     # phrases of the synonym table ("every year" -> annual)
+    present = set(all_terms)
     for phrase, single in phrase_synonyms():
-        if _find_phrase(all_terms, phrase) >= 0 and single in vocab:
+        if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
             _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
     # a question that spells out a defined long form also finds the acronym
-    present = set(all_terms)
     for t in present:
         for acro, long_terms in lex.long_forms_starting(t):
             if acro not in present and set(long_terms) <= present and acro in vocab:

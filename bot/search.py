@@ -23,8 +23,9 @@ front ends never see the index.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -99,6 +100,12 @@ class Candidate(NamedTuple):
     complete: bool = True
 
 
+# (a NamedTuple's own __new__ is a Python function: 30 calls a question)
+_new_candidate = tuple.__new__
+_DOC = attrgetter("doc")
+_RANK = attrgetter("rank")
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """What the candidates hold of the question, one entry per candidate.
@@ -129,6 +136,25 @@ def _share(credit: np.ndarray, weights: np.ndarray, n_own: int) -> np.ndarray:
         own = credit[:, :n_own] @ weights[:n_own] / max(weights[:n_own].sum(), 1e-9)
         share = np.maximum(share, own)
     return share
+
+
+class _SpansMemo:
+    """:func:`answers.answer_spans` worked out once per text, for one question: a candidate's
+    kind bonus and its excerpt look at the same passage."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, str | None, Collection[str]], list[tuple[int, int]]] = {}
+
+    def __call__(
+        self, text: str, kind: str | None, question_terms: Collection[str] = ()
+    ) -> list[tuple[int, int]]:
+        key = (text, kind, question_terms)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = answer_spans(text, kind, question_terms)
+        return got
 
 
 class Searcher:
@@ -168,7 +194,8 @@ class Searcher:
         if plan.chitchat:
             return Answer(question, chitchat=True)
         # carried words never answer a message none of whose own words the articles use
-        cands = self.candidates(plan) if plan.own_terms_found else []
+        spans = _SpansMemo()
+        cands = self.candidates(plan, spans) if plan.own_terms_found else []
         if not cands:
             return Answer(question)
         # a short question must be held nearly whole; a long one carries words of context
@@ -187,7 +214,7 @@ class Searcher:
             ):
                 held_back.append(c)
                 continue
-            hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight)
+            hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight, spans)
             if hit is None:
                 continue
             if not self._has_answer_kind(hit, plan):
@@ -200,7 +227,9 @@ class Searcher:
             return Answer(question, hits=tuple(hits))
         related: list[Hit] = []
         for c in held_back:
-            hit = made[c.doc] if c.doc in made else self._hit(c.doc, c.score, plan, highlight)
+            hit = (
+                made[c.doc] if c.doc in made else self._hit(c.doc, c.score, plan, highlight, spans)
+            )
             if hit is not None and self._new(hit, seen):
                 related.append(hit)
                 if len(related) >= top:
@@ -218,15 +247,16 @@ class Searcher:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def candidates(self, plan: QueryPlan) -> list[Candidate]:
+    def candidates(self, plan: QueryPlan, spans: _SpansMemo | None = None) -> list[Candidate]:
         """The best distinct passages by BM25 with their coverage, best first."""
         # the best CANDIDATES passages, exactly as exhaustive BM25 ranks them (index.top_k)
         docs, scores = self.index.top_k(plan.ids, plan.weights, CANDIDATES)
         if docs.size == 0:
             return []
-        ev = self._evidence(plan, docs.astype(np.int64))
+        ev = self._evidence(plan, docs)  # (int32 like the postings: no casts in searches)
         # an article the question names ("in the Hicks readout") comes first, if one is there
-        prefer = ev.selected.any()
+        selected = ev.selected.tolist()
+        prefer = any(selected)
         # final order: BM25 times the square root of how much of the question the passage
         # holds in its article, with a bonus for passages that hold the kind of answer asked for
         out = []
@@ -236,18 +266,20 @@ class Searcher:
                 scores.tolist(),
                 ev.coverage.tolist(),
                 ev.topical.tolist(),
-                ev.selected.tolist(),
+                selected,
                 ev.complete.tolist(),
                 strict=True,
             )
         ):
             rank = s * max(topical, 1e-3) ** COVERAGE_POWER
             if cv >= RELATED_COVERAGE and k < KIND_CHECKED:
-                rank *= self._kind_bonus(d, plan)
+                rank *= self._kind_bonus(d, plan, spans)
             if prefer and sel:
                 rank *= SELECTED_ARTICLE_BONUS
-            out.append(Candidate(d, s, cv, rank, whole))
-        out.sort(key=lambda c: (-c.rank, c.doc))
+            out.append(_new_candidate(Candidate, (d, s, cv, rank, whole)))
+        # best rank first, ties by the lower passage number (two stable sorts)
+        out.sort(key=_DOC)
+        out.sort(key=_RANK, reverse=True)
         return out
 
     def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:
@@ -258,10 +290,9 @@ class Searcher:
         # "both leaders"): it holds the lead's words too, at a larger discount; and a passage
         # that opens with a pronoun ("He said on X ...") is about whom the passage before it
         # names: it holds that passage's words too, at a discount
-        probe = np.concatenate([docs, self.store.leads(docs), self.store.antecedents(docs)])
-        # one binary search per term for all three
-        found = np.stack([self.index.contains(tid, probe) for tid in plan.ids])
-        found = found.reshape(n_terms, 3, n)
+        probe = self.store.with_related(docs)
+        # one binary search per term for all three: found[term, how, doc]
+        found = self.index.contains_each(plan.ids, probe).reshape(n_terms, 3, n)
         # each question word holds at the credit of the best of its terms
         term_credit = np.zeros((n_terms, n_words))
         row = {tid: r for r, tid in enumerate(plan.ids)}
@@ -270,18 +301,23 @@ class Searcher:
 
         # a word that says which article is meant is held by all of that article: its lead
         # credit is 1 in both views
-        selects = np.array([w.selects_article for w in plan.words])
+        sel = [b for b, w in enumerate(plan.words) if w.selects_article]
+        in_doc = found[:, 0]
+        carried = found[:, 2] * CARRIED_OVER
+
+        def held(via_lead: float) -> np.ndarray:
+            # [t, d]: how passage d holds term t (the best of itself, its lead, its antecedent)
+            return np.maximum(np.maximum(in_doc, found[:, 1] * via_lead), carried)
 
         def holding(via_lead: float) -> np.ndarray:
             # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w)
-            how = np.empty((3, n_words))
-            how[0], how[1], how[2] = 1.0, np.where(selects, 1.0, via_lead), CARRIED_OVER
-            held = (found[:, :, :, None] * how[None, :, None, :]).max(axis=1)
-            return (held * term_credit[:, None, :]).max(axis=0)
+            out = (held(via_lead)[:, :, None] * term_credit[:, None, :]).max(axis=0)
+            if sel and via_lead != 1.0:
+                out[:, sel] = (held(1.0)[:, :, None] * term_credit[:, None, sel]).max(axis=0)
+            return out
 
         credit = holding(LEAD_CREDIT)
-        topical = holding(RANK_LEAD_CREDIT)
-        sel = np.flatnonzero(selects)
+        topical = credit if RANK_LEAD_CREDIT == LEAD_CREDIT else holding(RANK_LEAD_CREDIT)
         weights = np.asarray([w.weight for w in plan.words])
         complete = np.ones(n, dtype=bool)
         if plan.required:
@@ -298,16 +334,18 @@ class Searcher:
         return Evidence(
             coverage=_share(credit, weights, plan.own_words),
             topical=_share(topical, weights, len(weights)),
-            selected=(credit[:, sel] > 0).all(axis=1) if sel.size else np.zeros(n, dtype=bool),
+            selected=(credit[:, sel] > 0).all(axis=1) if sel else np.zeros(n, dtype=bool),
             complete=complete,
         )
 
-    def _kind_bonus(self, doc: int, plan: QueryPlan) -> float:
+    def _kind_bonus(self, doc: int, plan: QueryPlan, spans: _SpansMemo | None = None) -> float:
         """:data:`ANSWER_BONUS` for a passage that holds a span of the kind asked for."""
         if plan.answer_type is None:
             return 1.0
-        spans = answer_spans(self.store.text(doc), plan.answer_type, plan.question_terms)
-        return ANSWER_BONUS if spans else 1.0
+        of = answer_spans if spans is None else spans
+        return (
+            ANSWER_BONUS if of(self.store.text(doc), plan.answer_type, plan.question_terms) else 1.0
+        )
 
     @staticmethod
     def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
@@ -315,7 +353,14 @@ class Searcher:
         the question's words (``Hit.answers``), not just anywhere in the passage."""
         return plan.answer_type not in STRICT_KINDS or bool(hit.answers)
 
-    def _hit(self, doc: int, score: float, plan: QueryPlan, highlight: bool) -> Hit | None:
+    def _hit(
+        self,
+        doc: int,
+        score: float,
+        plan: QueryPlan,
+        highlight: bool,
+        spans: _SpansMemo | None = None,
+    ) -> Hit | None:
         p = self.store.passage(doc)
         ex = make_excerpt(
             p.text,
@@ -323,6 +368,7 @@ class Searcher:
             plan.answer_type,
             highlight=highlight,
             question_terms=plan.question_terms,
+            answers_of=answer_spans if spans is None else spans,
         )
         if not ex.text:
             return None

@@ -143,6 +143,7 @@ class PassageStore:
         self._points_back = points_back
         # the first passage of each file (passages are stored article by article)
         self._file_start = np.searchsorted(file_idx, np.arange(len(files)), "left")
+        self._lead_ante: tuple[np.ndarray, np.ndarray] | None = None  # see _related
         self._text_off = text_off
         self._blob = blob
         # the latest texts read: a question reads a candidate's text to look for the kind of
@@ -232,21 +233,37 @@ class PassageStore:
         """For each passage, the one before it when it opens with a personal pronoun ("He
         said …") and that one is of the same article (it names whom the pronoun means); else
         the passage itself."""
-        fidx = self._file_idx
-        before = np.maximum(docs - 1, 0)
-        back = self._points_back[docs] & (docs > 0) & (fidx[before] == fidx[docs])
-        return np.where(back, before, docs)
+        return self._related()[1][docs]
 
     def leads(self, docs: np.ndarray) -> np.ndarray:
         """The first passage of each passage's article (passages are stored article by
         article, so the first passage of each file is known)."""
-        return self._file_start[self._file_idx[docs]]
+        return self._related()[0][docs]
+
+    def with_related(self, docs: np.ndarray) -> np.ndarray:
+        """``docs``, then their :meth:`leads`, then their :meth:`antecedents` (one array)."""
+        lead, ante = self._related()
+        return np.concatenate((docs, lead[docs], ante[docs]))
+
+    def _related(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every passage's lead and antecedent, worked out once (on first use, so a damaged
+        store fails :meth:`check`, not its loading)."""
+        if self._lead_ante is None:
+            fidx = self._file_idx
+            docs = np.arange(fidx.shape[0])
+            before = np.maximum(docs - 1, 0)
+            back = self._points_back & (docs > 0) & (fidx[before] == fidx)
+            self._lead_ante = (
+                self._file_start[fidx].astype(np.int32),
+                np.where(back, before, docs).astype(np.int32),
+            )
+        return self._lead_ante
 
     def same_article(self, i: int, j: int) -> bool:
         return 0 <= j < len(self) and int(self._file_idx[i]) == int(self._file_idx[j])
 
     def passage(self, i: int) -> Passage:
-        ls, le = (int(x) for x in self._lines[i])
+        ls, le = self._lines[i].tolist()
         return Passage(self._files[int(self._file_idx[i])], ls, le, self.text(i))
 
     def passages(self) -> list[Passage]:
@@ -257,8 +274,10 @@ class PassageStore:
         k = int(self._file_idx[doc])
         file = self._files[k]
         rows = self._article_rows
-        if k < len(rows) and rows[k][0] == file:  # stored in file order
-            return ArticleMeta(*rows[k])
+        if k < len(rows):
+            row = rows[k]
+            if row[0] == file:  # stored in file order
+                return ArticleMeta(*row)
         return self.article_meta(file)
 
     def article_meta(self, file: str) -> ArticleMeta:

@@ -39,6 +39,7 @@ def tuning(request, monkeypatch) -> str:
         monkeypatch.setattr(index_mod, "SEED_POSTINGS", 40)
         monkeypatch.setattr(index_mod, "DENSE_MIN_FRACTION", 0.05)
         monkeypatch.setattr(index_mod, "REFINE_OVER", 4)
+        monkeypatch.setattr(index_mod, "DENSE_GATHER_OVER", 0)
     return request.param
 
 
@@ -95,6 +96,41 @@ def test_top_k_with_weights_ties_and_frequent_words_equals_brute_force(tuning):
         k = rng.choice([1, 3, 30, 50, 1000])
         got = idx.top_k([idx.vocab[t] for t in q], w, k)
         assert_same(got, brute_force(docs, ref, q, w, k))
+
+
+def test_gather_finds_each_terms_score_whichever_list_is_searched(monkeypatch):
+    """A term's scores at sorted passages: by searching its postings, by looking its postings
+    up among the passages (fewer postings), or through its dense row (a frequent term)."""
+    docs = zipf_corpus(5, 700, 150)
+    idx = BM25Index.build(docs)
+    rng = np.random.default_rng(6)
+    dense_terms = np.flatnonzero(idx.dense_row >= 0).tolist()
+    assert dense_terms
+    terms = dense_terms + rng.choice(len(idx.vocab), 30, replace=False).tolist()
+    for t in terms:
+        s, e = int(idx.post_ptr[t]), int(idx.post_ptr[t + 1])
+        want = np.zeros(idx.n_docs)
+        want[idx.post_docs[s:e]] = idx.post_scores[s:e]
+        for n in (1, 5, 60, 400, 700):
+            at = np.sort(rng.choice(idx.n_docs, n, replace=False)).astype(np.int32)
+            for over in (0, 10**9):
+                monkeypatch.setattr(index_mod, "DENSE_GATHER_OVER", over)
+                assert idx._gather(t, at, (s, e)).tolist() == want[at].tolist()
+
+
+def test_contains_each_agrees_with_the_postings():
+    """Which passages hold a term: binary search in its postings, or its dense row."""
+    docs = zipf_corpus(7, 500, 100)
+    idx = BM25Index.build(docs)
+    assert (idx.dense_row >= 0).any()
+    rng = np.random.default_rng(8)
+    terms = rng.permutation(len(idx.vocab)).tolist()
+    probe = rng.integers(0, idx.n_docs, 90)
+    held = idx.contains_each(terms, probe)
+    for r, t in enumerate(terms):
+        s, e = int(idx.post_ptr[t]), int(idx.post_ptr[t + 1])
+        assert held[r].tolist() == np.isin(probe, idx.post_docs[s:e]).tolist()
+        assert held[r].tolist() == idx.contains(t, probe).tolist()
 
 
 def test_top_k_is_the_best_first_prefix_of_score(tuning):

@@ -227,3 +227,28 @@ def test_a_compound_the_articles_use_is_not_chit_chat(fairs):
 )
 def test_a_name_is_asked_for_anywhere_in_the_message(small, message, kind):
     assert small.searcher.plan(message).answer_type == kind
+
+
+def test_answer_type_ascii_patterns_find_what_the_unicode_ones_find():
+    """Printable ASCII questions are typed with ASCII-only twins of the patterns (faster); they
+    must give the kind the Unicode patterns give."""
+    import json
+    from pathlib import Path
+
+    from bot import query
+
+    data = Path(__file__).parent / "data"
+    questions = [
+        json.loads(line)["question"]
+        for name in ("natural.jsonl", "dev.jsonl", "extra.jsonl")
+        for line in (data / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    questions += ["WHEN WAS IT SIGNED", "who's Hegseth?", "what is it for", "how MANY jets"]
+    for q in questions:
+        q = clean_question(q)
+        if not (q.isascii() and q.isprintable()):
+            continue
+        want = next((n for n, p in query._TYPE_PATTERNS if p.search(q)), None)
+        got = next((n for n, p in query._TYPE_PATTERNS_ASCII if p.search(q)), None)
+        assert got == want, q
