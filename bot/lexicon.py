@@ -71,7 +71,7 @@ prime-minister pm premier
 """.strip()
 
 
-def _build_synonyms() -> dict[str, frozenset[str]]:
+def _build_synonyms() -> dict[str, tuple[str, ...]]:
     table: dict[str, set[str]] = {}
     for line in _GROUPS.splitlines():
         members = [w.replace("-", " ") for w in line.split()]
@@ -80,11 +80,13 @@ def _build_synonyms() -> dict[str, frozenset[str]]:
         for a in analysed:
             if len(a) == 1:
                 table.setdefault(a[0], set()).update(group - {a[0]})
-    return {k: frozenset(v) for k, v in table.items()}
+    return {k: tuple(sorted(v)) for k, v in table.items()}
 
 
 @cache
-def synonyms() -> dict[str, frozenset[str]]:
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Term -> the other terms of its synonym groups, sorted (a question's terms come in the
+    same order in every process, so its BM25 sums do too)."""
     return _build_synonyms()
 
 
@@ -153,8 +155,8 @@ _IRREGULAR_FILE = _ZIPF_FILE.with_name("irregular_forms.txt")
 
 
 @cache
-def irregular_forms() -> dict[str, frozenset[str]]:
-    """Term -> the other terms of its lemma's forms (met -> meet, bought -> buy)."""
+def irregular_forms() -> dict[str, tuple[str, ...]]:
+    """Term -> the other terms of its lemma's forms (met -> meet, bought -> buy), sorted."""
     table: dict[str, set[str]] = {}
     try:
         text = _IRREGULAR_FILE.read_text(encoding="utf-8")
@@ -166,7 +168,7 @@ def irregular_forms() -> dict[str, frozenset[str]]:
         group = {t for w in line.split() for t in terms(w)}
         for t in group:
             table.setdefault(t, set()).update(group - {t})
-    return {k: frozenset(v) for k, v in table.items()}
+    return {k: tuple(sorted(v)) for k, v in table.items()}
 
 
 # -- static word vectors (tools/make_word_vectors.py) -------------------------------------------

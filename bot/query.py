@@ -495,7 +495,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
             _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
     # a question that spells out a defined long form also finds the acronym
-    for t in present:
+    for t in dict.fromkeys(all_terms):  # in the question's order, the same in every process
         for acro, long_terms in lex.long_forms_starting(t):
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)

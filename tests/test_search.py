@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -182,3 +185,34 @@ def test_who_is_x_quotes_and_marks_the_title_beside_the_name(engine):
         (hit,) = engine.search(question, top=1)
         marked = [hit.text[a:b] for a, b in hit.answers]
         assert any(name in m and "Secretary" in m for m in marked), (question, marked)
+
+
+_PLAN_DUMP = """
+import json, sys
+from pathlib import Path
+from bot.engine import build_engine
+from bot.evaluate import load_questions
+s = build_engine(Path(sys.argv[1])).searcher
+out = []
+for q in load_questions(Path(sys.argv[2])):
+    p, hits = s.plan(q["question"]), s.search(q["question"])
+    out.append([p.ids, p.weights, [(h.file, h.line_start, h.score.hex()) for h in hits]])
+print(json.dumps(out))
+"""
+
+
+def test_a_question_gets_the_same_terms_and_scores_in_every_process(corpus_dir):
+    # Python's string hashing differs between processes: nothing on the question path may
+    # depend on a set's order (a synonym's place among a question's terms changes BM25's sum
+    # in its last bit, which can reorder equal-looking passages)
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", _PLAN_DUMP, str(corpus_dir), str(DATA / "natural.jsonl")],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(runs) == 1
