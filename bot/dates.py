@@ -32,6 +32,15 @@ _LOOSE_DATE = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+# numbers written as words, by value ("twenty" is 20): a question's "twenty years" meets "20 years"
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+)
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
+NUMBER_NAMES = {w: n for n, w in enumerate(_ONES.split())} | {
+    w: 10 * n for n, w in enumerate(_TENS.split(), 2)
+}
 _RELATIVE = re.compile(r"\b(?:last|this|next) (?:year|month|week)\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
@@ -40,9 +49,10 @@ _NUMBER_WORDS = (
 # A count: a number standing alone (not part of a model name such as "M777" or "P 8I"),
 # or a number word followed by a noun.
 _COUNT = re.compile(
-    r"(?<![\w-])(?<!(?-i:[A-Z]) )\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+    r"(?<![\w-])(?<!(?-i:[A-Z]) )(?<!\d:)\d{1,3}(?:,\d{3})*(?:\.\d+)?"
     r"(?:-(?:year|month|day|week|member|nation|point))?"
-    r"(?![\w-]*\d)(?!\w)|\b" + _NUMBER_WORDS + r"\b(?= \w)",
+    r"(?![\w-]*\d)(?!\w)(?!:\d)"  # not a time of day ("03:02 PM")
+    r"|\b" + _NUMBER_WORDS + r"\b(?= (?!of\b|another\b)\w)",  # not "one of", "one another"
     re.IGNORECASE,
 )
 _YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)\d{2}\b")

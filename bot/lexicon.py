@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import terms
+from .dates import NUMBER_NAMES
 
 _ZIPF_FILE = Path(__file__).with_name("data") / "english_zipf.tsv"
 RARE_ZIPF = 1.0
@@ -147,6 +148,28 @@ def specificity(word: str) -> float:
         return SMALL_NUMBER_WEIGHT if all(len(p) <= 2 for p in parts) else NUMBER_WEIGHT
     # a compound is as specific as its rarest part ("INDUS-X", "Singh-Hegseth")
     return max(MIN_WEIGHT, max(7.0 - zipf(p) for p in parts))
+
+
+# -- numbers in words and in digits ------------------------------------------------------------
+
+
+NUMBER_FORMS_FROM = 10
+
+
+@cache
+def number_forms() -> dict[str, tuple[str, ...]]:
+    """Term -> the same number's other written form ("twenti" -> "20", "20" -> "twenti"), from
+    ten up: the words of smaller numbers are more often determiners ("the two countries") than
+    quantities, and "2" is also part of "2+2"."""
+    table: dict[str, tuple[str, ...]] = {}
+    for word, value in NUMBER_NAMES.items():
+        if value < NUMBER_FORMS_FROM:
+            continue
+        (t,) = terms(word) or (None,)
+        if t is not None:
+            table[t] = (str(value),)
+            table[str(value)] = (t,)
+    return table
 
 
 # -- irregular forms (tools/make_lemma_table.py) ------------------------------------------------

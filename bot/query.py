@@ -34,7 +34,15 @@ from functools import lru_cache, partial
 from .analysis import analyze_word, tokenize
 from .answers import ordinal_heads
 from .dates import ORDINAL_WORDS
-from .lexicon import irregular_forms, neighbours, phrase_synonyms, specificity, synonyms, zipf
+from .lexicon import (
+    irregular_forms,
+    neighbours,
+    number_forms,
+    phrase_synonyms,
+    specificity,
+    synonyms,
+    zipf,
+)
 from .spelling import COMMON_ZIPF
 
 MAX_QUESTION_CHARS = 2000
@@ -429,6 +437,8 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
     credit = CORRECTION_CREDIT if corrected else 1.0
     for term in terms:
         add(term, credit, credit, scaled=True)
+        for other in number_forms().get(term, ()):  # "twenty" is "20", at full credit
+            add(other, credit, credit, scaled=True)
         for other in irregular_forms().get(term, ()):
             add(other, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
         for st in synonyms().get(term, ()):

@@ -42,3 +42,8 @@ def test_ordinals_in_words_and_digits():
         (2, "2nd"),
         (12, "TWELFTH"),
     ]
+
+
+def test_a_time_of_day_and_one_of_are_not_counts():
+    text = "07-Feb-2025, 03:02 PM: one of the keepers said two boats waited 45 minutes."
+    assert spans_text(text, count_spans(text)) == ["two", "45"]

@@ -158,6 +158,7 @@ FAIRS = (
     "The keepers hold a yearly drill with the coast guard off the islands.\n"
     "Moore said the lamp talks with Scotland and Ireland went well.\n"
     "The board promised a follow-up visit to the keepers.\n"
+    "There were no lamp sales to the islands 20 years ago.\n"
 )
 
 
@@ -252,3 +253,10 @@ def test_answer_type_ascii_patterns_find_what_the_unicode_ones_find():
         want = next((n for n, p in query._TYPE_PATTERNS if p.search(q)), None)
         got = next((n for n, p in query._TYPE_PATTERNS_ASCII if p.search(q)), None)
         assert got == want, q
+
+
+def test_a_number_in_words_meets_the_same_number_in_digits(fairs):
+    (hit,) = fairs.search("what does it say about lamp sales twenty years ago?", top=1)
+    assert "20 years ago" in hit.text and "20" in hit.matched_terms
+    # ... but "two" is not "2" (words of small numbers are mostly determiners)
+    assert "2" not in fairs.searcher.plan("the two keepers").highlight_terms
