@@ -35,7 +35,7 @@ ties relations relationship relationships bond
 thank thanked thanks gratitude grateful appreciation appreciate
 remark remarked remarks comment comments
 praise praised commend commended laud hail hailed
-greet greeted welcome welcomed receive received
+greet greeted welcome welcomed receive received host hosted
 drone drones unmanned uav uas
 annual annually yearly every-year each-year
 helicopter helicopters chopper rotorcraft
@@ -54,7 +54,7 @@ develop developed development co-develop
 threat threats danger risk risks
 war conflict conflicts
 military army armed-forces troops
-navy naval
+navy naval fleet
 leader leaders head
 company companies firm firms business businesses startup startups
 cooperation collaboration collaborate cooperate partnership
@@ -66,6 +66,7 @@ ship ships vessel vessels warship
 missile missiles rocket rockets
 increase increased rise grow growing expand expanding expansion
 decrease reduce reduced cut lower
+repair repaired repairs fix fixed fixing mend
 sign signed ink inked
 aggression aggressive hostility
 prime-minister pm premier

@@ -125,7 +125,16 @@ _ARTICLE_REFERENCE = re.compile(
 
 # Fixed expressions whose words mean nothing apart ("in person"): one hyphenated word, which the
 # synonym table (lexicon.py) knows.
-_FIXED_EXPRESSIONS = re.compile(r"\b(?:in person|face to face)\b", re.I)
+_FIXED_EXPRESSIONS = re.compile(r"\b(?:in person|face to face|kick(?:ed|s|ing)? off)\b", re.I)
+
+
+def _joined(m: re.Match[str]) -> str:
+    """A fixed expression as one hyphenated word ("kicked off" -> "kick-off")."""
+    words = m.group(0).split()
+    if words[0].lower().startswith("kick"):
+        words[0] = "kick"
+    return "-".join(words)
+
 
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
 _COMMAND = re.compile(r"^\s*/[A-Za-z]\w{0,31}(?:@\w+)?(?=\s|$)")
@@ -245,7 +254,7 @@ def clean_question(question: str) -> str:
     if not SHORTHAND.keys().isdisjoint(map(str.lower, _WORDISH.findall(q))):
         q = _WORDISH.sub(_expand_shorthand, q)
     q = _us_in_context(q)
-    q = _FIXED_EXPRESSIONS.sub(lambda m: m.group(0).replace(" ", "-"), q)
+    q = _FIXED_EXPRESSIONS.sub(_joined, q)
     return " ".join(q.split())
 
 

@@ -47,6 +47,8 @@ def test_fixed_expressions_are_one_word():
     # "in person" is not about persons: one word, which the synonym table relates to calls
     assert clean_question("was that in person?") == "was that in-person?"
     assert clean_question("did they meet face to face") == "did they meet face-to-face"
+    # a phrasal verb in any form is its noun ("kick-off", which the table relates to launch)
+    assert clean_question("when was it Kicked off?") == "when was it kick-off?"
 
 
 def test_lower_case_us_is_the_country_unless_it_is_an_object():
