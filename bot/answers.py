@@ -20,10 +20,18 @@ from .lexicon import zipf
 from .spelling import COMMON_ZIPF
 
 # Kinds whose absence makes a passage a near miss.
-STRICT_KINDS = frozenset({"year", "date", "count", "amount", "long_form", "name"})
+STRICT_KINDS = frozenset({"year", "date", "count", "duration", "amount", "long_form", "name"})
 
 _CAP = r"[A-Z][\w’'-]*(?:\.[\w’'-]+)*"  # a capitalised word (inner dots: U.S)
 _WORD = re.compile(r"[\w’'-]+")
+# what follows a count of time: its unit, maybe after an adjective ("two full days"); a year
+# range ("2025-2035") is one by itself
+_TIME_UNIT = re.compile(
+    r"(?:[\s-]+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)\b"
+    r"|(?<=\d{4}))",
+    re.I,
+)
+_TIME_UNIT_WITHIN = re.compile(r"-(?:year|month|week|day)\b", re.I)  # "ten-year"
 GIVEN_PREFIX = 5  # words shorter than this are forms of a question word only when equal
 ORDINAL_HEAD_WORDS = 2  # the words after an ordinal that say what it numbers
 _NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" + _CAP + r")+")
@@ -61,6 +69,12 @@ def answer_spans(
         return [m.span() for m in YEAR_RE.finditer(text)]
     if kind == "count":
         return count_spans(text)
+    if kind == "duration":  # "how long": a count of time ("ten-year", "45 minutes", "2025-2035")
+        return [
+            (a, b)
+            for a, b in count_spans(text)
+            if _TIME_UNIT.match(text, b) or _TIME_UNIT_WITHIN.search(text, a, b)
+        ]
     if kind == "amount":
         return amount_spans(text)
     if kind == "long_form":

@@ -49,9 +49,10 @@ _NUMBER_WORDS = (
 # A count: a number standing alone (not part of a model name such as "M777" or "P 8I"),
 # or a number word followed by a noun.
 _COUNT = re.compile(
-    r"(?<![\w-])(?<!(?-i:[A-Z]) )(?<!\d:)\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+    r"(?<![\w-])(?<!(?-i:[A-Z]) )(?<![\d][:+])\d{1,3}(?:,\d{3})*(?:\.\d+)?"
     r"(?:-(?:year|month|day|week|member|nation|point))?"
-    r"(?![\w-]*\d)(?!\w)(?!:\d)"  # not a time of day ("03:02 PM")
+    r"(?![\w-]*\d)(?!\w)(?![:+]\d)"  # not a time of day ("03:02 PM") nor a name ("2+2")
+    r"|\b" + _NUMBER_WORDS + r"-(?:year|month|day|week|member|nation|point)\b"  # "ten-year"
     r"|\b" + _NUMBER_WORDS + r"\b(?= (?!of\b|another\b)\w)",  # not "one of", "one another"
     re.IGNORECASE,
 )

@@ -301,7 +301,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("amount", re.compile(r"\bhow much\b|\bwhat (?:price|amount|sum)\b|\bcost\b", re.I)),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow (?:long|old)\b", re.I)),
+    ("duration", re.compile(r"\bhow long\b|\bfor how many (?:years|months|weeks|days)\b", re.I)),
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow old\b", re.I)),
     # "who is X?": X's title or role, the words beside X's name
     (
         "identity",

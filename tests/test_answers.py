@@ -17,6 +17,8 @@ from bot.query import answer_type
         ("what date did the keeper retire", "date"),
         ("How many keepers were there?", "count"),
         ("how much did the repair cost", "amount"),
+        ("How long did the storm last?", "duration"),
+        ("how long ago was it rebuilt", "date"),
         ("Who rebuilt the lighthouse?", "person"),
         ("who is Jane Doyle?", "identity"),
         ("Who's Doyle", "identity"),
@@ -122,3 +124,9 @@ def test_a_passage_that_numbers_otherwise_contradicts_the_question():
     assert not contradicts(asked, "The Lamp Fair was held in Oban.")
     assert not contradicts(asked, "The third keeper went to the Lamp Fair in Oban.")
     assert not contradicts((), "The third Lamp Fair will be held in Oban.")
+
+
+def test_how_long_wants_a_count_of_time():
+    text = "The ten-year plan runs 2025-2035; they spoke for 45 minutes with two keepers at 03:02."
+    assert spans(text, "duration") == ["ten-year", "2025-2035", "45"]
+    assert spans("Two keepers and one of the boats.", "duration") == []
