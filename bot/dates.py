@@ -32,6 +32,14 @@ _LOOSE_DATE = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+_MONTH_DAY = re.compile(
+    r"\b(?:"
+    + MONTHS
+    + r")\.? \d{1,2}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)? (?:of )?"
+    + MONTHS
+    + r"\b",
+    re.IGNORECASE,
+)
 # numbers written as words, by value ("twenty" is 20): a question's "twenty years" meets "20 years"
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -79,8 +87,15 @@ def date_spans(text: str) -> list[tuple[int, int]]:
 def count_spans(text: str) -> list[tuple[int, int]]:
     """Numbers that count something (not dates' years, not model designations)."""
     years = YEAR_RE.findall(text)
+    # the day of a date ("May 24, 2022", "21 June") counts nothing
+    days = [m.span() for m in DATE_RE.finditer(text)] + [
+        m.span() for m in _MONTH_DAY.finditer(text)
+    ]
     spans = [
-        m.span() for m in _COUNT.finditer(text) if m.group(0) not in years or "-" in m.group(0)
+        m.span()
+        for m in _COUNT.finditer(text)
+        if (m.group(0) not in years or "-" in m.group(0))
+        and not any(a <= m.start() < b for a, b in days)
     ]
     spans += [m.span() for m in _YEAR_RANGE.finditer(text)]  # "2025-2035" spans ten years
     return _outermost(spans)

@@ -47,3 +47,8 @@ def test_ordinals_in_words_and_digits():
 def test_a_time_of_day_and_one_of_are_not_counts():
     text = "07-Feb-2025, 03:02 PM: one of the 2+2 keepers said two boats waited 45 minutes."
     assert spans_text(text, count_spans(text)) == ["two", "45"]
+
+
+def test_the_day_of_a_date_is_not_a_count():
+    text = "Introduced on May 24, 2022 and launched 21 June, it drew 45 startups to 3 summits."
+    assert spans_text(text, count_spans(text)) == ["45", "3"]
