@@ -55,7 +55,7 @@ format: $(STAMP)
 
 ## eval: the question sets in tests/data (questions, then conversations)
 eval: $(RUNTIME)
-	@for f in dev natural extra fresh dialogues-dev; do \
+	@for f in dev natural extra fresh heldout dialogues-dev; do \
 		echo "== tests/data/$$f.jsonl"; $(PY) -m bot eval tests/data/$$f.jsonl || exit 1; \
 	done
 
