@@ -189,6 +189,8 @@ class QueryPlan:
     # reaction "what did X say?" asks for (a neighbour of "China" is another country); "both
     # sides", "the report" are not names and need nothing
     speakers: int = 0
+    # what "how many X?" counts: the terms of X and of its synonyms
+    counted: frozenset[str] = frozenset()
     # what the question numbers ("the first and second summits"): (value, terms it numbers)
     ordinals: tuple[tuple[int, frozenset[str]], ...] = ()
 
@@ -526,6 +528,8 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     if any(w.surface[:1].isdigit() or w.surface.lower() in ORDINAL_WORDS for w in plan.words):
         plan.ordinals = tuple(ordinal_heads(q))
     plan.speakers = _speaker_words(plan, asking)
+    if plan.answer_type == "count":
+        plan.counted = _counted(asking)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
     own = sum(w.weight for w in plan.words[: plan.own_words])
@@ -536,6 +540,28 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT and not compound
     )
     return plan
+
+
+_PAST_FORM = re.compile(r"\w{3}ed$", re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w’'-]+\s*){1,3})", re.I)
+
+
+def _counted(asking: str) -> frozenset[str]:
+    """The terms of what "how many X" counts (X: the words up to the first function word), with
+    their synonyms; empty when the question says nothing to count ("how many?")."""
+    m = _HOW_MANY.search(asking)
+    if m is None:
+        return frozenset()
+    out: set[str] = set()
+    for k, word in enumerate(m.group(1).split()):
+        word_terms = analyze_word(word)
+        if not word_terms or (k and _PAST_FORM.search(word)):
+            break  # a function word or a verb ("how many boats joined") ends what is counted
+        for t in word_terms:
+            out.add(t)
+            out.update(synonyms().get(t, ()))
+            out.update(irregular_forms().get(t, ()))
+    return frozenset(out)
 
 
 def _name_request(q: str) -> str | None:

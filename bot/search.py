@@ -30,7 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .answers import STRICT_KINDS, answer_spans, contradicts
+from .analysis import terms
+from .answers import STRICT_KINDS, answer_spans, contradicts, sentence_around
 from .excerpt import make_excerpt
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
@@ -350,8 +351,15 @@ class Searcher:
     @staticmethod
     def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
         """Typed questions: the quote holds a span of the asked kind in a sentence that holds
-        the question's words (``Hit.answers``), not just anywhere in the passage."""
-        return plan.answer_type not in STRICT_KINDS or bool(hit.answers)
+        the question's words (``Hit.answers``), not just anywhere in the passage; a count of
+        "how many X" in a sentence that speaks of X ("the two nations" counts no startups)."""
+        if plan.answer_type not in STRICT_KINDS:
+            return True
+        if plan.counted and plan.answer_type == "count":
+            return any(
+                plan.counted & set(terms(sentence_around(hit.text, a, b))) for a, b in hit.answers
+            )
+        return bool(hit.answers)
 
     def _hit(
         self,

@@ -161,6 +161,7 @@ FAIRS = (
     "Moore said the lamp talks with Scotland and Ireland went well.\n"
     "The board promised a follow-up visit to the keepers.\n"
     "There were no lamp sales to the islands 20 years ago.\n"
+    "Two boats joined the coast guard drill off the islands.\n"
 )
 
 
@@ -262,3 +263,13 @@ def test_a_number_in_words_meets_the_same_number_in_digits(fairs):
     assert "20 years ago" in hit.text and "20" in hit.matched_terms
     # ... but "two" is not "2" (words of small numbers are mostly determiners)
     assert "2" not in fairs.searcher.plan("the two keepers").highlight_terms
+
+
+def test_how_many_counts_what_it_asks_about(fairs):
+    # "two boats" is a count, but not of lamps
+    answer = fairs.answer("how many lamps joined the coast guard drill?")
+    assert not answer.hits and answer.related
+    (hit,) = fairs.search("how many boats joined the coast guard drill?", top=1)
+    assert [hit.text[a:b] for a, b in hit.answers] == ["Two"]
+    (hit,) = fairs.search("how many years ago were there no lamp sales to the islands?", top=1)
+    assert "20 years ago" in hit.text
