@@ -1,11 +1,13 @@
 """Answer types: where in a piece of text the kind of answer a question asks for stands.
 
 ``query.answer_type`` reads the kind from the question (when -> date, what year -> year, how many
--> count, how much -> amount, who -> person, where -> place, "stand for" -> long form, why ->
-reason, what-is/what-for -> purpose); :func:`answer_spans` finds spans of that kind in a
-sentence. The search uses them as evidence (a passage that names the
-thing asked about but holds no span of the asked kind is a near miss, not an answer) and to pick
-the excerpt's sentence; the excerpt marks the span, the way extractive QA readers point at theirs.
+-> count, how long -> duration, how much -> amount, who -> person, "who is X?" -> identity,
+where -> place, "stand for" -> long form, why -> reason, what-is/what-for -> purpose, "need
+names" / "what is it called?" -> name); :func:`answer_spans` finds spans of that kind in a
+sentence. The search uses them as evidence (a passage that names the thing asked about but
+holds no span of the asked kind is a near miss, not an answer) and to pick the excerpt's
+sentence; the excerpt marks the span, the way extractive QA readers point at theirs. Also here:
+what a question's ordinals number (:func:`ordinal_heads`), for passages that number otherwise.
 """
 
 from __future__ import annotations
