@@ -35,7 +35,7 @@ from .analysis import analyze_word, tokenize
 from .answers import ordinal_heads
 from .dates import ORDINAL_WORDS
 from .lexicon import (
-    irregular_forms,
+    irregular_forms_of,
     neighbours,
     number_forms,
     phrase_synonyms,
@@ -451,7 +451,7 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
         add(term, credit, credit, scaled=True)
         for other in number_forms().get(term, ()):  # "twenty" is "20", at full credit
             add(other, credit, credit, scaled=True)
-        for other in irregular_forms().get(term, ()):
+        for other in irregular_forms_of(term):
             add(other, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
         for st in synonyms().get(term, ()):
             add(st, SYNONYM_CREDIT * EXPANSION_BM25_SHARE, SYNONYM_CREDIT)
@@ -560,7 +560,7 @@ def _counted(asking: str) -> frozenset[str]:
         for t in word_terms:
             out.add(t)
             out.update(synonyms().get(t, ()))
-            out.update(irregular_forms().get(t, ()))
+            out.update(irregular_forms_of(t))
     return frozenset(out)
 
 

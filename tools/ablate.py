@@ -56,7 +56,7 @@ STEPS: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]] =
     ),
     ("no spelling correction", lambda: patched((query, "_correction", lambda s, lex: None))),
     ("no clipped-word completion", lambda: patched((spelling, "MIN_PREFIX", 99))),
-    ("no irregular forms", lambda: patched((query, "irregular_forms", lambda: {}))),
+    ("no irregular forms", lambda: patched((query, "irregular_forms_of", lambda t: ()))),
     ("no word-vector neighbours", lambda: patched((query, "NEIGHBOUR_MIN_SIM", 2.0))),
     ("no answer types", lambda: patched((query, "answer_type", lambda q: None))),
     ("no background-sentence discount", lambda: patched((query, "BACKGROUND_WEIGHT", 1.0))),
