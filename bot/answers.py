@@ -243,13 +243,3 @@ def _given(term: str, question_terms: Collection[str]) -> bool:
         if short >= GIVEN_PREFIX and len(os.path.commonprefix((q, term))) >= short - 1:
             return True
     return False
-
-
-_SENTENCE_BREAK = re.compile(r"[.!?](?=\s)|\n")
-
-
-def sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence of ``text`` that holds the span ``start:end``."""
-    before = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, start)]
-    after = _SENTENCE_BREAK.search(text, end)
-    return text[before[-1] if before else 0 : after.start() if after else len(text)]

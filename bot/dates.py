@@ -23,23 +23,27 @@ DATE_RE = re.compile(
 )
 YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 # Dates written without a year, month-and-year forms, and year ranges.
+# a day of a month: "May 24", "June 21st", "21 of June"
+_MONTH_DAY_PARTS = (
+    r"(?:" + MONTHS + r")\.? \d{1,2}(?:st|nd|rd|th)?\b",
+    r"\d{1,2}(?:st|nd|rd|th)? (?:of )?" + MONTHS + r"\b",
+)
 _LOOSE_DATE = re.compile(
-    r"\b(?:(?:" + MONTHS + r")\.? \d{1,2}(?:st|nd|rd|th)?\b(?:,? (?:last|this|next) year)?"
-    r"|\d{1,2}(?:st|nd|rd|th)? (?:of )?" + MONTHS + r"\b"
-    r"|(?:in |by |since |from )?" + MONTHS + r",? (?:1[89]|20)\d{2}\b"
-    r"|(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)?\d{2}\b"
-    r"|(?:last|this|next) (?:year|month|week)\b)",
+    r"\b(?:"
+    + "|".join(
+        (
+            _MONTH_DAY_PARTS[0] + r"(?:,? (?:last|this|next) year)?",
+            _MONTH_DAY_PARTS[1],
+            r"(?:in |by |since |from )?" + MONTHS + r",? (?:1[89]|20)\d{2}\b",
+            r"(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)?\d{2}\b",
+            r"(?:last|this|next) (?:year|month|week)\b",
+        )
+    )
+    + ")",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
-_MONTH_DAY = re.compile(
-    r"\b(?:"
-    + MONTHS
-    + r")\.? \d{1,2}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)? (?:of )?"
-    + MONTHS
-    + r"\b",
-    re.IGNORECASE,
-)
+_MONTH_DAY = re.compile(r"\b(?:" + "|".join(_MONTH_DAY_PARTS) + ")", re.IGNORECASE)
 # numbers written as words, by value ("twenty" is 20): a question's "twenty years" meets "20 years"
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "

@@ -31,8 +31,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .analysis import terms
-from .answers import STRICT_KINDS, answer_spans, contradicts, sentence_around
-from .excerpt import make_excerpt
+from .answers import STRICT_KINDS, answer_spans, contradicts
+from .excerpt import make_excerpt, sentence_spans
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
 from .spelling import SpellIndex
@@ -357,7 +357,9 @@ class Searcher:
             return True
         if plan.counted and plan.answer_type == "count":
             return any(
-                plan.counted & set(terms(sentence_around(hit.text, a, b))) for a, b in hit.answers
+                plan.counted.intersection(terms(hit.text[s:e]))
+                for s, e in sentence_spans(hit.text)
+                if any(s <= a < e for a, _ in hit.answers)
             )
         return bool(hit.answers)
 
