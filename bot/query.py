@@ -125,15 +125,15 @@ _ARTICLE_REFERENCE = re.compile(
 
 # Fixed expressions whose words mean nothing apart ("in person"): one hyphenated word, which the
 # synonym table (lexicon.py) knows.
-_FIXED_EXPRESSIONS = re.compile(r"\b(?:in person|face to face|kick(?:ed|s|ing)? off)\b", re.I)
+# Fixed expressions, each made one hyphenated word of its groups (a verb's inflection dropped:
+# "kicked off" -> kick-off), which the synonym table relates to the words they mean.
+_FIXED_EXPRESSIONS = re.compile(
+    r"\b(?:(in) (person)|(face) (to) (face)|(kick)(?:ed|s|ing)? (off))\b", re.I
+)
 
 
 def _joined(m: re.Match[str]) -> str:
-    """A fixed expression as one hyphenated word ("kicked off" -> "kick-off")."""
-    words = m.group(0).split()
-    if words[0].lower().startswith("kick"):
-        words[0] = "kick"
-    return "-".join(words)
+    return "-".join(g for g in m.groups() if g).lower()
 
 
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
