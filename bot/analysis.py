@@ -30,6 +30,11 @@ from typing import NamedTuple
 import numpy as np
 import Stemmer
 
+try:  # compiled tokenizer and indexing pass (bot/_native.c); optional, same results
+    from . import _native
+except ImportError:  # pragma: no cover - built by `pip install -e .` where a compiler is
+    _native = None
+
 # No cache in the stemmer: each word reaches it once (results are cached per surface word
 # above it), and with a large vocabulary PyStemmer's own cache only costs (about 5x per word).
 _stemmer = Stemmer.Stemmer("english", 0)
@@ -515,12 +520,15 @@ class TermIds:
         appearance (chunk ids are positions in this array), the texts' chunk term ids one after
         another, each text's number of ids, and the words first seen by this object in this
         chunk that are one term, with its chunk id."""
-        words_of = [_TOKEN_RE.findall(text) for text in texts]
         surfaces = self.surfaces
-        new = [w for w in dict.fromkeys(chain.from_iterable(words_of)) if w not in surfaces]
         once: dict[str, tuple[int, ...]] = {}  # analysed for this chunk only (the cache is full)
         one_term: dict[str, int] = {}
-        for w in new:
+
+        def miss(w: str) -> tuple[int, ...]:
+            """A word not in ``surfaces`` (met for the first time, or kept in ``once``)."""
+            ids = once.get(w)
+            if ids is not None:
+                return ids
             ids = self._add(w)
             if len(surfaces) < self.max_words:
                 surfaces[w] = ids
@@ -528,12 +536,22 @@ class TermIds:
                 once[w] = ids
             if len(ids) == 1:
                 one_term[w] = ids[0]
-        get = surfaces.__getitem__
-        if once:
-            get = ChainMap(surfaces, once).__getitem__
-        per_text = [list(chain.from_iterable(map(get, words))) for words in words_of]
-        lens = np.fromiter(map(len, per_text), dtype=np.int32, count=len(per_text))
-        ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int32, count=int(lens.sum()))
+            return ids
+
+        if _native is not None:  # the same, compiled: tokens of ASCII texts need no regex
+            ids_b, lens_b = _native.chunk_ids(texts, surfaces, miss, _TOKEN_RE.findall)
+            ids = np.frombuffer(ids_b, dtype=np.int32)
+            lens = np.frombuffer(lens_b, dtype=np.int32)
+        else:
+            words_of = [_TOKEN_RE.findall(text) for text in texts]
+            # new words in order of first appearance, as the compiled pass meets them
+            for w in dict.fromkeys(chain.from_iterable(words_of)):
+                if w not in surfaces:
+                    miss(w)
+            get = ChainMap(surfaces, once).__getitem__ if once else surfaces.__getitem__
+            per_text = [list(chain.from_iterable(map(get, words))) for words in words_of]
+            lens = np.fromiter(map(len, per_text), dtype=np.int32, count=len(per_text))
+            ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int32, count=int(lens.sum()))
         # renumber: the chunk's terms in order of first appearance
         uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
         by_first = np.argsort(first, kind="stable")

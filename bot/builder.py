@@ -9,11 +9,13 @@ parallel build's scores are bit-identical to the sequential ones.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import mmap
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +125,25 @@ _WORKER_TERM_IDS: list[TermIds] = []  # a worker process's, kept for all its chu
 def _worker_chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
     if not _WORKER_TERM_IDS:
         _WORKER_TERM_IDS.append(TermIds())
-    return chunk_of_files(paths, folder, max_bytes, _WORKER_TERM_IDS[0])
+    with no_cyclic_gc():
+        return chunk_of_files(paths, folder, max_bytes, _WORKER_TERM_IDS[0])
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """The cycle collector off for a stretch of indexing (then back as it was).
+
+    Indexing allocates millions of small containers and keeps a growing vocabulary alive, and
+    each full collection walks all of it (measured in one process: the first 40k passages of
+    the 1M benchmark corpus 4.3 -> 2.3 CPU-s, the first 200k 14.3 -> 12.8). Nothing built here
+    forms a reference cycle; reference counting frees it all."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 Built = tuple[BM25Index | None, PassageStore | None, list[CorpusProblem]]
@@ -254,15 +274,17 @@ def build_from_folder(
     n = len(groups)
     if len(paths) <= PARALLEL_OVER_FILES or workers < 2:
         tids = TermIds()
-        index, store, problems = assemble(
-            (chunk_of_files(g, str(folder), max_bytes, tids) for g in groups), progress
-        )
+        with no_cyclic_gc():
+            index, store, problems = assemble(
+                (chunk_of_files(g, str(folder), max_bytes, tids) for g in groups), progress
+            )
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers) as pool, no_cyclic_gc():
             chunks = pool.map(_worker_chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
             merged = merge(chunks, progress)
         # the workers are gone before the index is built: their memory is not held meanwhile
-        index, store, problems = finish(merged)
+        with no_cyclic_gc():
+            index, store, problems = finish(merged)
     for p in problems:
         log.warning("skipping corpus file %s: %s", p.file, p.reason)
     if index is None or store is None:

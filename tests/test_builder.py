@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import builder
+from bot import analysis, builder
 from bot.analysis import TermIds, terms
 
 WORDS = [
     "radar", "radars", "Navy", "navies", "INDUS-X", "MH 60R", "the", "of", "U.S.", "drone",
     "drones", "O'Neil", "co-production", "2025-2035", "defence", "defense", "signed", "deal",
+    "Raïssa", "India’s", "naïve",  # not ASCII: the compiled pass leaves these texts to the regex
 ]  # fmt: skip
 
 
@@ -34,8 +35,18 @@ def _reference(texts: list[str]) -> tuple[list[str], list[int], list[int]]:
     return list(vocab), ids, lens
 
 
+@pytest.fixture(params=["compiled", "python"])
+def native(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs with the compiled indexing pass (bot/_native.c) and without it."""
+    if request.param == "python":
+        monkeypatch.setattr(analysis, "_native", None)
+    elif analysis._native is None:
+        pytest.skip("bot._native not built")
+    return request.param
+
+
 @pytest.mark.parametrize("max_words", [0, 3, 1_000])
-def test_chunk_ids_follow_first_appearance(max_words: int) -> None:
+def test_chunk_ids_follow_first_appearance(max_words: int, native: str) -> None:
     tids = TermIds(max_words=max_words)  # shared by the chunks, as in a worker
     for seed in range(4):
         texts = _texts(30, seed)
@@ -46,7 +57,9 @@ def test_chunk_ids_follow_first_appearance(max_words: int) -> None:
             assert [vocab[t]] == terms(word)
 
 
-def test_parallel_build_equals_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_build_equals_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: str
+) -> None:
     rng = random.Random(7)
     for i in range(24):
         paras = [" ".join(rng.choice(WORDS) for _ in range(12)) + "." for _ in range(3)]

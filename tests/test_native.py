@@ -1,0 +1,59 @@
+"""The compiled indexing helpers (bot/_native.c) give what the Python code gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import analysis
+from bot.analysis import _TOKEN_RE
+
+native = analysis._native
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+# text made of the pieces the tokenizer's alternatives turn on: joiners, spaces, capitals,
+# digits, "United States" and spaced model designations, with their near misses
+PIECES = st.sampled_from(
+    list("aZu_09 '`-+./&,;(\t")
+    + ["United States", "united states", "United  States", "United Statesx", "Unitedstates"]
+    + ["MH 60R", "P 8I", "MQ 9Bs", "ABCDE 60", "AB 12abcd", "A 1-", "A 1_", "x.MH 60", "US"]
+)
+
+
+def test_the_extension_is_built() -> None:
+    """`pip install -e .` compiles it here (the machine has a C compiler): without it the
+    build would quietly run the slower Python pass and the tests below would check nothing."""
+    assert native is not None
+
+
+@pytest.mark.skipif(native is None, reason="bot._native not built")
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_ascii_words_are_the_patterns(text: str) -> None:
+    assert native.words(text) == _TOKEN_RE.findall(text)
+
+
+@pytest.mark.skipif(native is None, reason="bot._native not built")
+def test_words_of_the_articles() -> None:
+    for path in sorted(CORPUS.glob("*")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            got = native.words(line)
+            if got is None:  # not ASCII: left to the pattern
+                assert not line.isascii()
+            else:
+                assert got == _TOKEN_RE.findall(line)
+
+
+@pytest.mark.skipif(native is None, reason="bot._native not built")
+def test_bad_input_is_an_error_not_a_crash() -> None:
+    with pytest.raises(TypeError):
+        native.words(b"bytes")
+    with pytest.raises(TypeError):
+        native.chunk_ids(["x"], {"x": [1]}, lambda w: (), _TOKEN_RE.findall)
+    with pytest.raises(TypeError):
+        native.chunk_ids([3], {}, lambda w: (), _TOKEN_RE.findall)
+    with pytest.raises(ZeroDivisionError):  # an error in the callback comes through
+        native.chunk_ids(["new"], {}, lambda w: 1 / 0, _TOKEN_RE.findall)
