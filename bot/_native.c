@@ -1,5 +1,5 @@
-/* Compiled helpers for indexing: the tokenizer of bot.analysis on ASCII text, and a chunk of
- * passages turned into term ids in one pass.
+/* Compiled helpers for indexing: the tokenizer of bot.analysis on ASCII text, a chunk of
+ * passages turned into term ids in one pass, and the spelling index's delete keys.
  *
  * Optional: when this module is not built (no C compiler), bot.analysis does the same in
  * Python. The tests check that both give the same words and the same ids.
@@ -218,9 +218,88 @@ fail:
     return NULL;
 }
 
+/* CRC-32 (the polynomial and bit order of zlib.crc32) */
+static uint32_t crc_table[256];
+
+static void crc_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+static inline uint32_t crc_update(uint32_t crc, const unsigned char *s, Py_ssize_t n) {
+    crc = ~crc;
+    for (Py_ssize_t i = 0; i < n; i++) crc = crc_table[(crc ^ s[i]) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+static int cmp_u32(const void *x, const void *y) {
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+PyDoc_STRVAR(delete_keys_doc,
+             "delete_keys(words) -> (keys: bytes, counts: bytes) or None\n\n"
+             "For each ASCII word, in order, the distinct CRC-32s of the word and of the word\n"
+             "with any one letter deleted, ascending (native int64), and how many (int64).\n"
+             "None when a word is not ASCII (the caller then does it in Python).");
+
+static PyObject *delete_keys(PyObject *self, PyObject *list) {
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "delete_keys() takes a list of str");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(list), total = 0, maxlen = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PyList_GET_ITEM(list, i);
+        if (!PyUnicode_Check(w)) {
+            PyErr_SetString(PyExc_TypeError, "delete_keys() takes a list of str");
+            return NULL;
+        }
+        if (!PyUnicode_IS_ASCII(w)) Py_RETURN_NONE;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(w);
+        total += len + 1;
+        if (len > maxlen) maxlen = len;
+    }
+    PyObject *keys = PyBytes_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    uint32_t *tmp = PyMem_Malloc((size_t)(maxlen + 1) * sizeof(uint32_t));
+    if (keys == NULL || counts == NULL || tmp == NULL) {
+        Py_XDECREF(keys);
+        Py_XDECREF(counts);
+        PyMem_Free(tmp);
+        return PyErr_NoMemory();
+    }
+    int64_t *kv = (int64_t *)PyBytes_AS_STRING(keys), *cv = (int64_t *)PyBytes_AS_STRING(counts);
+    Py_ssize_t out = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PyList_GET_ITEM(list, i);
+        const unsigned char *s = PyUnicode_1BYTE_DATA(w);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(w), m = 0;
+        tmp[m++] = crc_update(0, s, len);
+        for (Py_ssize_t d = 0; d < len; d++) /* the word less its letter d */
+            tmp[m++] = crc_update(crc_update(0, s, d), s + d + 1, len - d - 1);
+        qsort(tmp, (size_t)m, sizeof(uint32_t), cmp_u32);
+        Py_ssize_t u = 0;
+        for (Py_ssize_t k = 0; k < m; k++)
+            if (k == 0 || tmp[k] != tmp[k - 1]) kv[out + u++] = tmp[k];
+        out += u;
+        cv[i] = u;
+    }
+    PyMem_Free(tmp);
+    if (_PyBytes_Resize(&keys, out * (Py_ssize_t)sizeof(int64_t)) < 0) {
+        Py_DECREF(counts);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", keys, counts);
+}
+
 static PyMethodDef methods[] = {
     {"words", words, METH_O, words_doc},
     {"chunk_ids", chunk_ids, METH_VARARGS, chunk_ids_doc},
+    {"delete_keys", delete_keys, METH_O, delete_keys_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -228,4 +307,7 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "bot._native", "Compiled helpers for indexing (optional).", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__native(void) {
+    crc_init();
+    return PyModule_Create(&module);
+}

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz.distance import OSA
 
+from .analysis import _native
+
 MIN_LEN = 3  # shorter words are never corrected
 MAX_LEN = 24
 MAX_WORDS = 200_000  # the most used corpus words; bounds the index at any corpus size
@@ -106,12 +108,16 @@ class SpellIndex:
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_WORDS]
         words = [w for w, _ in ranked]
         freq = np.asarray([n for _, n in ranked], dtype=np.int32)
-        flat = array("q")  # every word's keys, one word after another (no Python int kept)
-        n_keys = array("q")
-        for w in words:
-            ks = _keys(w)
-            flat.extend(ks)
-            n_keys.append(len(ks))
+        got = _native.delete_keys(words) if _native is not None else None
+        if got is not None:  # compiled (ASCII words): the same keys
+            flat, n_keys = got
+        else:
+            flat = array("q")  # every word's keys, one word after another (no Python int kept)
+            n_keys = array("q")
+            for w in words:
+                ks = _keys(w)
+                flat.extend(ks)
+                n_keys.append(len(ks))
         keys = np.frombuffer(flat, dtype=np.int64)
         vals = np.repeat(np.arange(len(words), dtype=np.int64), np.frombuffer(n_keys, np.int64))
         order = np.lexsort((vals, keys))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import analysis
+from bot import analysis, spelling
 from bot.analysis import _TOKEN_RE
 
 native = analysis._native
@@ -57,3 +58,18 @@ def test_bad_input_is_an_error_not_a_crash() -> None:
         native.chunk_ids([3], {}, lambda w: (), _TOKEN_RE.findall)
     with pytest.raises(ZeroDivisionError):  # an error in the callback comes through
         native.chunk_ids(["new"], {}, lambda w: 1 / 0, _TOKEN_RE.findall)
+
+
+@pytest.mark.skipif(native is None, reason="bot._native not built")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("abcdeéxyz", min_size=1, max_size=24), max_size=30))
+def test_spelling_delete_keys_are_the_pythons(words: list[str]) -> None:
+    got = native.delete_keys(words)
+    if not all(w.isascii() for w in words):
+        assert got is None  # left to spelling._keys
+        return
+    keys = np.frombuffer(got[0], dtype=np.int64).tolist()
+    counts = np.frombuffer(got[1], dtype=np.int64).tolist()
+    want = [sorted(spelling._keys(w)) for w in words]
+    assert counts == [len(k) for k in want]
+    assert keys == [k for ks in want for k in ks]
