@@ -14,13 +14,13 @@ $(PY):
 	@$(PYTHON) -m venv $(VENV)
 
 # runtime dependencies only (run, ask, chat, ...)
-$(RUNTIME): pyproject.toml bot/_native.c | $(PY)
+$(RUNTIME): pyproject.toml bot/_native.c bot/_native_query.c | $(PY)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -e .
 	@touch $(RUNTIME)
 
 # with the dev extras (tests, lint; `make bench` adds the bench extra)
-$(STAMP): pyproject.toml bot/_native.c | $(PY)
+$(STAMP): pyproject.toml bot/_native.c bot/_native_query.c | $(PY)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP) $(RUNTIME)

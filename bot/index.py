@@ -31,6 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:  # compiled exhaustive scoring with the top k (bot/_native_query.c); optional, same results
+    from . import _native_query
+except ImportError:  # pragma: no cover - built by `pip install -e .` where a compiler is
+    _native_query = None
+
 K1 = 1.5
 B = 0.3
 EPSILON = 0.25
@@ -44,6 +49,7 @@ DENSE_MIN_FRACTION = 1 / 16  # terms in this share of the passages get a dense r
 DENSE_MAX_ROWS = 32  # ... the most frequent ones, at most this many
 REFINE_OVER = 512  # more candidates than this are pruned with the optional terms' scores
 SMALL_POSTINGS = 8192  # questions touching fewer postings are summed exhaustively
+NATIVE_POSTINGS = 1 << 17  # ... or fewer than this, where the compiled sum is built
 SEED_POSTINGS = 4096  # the rarest terms' postings, up to this many, are scored exactly first
 DENSE_GATHER_OVER = 64  # more passages than this are looked up in a term's dense row first
 # upper bounds are widened by this much, so float rounding in a sum never prunes a passage
@@ -283,6 +289,17 @@ class BM25Index:
             buf = self._local.buf = np.zeros(self.n_docs, dtype=np.float64)
         return buf
 
+    def _marks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Zeroed work buffers of this thread for the compiled top k: a mark per passage and
+        the list of passages touched (left zeroed after each use)."""
+        got = getattr(self._local, "marks", None)
+        if got is None or got[0].shape[0] != self.n_docs:
+            got = self._local.marks = (
+                np.zeros(self.n_docs, dtype=np.uint8),
+                np.zeros(self.n_docs, dtype=np.int32),
+            )
+        return got
+
     def score(
         self, term_ids: Sequence[int], weights: Sequence[float] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -339,15 +356,38 @@ class BM25Index:
         for t, w in occ:
             bound[t] = bound.get(t, 0.0) + w * top[t]
         n_post = sum(span[t][1] - span[t][0] for t in bound)
+        finite = math.isfinite(sum(map(abs, bound.values())))
+        if _native_query is not None and finite and n_post <= NATIVE_POSTINGS:
+            return self._top_k_native(occ, k, span)
         if (
             len(bound) == 1
             or n_post <= SMALL_POSTINGS
             or min(w for _, w in occ) < 0
             or min(bound.values()) <= 0
-            or not all(math.isfinite(v) for v in bound.values())
+            or not finite
         ):
             return self._top_k_exhaustive(occ, k, span)
         return self._top_k_maxscore(occ, bound, k, span)
+
+    def _top_k_native(
+        self, occ: list[tuple[int, float]], k: int, span: dict[int, tuple[int, int]]
+    ) -> tuple[np.ndarray, ...]:
+        """:meth:`_top_k_exhaustive` compiled: the same sums, the best ``k`` picked as they
+        are read (bot/_native_query.c)."""
+        mark, touched = self._marks()
+        m = min(k, sum(span[t][1] - span[t][0] for t, _ in occ))
+        docs, vals = np.empty(m, dtype=np.int32), np.empty(m)
+        n = _native_query.top_k(
+            self.post_docs,
+            self.post_scores,
+            [(*span[t], w) for t, w in occ],
+            self._buffer(),
+            mark,
+            touched,
+            docs,
+            vals,
+        )
+        return docs[:n], vals[:n]
 
     def _top_k_exhaustive(
         self, occ: list[tuple[int, float]], k: int, span: dict[int, tuple[int, int]]

@@ -30,9 +30,16 @@ def zipf_corpus(seed: int, n_docs: int, n_words: int, dup_every: int = 0) -> lis
     return docs
 
 
-@pytest.fixture(params=["defaults", "tight"])
+@pytest.fixture(params=["compiled", "python", "tight"])
 def tuning(request, monkeypatch) -> str:
+    """The default thresholds with the compiled top k (bot/_native_query.c) and without it
+    (numpy); and "tight", every threshold shrunk and the compiled top k off."""
+    if request.param == "compiled" and index_mod._native_query is None:
+        pytest.skip("bot._native_query not built")
+    if request.param == "python":
+        monkeypatch.setattr(index_mod, "_native_query", None)
     if request.param == "tight":
+        monkeypatch.setattr(index_mod, "NATIVE_POSTINGS", -1)
         monkeypatch.setattr(index_mod, "SMALL_POSTINGS", 0)
         monkeypatch.setattr(index_mod, "HEAD", 4)
         monkeypatch.setattr(index_mod, "HEAD_MIN_DF", 8)
@@ -96,6 +103,46 @@ def test_top_k_with_weights_ties_and_frequent_words_equals_brute_force(tuning):
         k = rng.choice([1, 3, 30, 50, 1000])
         got = idx.top_k([idx.vocab[t] for t in q], w, k)
         assert_same(got, brute_force(docs, ref, q, w, k))
+
+
+def test_negative_weights_large_k_and_ties_rank_as_brute_force(tuning):
+    """Weights below zero (exhaustive in numpy, compiled or not), ``k`` past the passages that
+    hold any term, and identical passages (equal scores: the lower doc id first)."""
+    docs = zipf_corpus(9, 300, 60, dup_every=3)
+    idx = BM25Index.build(docs)
+    ref = BM25Okapi(docs, k1=idx.k1, b=idx.b, epsilon=idx.epsilon)
+    rng = random.Random(10)
+    vocab = sorted(idx.vocab)
+    for _ in range(60):
+        q = [rng.choice(vocab) for _ in range(rng.randint(1, 5))]
+        w = [rng.choice([1.0, -0.5, 2.5, -1.0, 0.25]) for _ in q]
+        k = rng.choice([1, 2, 5, 10_000])
+        got = idx.top_k([idx.vocab[t] for t in q], w, k)
+        assert_same(got, brute_force(docs, ref, q, w, k))
+
+
+def test_the_compiled_top_k_is_built() -> None:
+    """`pip install -e .` compiles it here (the machine has a C compiler): without it every
+    question would quietly take the slower numpy sum and the "compiled" tests would skip."""
+    assert index_mod._native_query is not None
+
+
+def test_the_compiled_top_k_rejects_a_passage_outside_the_index() -> None:
+    """A damaged postings array is an error, never a write outside the accumulator; the work
+    buffers stay zeroed."""
+    native = index_mod._native_query
+    if native is None:
+        pytest.skip("bot._native_query not built")
+    acc, mark, touched = np.zeros(4), np.zeros(4, np.uint8), np.zeros(4, np.int32)
+    out = (np.empty(2, np.int32), np.empty(2))
+    post_docs, post_scores = np.array([1, 7, 2], np.int32), np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError):
+        native.top_k(post_docs, post_scores, [(0, 3, 1.0)], acc, mark, touched, *out)
+    with pytest.raises(ValueError):
+        native.top_k(post_docs, post_scores, [(2, 4, 1.0)], acc, mark, touched, *out)
+    assert not acc.any() and not mark.any()
+    assert native.top_k(post_docs, post_scores, [(2, 3, 2.0)], acc, mark, touched, *out) == 1
+    assert out[0][:1].tolist() == [2] and out[1][:1].tolist() == [6.0]
 
 
 def test_gather_finds_each_terms_score_whichever_list_is_searched(monkeypatch):

@@ -1,0 +1,190 @@
+/* Compiled helpers for answering a question (bot.index): exhaustive BM25 scoring of a
+ * question's postings with the best k picked in the same pass, and which passages hold a term.
+ *
+ * Optional: when this module is not built (no C compiler), bot.index does the same in numpy.
+ * The tests compare both with brute-force scoring.
+ *
+ * Same floating-point operations as the numpy code: each term's contribution times its weight
+ * (skipped when the weight is 1.0), added to the passage's sum in question order, in IEEE
+ * double precision without contraction into fused multiply-adds (built with
+ * -ffp-contract=off), so the sums are bit for bit those of ``np.add.at``.
+ *
+ * Arrays are read through the buffer protocol; their types and sizes are checked here, and so
+ * is every passage number before it is used as an offset.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Buf;
+
+/* A C-contiguous buffer of items of ``size`` bytes whose struct format ends with ``code``. */
+static int get_buf(PyObject *obj, Buf *b, char code, Py_ssize_t size, int writable,
+                   const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
+    b->held = 1;
+    const char *f = b->view.format;
+    size_t lf = f ? strlen(f) : 0;
+    if (b->view.itemsize != size || lf == 0 || f[lf - 1] != code || b->view.ndim != 1) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a 1-d array of '%c' items", name, code);
+        return -1;
+    }
+    return 0;
+}
+
+static void release(Buf *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (b[i].held) PyBuffer_Release(&b[i].view);
+}
+
+static inline Py_ssize_t length(const Buf *b) { return b->view.len / b->view.itemsize; }
+
+/* (a, da) ranks before (b, db): the higher score first, ties by the lower passage. */
+static inline int better(double a, int32_t da, double b, int32_t db) {
+    return a > b || (a == b && da < db);
+}
+
+typedef struct {
+    Py_ssize_t s, e;
+    double w;
+} Span;
+
+/* The spans of ``occ`` (a list of (start, end, weight)), checked against ``n_post``. */
+static Span *read_spans(PyObject *occ, Py_ssize_t n_post, Py_ssize_t *n_out) {
+    PyObject *seq = PySequence_Fast(occ, "occ: expected a list of (start, end, weight)");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Span *sp = PyMem_Malloc(sizeof(Span) * (size_t)(n ? n : 1));
+    if (sp == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3) {
+            PyErr_SetString(PyExc_TypeError, "occ: expected (start, end, weight) tuples");
+            goto fail;
+        }
+        sp[i].s = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 0));
+        sp[i].e = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 1));
+        sp[i].w = PyFloat_AsDouble(PyTuple_GET_ITEM(t, 2));
+        if (PyErr_Occurred()) goto fail;
+        if (sp[i].s < 0 || sp[i].s > sp[i].e || sp[i].e > n_post) {
+            PyErr_SetString(PyExc_ValueError, "occ: a span outside the postings");
+            goto fail;
+        }
+    }
+    Py_DECREF(seq);
+    *n_out = n;
+    return sp;
+fail:
+    Py_DECREF(seq);
+    PyMem_Free(sp);
+    return NULL;
+}
+
+PyDoc_STRVAR(top_k_doc,
+"top_k(post_docs, post_scores, occ, acc, mark, touched, out_docs, out_vals) -> n\n\n"
+"Sum the weighted postings of ``occ`` (a list of (start, end, weight), in question order)\n"
+"into ``acc`` (float64, zeroed), and write the best distinct passages by (-score, passage)\n"
+"to ``out_docs`` (int32) and ``out_vals`` (float64), as many as they hold: returns how many.\n"
+"``mark`` (uint8) and ``touched`` (int32) are work buffers of the size of ``acc``, zeroed;\n"
+"all three are left zeroed.");
+
+static PyObject *top_k(PyObject *self, PyObject *args) {
+    PyObject *o[8];
+    if (!PyArg_UnpackTuple(args, "top_k", 8, 8, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                           &o[6], &o[7]))
+        return NULL;
+    Buf b[7];
+    memset(b, 0, sizeof b);
+    Span *sp = NULL;
+    PyObject *result = NULL;
+    if (get_buf(o[0], &b[0], 'i', 4, 0, "post_docs") < 0 ||
+        get_buf(o[1], &b[1], 'd', 8, 0, "post_scores") < 0 ||
+        get_buf(o[3], &b[2], 'd', 8, 1, "acc") < 0 || get_buf(o[4], &b[3], 'B', 1, 1, "mark") < 0 ||
+        get_buf(o[5], &b[4], 'i', 4, 1, "touched") < 0 ||
+        get_buf(o[6], &b[5], 'i', 4, 1, "out_docs") < 0 ||
+        get_buf(o[7], &b[6], 'd', 8, 1, "out_vals") < 0)
+        goto done;
+    Py_ssize_t n_post = length(&b[0]), n_docs = length(&b[2]), k = length(&b[5]);
+    if (length(&b[1]) != n_post || length(&b[3]) != n_docs || length(&b[4]) != n_docs ||
+        length(&b[6]) != k) {
+        PyErr_SetString(PyExc_ValueError, "top_k: array sizes differ");
+        goto done;
+    }
+    Py_ssize_t n_occ;
+    sp = read_spans(o[2], n_post, &n_occ);
+    if (sp == NULL) goto done;
+    const int32_t *docs = b[0].view.buf;
+    const double *scores = b[1].view.buf;
+    double *acc = b[2].view.buf;
+    unsigned char *mark = b[3].view.buf;
+    int32_t *touched = b[4].view.buf;
+    int32_t *out_d = b[5].view.buf;
+    double *out_v = b[6].view.buf;
+    Py_ssize_t n_touched = 0;
+    int bad = 0;
+    for (Py_ssize_t i = 0; i < n_occ && !bad; i++) {
+        const double w = sp[i].w;
+        for (Py_ssize_t p = sp[i].s; p < sp[i].e; p++) {
+            const int32_t d = docs[p];
+            if (d < 0 || d >= n_docs) {
+                bad = 1;
+                break;
+            }
+            if (!mark[d]) {
+                mark[d] = 1;
+                touched[n_touched++] = d;
+            }
+            if (w == 1.0)
+                acc[d] += scores[p];
+            else
+                acc[d] += w * scores[p];
+        }
+    }
+    /* the best k, kept sorted best first (insertion: most passages fall below the last) */
+    Py_ssize_t n = 0;
+    for (Py_ssize_t j = 0; j < n_touched; j++) {
+        const int32_t d = touched[j];
+        const double v = acc[d];
+        acc[d] = 0.0;
+        mark[d] = 0;
+        if (bad || k == 0) continue;
+        if (n == k && !better(v, d, out_v[k - 1], out_d[k - 1])) continue;
+        Py_ssize_t at = n < k ? n++ : k - 1;
+        while (at > 0 && better(v, d, out_v[at - 1], out_d[at - 1])) {
+            out_v[at] = out_v[at - 1];
+            out_d[at] = out_d[at - 1];
+            at--;
+        }
+        out_v[at] = v;
+        out_d[at] = d;
+    }
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "top_k: a passage number outside the index");
+        goto done;
+    }
+    result = PyLong_FromSsize_t(n);
+done:
+    PyMem_Free(sp);
+    release(b, 7);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"top_k", top_k, METH_VARARGS, top_k_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "bot._native_query",
+    "Compiled helpers for answering questions (optional).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__native_query(void) { return PyModule_Create(&module); }
