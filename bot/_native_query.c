@@ -1,5 +1,6 @@
 /* Compiled helpers for answering a question (bot.index): exhaustive BM25 scoring of a
- * question's postings with the best k picked in the same pass, and which passages hold a term.
+ * question's postings with the best k picked in the same pass, and which passages hold which
+ * of the question's terms (the evidence of bot.search).
  *
  * Optional: when this module is not built (no C compiler), bot.index does the same in numpy.
  * The tests compare both with brute-force scoring.
@@ -138,10 +139,10 @@ static PyObject *top_k(PyObject *self, PyObject *args) {
                 bad = 1;
                 break;
             }
-            if (!mark[d]) {
-                mark[d] = 1;
-                touched[n_touched++] = d;
-            }
+            /* (branch-free: whether a passage was touched before is not predictable) */
+            touched[n_touched] = d;
+            n_touched += !mark[d];
+            mark[d] = 1;
             if (w == 1.0)
                 acc[d] += scores[p];
             else
@@ -177,8 +178,108 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(contains_each_doc,
+"contains_each(post_ptr, post_docs, dense_row, dense, term_ids, docs, out) -> None\n\n"
+"out[r, j] (bool): whether passage docs[j] holds term term_ids[r]: its dense row (nonzero\n"
+"where the term occurs) for a frequent term, else a binary search in its sorted postings.");
+
+static PyObject *contains_each(PyObject *self, PyObject *args) {
+    PyObject *o[7];
+    if (!PyArg_UnpackTuple(args, "contains_each", 7, 7, &o[0], &o[1], &o[2], &o[3], &o[4],
+                           &o[5], &o[6]))
+        return NULL;
+    Buf b[6];
+    memset(b, 0, sizeof b);
+    PyObject *seq = NULL, *result = NULL;
+    if (get_buf(o[0], &b[0], 'l', 8, 0, "post_ptr") < 0 ||
+        get_buf(o[1], &b[1], 'i', 4, 0, "post_docs") < 0 ||
+        get_buf(o[2], &b[2], 'i', 4, 0, "dense_row") < 0)
+        goto done;
+    /* dense: [rows, passages] uint8 */
+    if (PyObject_GetBuffer(o[3], &b[3].view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    b[3].held = 1;
+    if (b[3].view.ndim != 2 || b[3].view.itemsize != 1 || b[3].view.format == NULL ||
+        b[3].view.format[strlen(b[3].view.format) - 1] != 'B') {
+        PyErr_SetString(PyExc_TypeError, "dense: expected a 2-d uint8 array");
+        goto done;
+    }
+    if (get_buf(o[5], &b[4], 'i', 4, 0, "docs") < 0) goto done;
+    /* out: [terms, docs] bool */
+    if (PyObject_GetBuffer(o[6], &b[5].view,
+                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+        goto done;
+    b[5].held = 1;
+    seq = PySequence_Fast(o[4], "term_ids: expected a sequence of ints");
+    if (seq == NULL) goto done;
+    const Py_ssize_t n_terms = PySequence_Fast_GET_SIZE(seq), n = length(&b[4]);
+    const Py_ssize_t n_vocab = length(&b[2]), n_post = length(&b[1]);
+    const Py_ssize_t n_rows = b[3].view.shape[0], n_pass = b[3].view.shape[1];
+    if (b[5].view.ndim != 2 || b[5].view.itemsize != 1 || b[5].view.format == NULL ||
+        b[5].view.format[strlen(b[5].view.format) - 1] != '?' ||
+        b[5].view.shape[0] != n_terms || b[5].view.shape[1] != n) {
+        PyErr_SetString(PyExc_TypeError, "out: expected a bool array [terms, docs]");
+        goto done;
+    }
+    if (length(&b[0]) != n_vocab + 1) {
+        PyErr_SetString(PyExc_ValueError, "contains_each: post_ptr and dense_row differ");
+        goto done;
+    }
+    const int64_t *ptr = b[0].view.buf;
+    const int32_t *post = b[1].view.buf, *dense_row = b[2].view.buf, *docs = b[4].view.buf;
+    const unsigned char *dense = b[3].view.buf;
+    unsigned char *out = b[5].view.buf;
+    for (Py_ssize_t j = 0; j < n; j++)
+        if (docs[j] < 0) {
+            PyErr_SetString(PyExc_ValueError, "contains_each: a negative passage number");
+            goto done;
+        }
+    for (Py_ssize_t r = 0; r < n_terms; r++) {
+        Py_ssize_t t = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, r));
+        if (t == -1 && PyErr_Occurred()) goto done;
+        if (t < 0 || t >= n_vocab) {
+            PyErr_SetString(PyExc_ValueError, "contains_each: a term outside the index");
+            goto done;
+        }
+        unsigned char *row = out + r * n;
+        const int32_t dr = dense_row[t];
+        if (dr >= 0) { /* a frequent term: its dense row is nonzero where it occurs */
+            if (dr >= n_rows) {
+                PyErr_SetString(PyExc_ValueError, "contains_each: a dense row outside");
+                goto done;
+            }
+            const unsigned char *drow = dense + (Py_ssize_t)dr * n_pass;
+            for (Py_ssize_t j = 0; j < n; j++) row[j] = docs[j] < n_pass && drow[docs[j]] != 0;
+            continue;
+        }
+        const int64_t s = ptr[t], e = ptr[t + 1];
+        if (s < 0 || s > e || e > n_post) {
+            PyErr_SetString(PyExc_ValueError, "contains_each: postings outside the index");
+            goto done;
+        }
+        for (Py_ssize_t j = 0; j < n; j++) { /* the first posting >= docs[j] */
+            const int32_t d = docs[j];
+            int64_t lo = s, hi = e;
+            while (lo < hi) {
+                const int64_t mid = lo + (hi - lo) / 2;
+                if (post[mid] < d)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            row[j] = lo < e && post[lo] == d;
+        }
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(seq);
+    release(b, 6);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"top_k", top_k, METH_VARARGS, top_k_doc},
+    {"contains_each", contains_each, METH_VARARGS, contains_each_doc},
     {NULL, NULL, 0, NULL},
 };
 

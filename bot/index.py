@@ -547,6 +547,11 @@ class BM25Index:
     def contains_each(self, term_ids: Sequence[int], docs: np.ndarray) -> np.ndarray:
         """[term, doc]: which of ``docs`` contain each of ``term_ids`` (:meth:`contains`)."""
         out = np.zeros((len(term_ids), docs.shape[0]), dtype=bool)
+        if _native_query is not None and docs.dtype == np.int32:  # the same, compiled
+            _native_query.contains_each(
+                self.post_ptr, self.post_docs, self.dense_row, self.dense, term_ids, docs, out
+            )
+            return out
         ptr, post_docs = self.post_ptr, self.post_docs
         dense_rows = self.dense_row[np.asarray(term_ids, dtype=np.int64)].tolist()
         for r, (t, d) in enumerate(zip(term_ids, dense_rows, strict=True)):

@@ -165,14 +165,21 @@ def test_gather_finds_each_terms_score_whichever_list_is_searched(monkeypatch):
                 assert idx._gather(t, at, (s, e)).tolist() == want[at].tolist()
 
 
-def test_contains_each_agrees_with_the_postings():
-    """Which passages hold a term: binary search in its postings, or its dense row."""
+@pytest.mark.parametrize("compiled", [True, False])
+def test_contains_each_agrees_with_the_postings(compiled, monkeypatch):
+    """Which passages hold a term: binary search in its postings, or its dense row (in C, or
+    in numpy)."""
+    if not compiled:
+        monkeypatch.setattr(index_mod, "_native_query", None)
+    elif index_mod._native_query is None:
+        pytest.skip("bot._native_query not built")
     docs = zipf_corpus(7, 500, 100)
     idx = BM25Index.build(docs)
     assert (idx.dense_row >= 0).any()
     rng = np.random.default_rng(8)
     terms = rng.permutation(len(idx.vocab)).tolist()
-    probe = rng.integers(0, idx.n_docs, 90)
+    # (passage numbers as the postings hold them; the first and last passages too)
+    probe = np.concatenate(([0, idx.n_docs - 1], rng.integers(0, idx.n_docs, 90))).astype(np.int32)
     held = idx.contains_each(terms, probe)
     for r, t in enumerate(terms):
         s, e = int(idx.post_ptr[t]), int(idx.post_ptr[t + 1])
