@@ -15,6 +15,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <string.h>
 
 typedef struct {
@@ -54,81 +55,29 @@ typedef struct {
     double w;
 } Span;
 
-/* The spans of ``occ`` (a list of (start, end, weight)), checked against ``n_post``. */
-static Span *read_spans(PyObject *occ, Py_ssize_t n_post, Py_ssize_t *n_out) {
-    PyObject *seq = PySequence_Fast(occ, "occ: expected a list of (start, end, weight)");
-    if (seq == NULL) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    Span *sp = PyMem_Malloc(sizeof(Span) * (size_t)(n ? n : 1));
-    if (sp == NULL) {
-        Py_DECREF(seq);
-        PyErr_NoMemory();
-        return NULL;
+/* Insert (v, d) into out_v/out_d, sorted best first, holding *n of at most k entries. */
+static inline void keep_best(double v, int32_t d, double *out_v, int32_t *out_d, Py_ssize_t *n,
+                             Py_ssize_t k) {
+    if (*n == k && !better(v, d, out_v[k - 1], out_d[k - 1])) return;
+    Py_ssize_t at = *n < k ? (*n)++ : k - 1;
+    while (at > 0 && better(v, d, out_v[at - 1], out_d[at - 1])) {
+        out_v[at] = out_v[at - 1];
+        out_d[at] = out_d[at - 1];
+        at--;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *t = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3) {
-            PyErr_SetString(PyExc_TypeError, "occ: expected (start, end, weight) tuples");
-            goto fail;
-        }
-        sp[i].s = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 0));
-        sp[i].e = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 1));
-        sp[i].w = PyFloat_AsDouble(PyTuple_GET_ITEM(t, 2));
-        if (PyErr_Occurred()) goto fail;
-        if (sp[i].s < 0 || sp[i].s > sp[i].e || sp[i].e > n_post) {
-            PyErr_SetString(PyExc_ValueError, "occ: a span outside the postings");
-            goto fail;
-        }
-    }
-    Py_DECREF(seq);
-    *n_out = n;
-    return sp;
-fail:
-    Py_DECREF(seq);
-    PyMem_Free(sp);
-    return NULL;
+    out_v[at] = v;
+    out_d[at] = d;
 }
 
-PyDoc_STRVAR(top_k_doc,
-"top_k(post_docs, post_scores, occ, acc, mark, touched, out_docs, out_vals) -> n\n\n"
-"Sum the weighted postings of ``occ`` (a list of (start, end, weight), in question order)\n"
-"into ``acc`` (float64, zeroed), and write the best distinct passages by (-score, passage)\n"
-"to ``out_docs`` (int32) and ``out_vals`` (float64), as many as they hold: returns how many.\n"
-"``mark`` (uint8) and ``touched`` (int32) are work buffers of the size of ``acc``, zeroed;\n"
-"all three are left zeroed.");
-
-static PyObject *top_k(PyObject *self, PyObject *args) {
-    PyObject *o[8];
-    if (!PyArg_UnpackTuple(args, "top_k", 8, 8, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
-                           &o[6], &o[7]))
-        return NULL;
-    Buf b[7];
-    memset(b, 0, sizeof b);
-    Span *sp = NULL;
-    PyObject *result = NULL;
-    if (get_buf(o[0], &b[0], 'i', 4, 0, "post_docs") < 0 ||
-        get_buf(o[1], &b[1], 'd', 8, 0, "post_scores") < 0 ||
-        get_buf(o[3], &b[2], 'd', 8, 1, "acc") < 0 || get_buf(o[4], &b[3], 'B', 1, 1, "mark") < 0 ||
-        get_buf(o[5], &b[4], 'i', 4, 1, "touched") < 0 ||
-        get_buf(o[6], &b[5], 'i', 4, 1, "out_docs") < 0 ||
-        get_buf(o[7], &b[6], 'd', 8, 1, "out_vals") < 0)
-        goto done;
-    Py_ssize_t n_post = length(&b[0]), n_docs = length(&b[2]), k = length(&b[5]);
-    if (length(&b[1]) != n_post || length(&b[3]) != n_docs || length(&b[4]) != n_docs ||
-        length(&b[6]) != k) {
-        PyErr_SetString(PyExc_ValueError, "top_k: array sizes differ");
-        goto done;
-    }
-    Py_ssize_t n_occ;
-    sp = read_spans(o[2], n_post, &n_occ);
-    if (sp == NULL) goto done;
-    const int32_t *docs = b[0].view.buf;
-    const double *scores = b[1].view.buf;
-    double *acc = b[2].view.buf;
-    unsigned char *mark = b[3].view.buf;
-    int32_t *touched = b[4].view.buf;
-    int32_t *out_d = b[5].view.buf;
-    double *out_v = b[6].view.buf;
+/* Every posting of the spans summed into acc (in span order: question order), the best k
+ * distinct passages written to out_d/out_v; acc and mark (n_docs each) left zeroed; touched
+ * holds n_docs + 1 (each posting is written at the end of the list before it is known to be
+ * new). Returns how many were written, or -1 for a passage number outside [0, n_docs)
+ * (nothing left written). */
+static Py_ssize_t exhaustive(const int32_t *docs, const double *scores, const Span *sp,
+                             Py_ssize_t n_occ, Py_ssize_t n_docs, double *acc,
+                             unsigned char *mark, int32_t *touched, int32_t *out_d,
+                             double *out_v, Py_ssize_t k) {
     Py_ssize_t n_touched = 0;
     int bad = 0;
     for (Py_ssize_t i = 0; i < n_occ && !bad; i++) {
@@ -156,25 +105,129 @@ static PyObject *top_k(PyObject *self, PyObject *args) {
         const double v = acc[d];
         acc[d] = 0.0;
         mark[d] = 0;
-        if (bad || k == 0) continue;
-        if (n == k && !better(v, d, out_v[k - 1], out_d[k - 1])) continue;
-        Py_ssize_t at = n < k ? n++ : k - 1;
-        while (at > 0 && better(v, d, out_v[at - 1], out_d[at - 1])) {
-            out_v[at] = out_v[at - 1];
-            out_d[at] = out_d[at - 1];
-            at--;
-        }
-        out_v[at] = v;
-        out_d[at] = d;
+        if (!bad && k > 0) keep_best(v, d, out_v, out_d, &n, k);
     }
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "top_k: a passage number outside the index");
+    return bad ? -1 : n;
+}
+
+PyDoc_STRVAR(rank_doc,
+"rank(post_ptr, post_docs, post_scores, term_max, term_ids, weights, acc, mark, touched,\n"
+"     out_docs, out_vals, up_to) -> n\n\n"
+"BM25Index.top_k with k = len(out_docs): every posting of the question's terms summed into\n"
+"acc (float64 [passages], zeroed; mark: uint8 [passages], touched: int32 [passages + 1],\n"
+"zeroed: all three left so), the best passages by (-score, passage) written to\n"
+"out_docs/out_vals; returns how\n"
+"many. -1 leaves the question to the Python code: more than ``up_to`` postings, a term id\n"
+"outside the index, a weight or bound that is not finite, weights not one per term.");
+
+static PyObject *rank(PyObject *self, PyObject *args) {
+    PyObject *o[11];
+    Py_ssize_t up_to;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10], &up_to))
+        return NULL;
+    Buf b[9];
+    memset(b, 0, sizeof b);
+    PyObject *ids = NULL, *ws = NULL, *result = NULL;
+    Span *occ = NULL;
+    Py_ssize_t *tid = NULL;
+    if (get_buf(o[0], &b[0], 'l', 8, 0, "post_ptr") < 0 ||
+        get_buf(o[1], &b[1], 'i', 4, 0, "post_docs") < 0 ||
+        get_buf(o[2], &b[2], 'd', 8, 0, "post_scores") < 0 ||
+        get_buf(o[3], &b[3], 'd', 8, 0, "term_max") < 0 ||
+        get_buf(o[6], &b[4], 'd', 8, 1, "acc") < 0 || get_buf(o[7], &b[5], 'B', 1, 1, "mark") < 0 ||
+        get_buf(o[8], &b[6], 'i', 4, 1, "touched") < 0 ||
+        get_buf(o[9], &b[7], 'i', 4, 1, "out_docs") < 0 ||
+        get_buf(o[10], &b[8], 'd', 8, 1, "out_vals") < 0)
+        goto done;
+    const Py_ssize_t n_vocab = length(&b[3]), n_post = length(&b[1]), n_docs = length(&b[4]);
+    const Py_ssize_t k = length(&b[7]);
+    if (length(&b[0]) != n_vocab + 1 || length(&b[2]) != n_post || length(&b[5]) != n_docs ||
+        length(&b[6]) != n_docs + 1 || length(&b[8]) != k) {
+        PyErr_SetString(PyExc_ValueError, "rank: array sizes differ");
         goto done;
     }
-    result = PyLong_FromSsize_t(n);
+    const int64_t *ptr = b[0].view.buf;
+    const double *term_max = b[3].view.buf;
+    ids = PySequence_Fast(o[4], "term_ids: expected a sequence");
+    if (ids == NULL) goto done;
+    const Py_ssize_t n_ids = PySequence_Fast_GET_SIZE(ids);
+    if (o[5] != Py_None) {
+        ws = PySequence_Fast(o[5], "weights: expected a sequence");
+        if (ws == NULL) goto done;
+        if (PySequence_Fast_GET_SIZE(ws) != n_ids) { /* (the Python code says how) */
+            result = PyLong_FromLong(-1);
+            goto done;
+        }
+    }
+    const size_t cap = (size_t)(n_ids ? n_ids : 1);
+    occ = PyMem_Malloc(sizeof(Span) * cap);
+    tid = PyMem_Malloc(sizeof(Py_ssize_t) * cap);
+    if (occ == NULL || tid == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* (term's postings, weight) in question order, without weights of 0 and terms no passage
+     * holds; the postings of the distinct terms counted, and |weight x largest score| summed
+     * (finite: no sum can overflow, no NaN to order) */
+    Py_ssize_t n_occ = 0, m = 0, total = 0;
+    int ok = 1;
+    double abs_sum = 0.0;
+    for (Py_ssize_t i = 0; i < n_ids && ok; i++) {
+        const Py_ssize_t t = PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(ids, i), NULL);
+        if (t == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            ok = 0;
+            break;
+        }
+        double w = 1.0;
+        if (ws != NULL) {
+            w = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(ws, i));
+            if (w == -1.0 && PyErr_Occurred()) {
+                PyErr_Clear();
+                ok = 0;
+                break;
+            }
+        }
+        if (t < 0 || t >= n_vocab) {
+            ok = 0;
+            break;
+        }
+        const int64_t s = ptr[t], e = ptr[t + 1];
+        if (s < 0 || s > e || e > n_post) {
+            PyErr_SetString(PyExc_ValueError, "rank: postings outside the index");
+            goto done;
+        }
+        if (w == 0.0 || e == s) continue;
+        abs_sum += fabs(w * term_max[t]);
+        Py_ssize_t u = 0;
+        while (u < m && tid[u] != t) u++;
+        if (u == m) {
+            tid[m++] = t;
+            total += e - s;
+        }
+        occ[n_occ].s = s;
+        occ[n_occ].e = e;
+        occ[n_occ++].w = w;
+    }
+    if (!ok || !isfinite(abs_sum) || total > up_to) {
+        result = PyLong_FromLong(-1);
+        goto done;
+    }
+    Py_ssize_t n = 0;
+    if (n_occ > 0 && k > 0)
+        n = exhaustive(b[1].view.buf, b[2].view.buf, occ, n_occ, n_docs, b[4].view.buf,
+                       b[5].view.buf, b[6].view.buf, b[7].view.buf, b[8].view.buf, k);
+    if (n < 0)
+        PyErr_SetString(PyExc_ValueError, "rank: a passage number outside the index");
+    else
+        result = PyLong_FromSsize_t(n);
 done:
-    PyMem_Free(sp);
-    release(b, 7);
+    Py_XDECREF(ids);
+    Py_XDECREF(ws);
+    PyMem_Free(occ);
+    PyMem_Free(tid);
+    release(b, 9);
     return result;
 }
 
@@ -278,7 +331,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"top_k", top_k, METH_VARARGS, top_k_doc},
+    {"rank", rank, METH_VARARGS, rank_doc},
     {"contains_each", contains_each, METH_VARARGS, contains_each_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -49,7 +49,9 @@ DENSE_MIN_FRACTION = 1 / 16  # terms in this share of the passages get a dense r
 DENSE_MAX_ROWS = 32  # ... the most frequent ones, at most this many
 REFINE_OVER = 512  # more candidates than this are pruned with the optional terms' scores
 SMALL_POSTINGS = 8192  # questions touching fewer postings are summed exhaustively
-NATIVE_POSTINGS = 1 << 17  # ... or fewer than this, where the compiled sum is built
+# where it is built (bot/_native_query.c), questions of up to this many postings are summed
+# exhaustively in C (faster at 100k passages than the pruning below, in numpy or in C)
+NATIVE_POSTINGS = 1 << 17
 SEED_POSTINGS = 4096  # the rarest terms' postings, up to this many, are scored exactly first
 DENSE_GATHER_OVER = 64  # more passages than this are looked up in a term's dense row first
 # upper bounds are widened by this much, so float rounding in a sum never prunes a passage
@@ -291,12 +293,13 @@ class BM25Index:
 
     def _marks(self) -> tuple[np.ndarray, np.ndarray]:
         """Zeroed work buffers of this thread for the compiled top k: a mark per passage and
-        the list of passages touched (left zeroed after each use)."""
+        the list of passages touched (one more slot: each posting is written at its end before
+        it is known to be new); left zeroed after each use."""
         got = getattr(self._local, "marks", None)
         if got is None or got[0].shape[0] != self.n_docs:
             got = self._local.marks = (
                 np.zeros(self.n_docs, dtype=np.uint8),
-                np.zeros(self.n_docs, dtype=np.int32),
+                np.zeros(self.n_docs + 1, dtype=np.int32),
             )
         return got
 
@@ -341,6 +344,26 @@ class BM25Index:
         """
         if k < 1 or len(term_ids) == 0:
             return np.zeros(0, np.int32), np.zeros(0)
+        if _native_query is not None:  # the same ranking, compiled (bot/_native_query.c)
+            m = min(k, self.n_docs)
+            docs, vals = np.empty(m, dtype=np.int32), np.empty(m)
+            mark, touched = self._marks()
+            n = _native_query.rank(
+                self.post_ptr,
+                self.post_docs,
+                self.post_scores,
+                self.term_max,
+                term_ids,
+                weights,
+                self._buffer(),
+                mark,
+                touched,
+                docs,
+                vals,
+                NATIVE_POSTINGS,
+            )
+            if n >= 0:
+                return docs[:n], vals[:n]
         # each term's postings and upper bound, read in one gather each (not per term)
         ids = np.asarray(term_ids, dtype=np.int64)
         ptr = self.post_ptr
@@ -356,38 +379,15 @@ class BM25Index:
         for t, w in occ:
             bound[t] = bound.get(t, 0.0) + w * top[t]
         n_post = sum(span[t][1] - span[t][0] for t in bound)
-        finite = math.isfinite(sum(map(abs, bound.values())))
-        if _native_query is not None and finite and n_post <= NATIVE_POSTINGS:
-            return self._top_k_native(occ, k, span)
         if (
             len(bound) == 1
             or n_post <= SMALL_POSTINGS
             or min(w for _, w in occ) < 0
             or min(bound.values()) <= 0
-            or not finite
+            or not all(math.isfinite(v) for v in bound.values())
         ):
             return self._top_k_exhaustive(occ, k, span)
         return self._top_k_maxscore(occ, bound, k, span)
-
-    def _top_k_native(
-        self, occ: list[tuple[int, float]], k: int, span: dict[int, tuple[int, int]]
-    ) -> tuple[np.ndarray, ...]:
-        """:meth:`_top_k_exhaustive` compiled: the same sums, the best ``k`` picked as they
-        are read (bot/_native_query.c)."""
-        mark, touched = self._marks()
-        m = min(k, sum(span[t][1] - span[t][0] for t, _ in occ))
-        docs, vals = np.empty(m, dtype=np.int32), np.empty(m)
-        n = _native_query.top_k(
-            self.post_docs,
-            self.post_scores,
-            [(*span[t], w) for t, w in occ],
-            self._buffer(),
-            mark,
-            touched,
-            docs,
-            vals,
-        )
-        return docs[:n], vals[:n]
 
     def _top_k_exhaustive(
         self, occ: list[tuple[int, float]], k: int, span: dict[int, tuple[int, int]]

@@ -33,7 +33,8 @@ def zipf_corpus(seed: int, n_docs: int, n_words: int, dup_every: int = 0) -> lis
 @pytest.fixture(params=["compiled", "python", "tight"])
 def tuning(request, monkeypatch) -> str:
     """The default thresholds with the compiled top k (bot/_native_query.c) and without it
-    (numpy); and "tight", every threshold shrunk and the compiled top k off."""
+    (numpy); and "tight", every threshold of the numpy pruning shrunk (the compiled top k
+    off)."""
     if request.param == "compiled" and index_mod._native_query is None:
         pytest.skip("bot._native_query not built")
     if request.param == "python":
@@ -121,6 +122,18 @@ def test_negative_weights_large_k_and_ties_rank_as_brute_force(tuning):
         assert_same(got, brute_force(docs, ref, q, w, k))
 
 
+def test_a_term_in_every_passage_and_more_rank_as_brute_force(tuning):
+    """Every passage touched by the first term, then more postings (the compiled top k's list
+    of touched passages is full)."""
+    docs = [["a"] + [f"w{i % 5}"] * (1 + i % 3) for i in range(40)]
+    idx = BM25Index.build(docs)
+    ref = BM25Okapi(docs, k1=idx.k1, b=idx.b, epsilon=idx.epsilon)
+    for q in (["a", "w1", "w3"], ["w2", "a", "a"], ["a"]):
+        for k in (1, 7, 40, 100):
+            got = idx.top_k([idx.vocab[t] for t in q], None, k)
+            assert_same(got, brute_force(docs, ref, q, [1.0] * len(q), k))
+
+
 def test_the_compiled_top_k_is_built() -> None:
     """`pip install -e .` compiles it here (the machine has a C compiler): without it every
     question would quietly take the slower numpy sum and the "compiled" tests would skip."""
@@ -133,16 +146,20 @@ def test_the_compiled_top_k_rejects_a_passage_outside_the_index() -> None:
     native = index_mod._native_query
     if native is None:
         pytest.skip("bot._native_query not built")
-    acc, mark, touched = np.zeros(4), np.zeros(4, np.uint8), np.zeros(4, np.int32)
+    acc, mark, touched = np.zeros(4), np.zeros(4, np.uint8), np.zeros(5, np.int32)
     out = (np.empty(2, np.int32), np.empty(2))
+    # two terms: passages 1, 7 (outside) and 2
+    ptr, term_max = np.array([0, 2, 3], np.int64), np.array([2.0, 3.0])
     post_docs, post_scores = np.array([1, 7, 2], np.int32), np.array([1.0, 2.0, 3.0])
+    arrays = (ptr, post_docs, post_scores, term_max)
     with pytest.raises(ValueError):
-        native.top_k(post_docs, post_scores, [(0, 3, 1.0)], acc, mark, touched, *out)
-    with pytest.raises(ValueError):
-        native.top_k(post_docs, post_scores, [(2, 4, 1.0)], acc, mark, touched, *out)
+        native.rank(*arrays, [1, 0], None, acc, mark, touched, *out, 100)
     assert not acc.any() and not mark.any()
-    assert native.top_k(post_docs, post_scores, [(2, 3, 2.0)], acc, mark, touched, *out) == 1
+    assert native.rank(*arrays, [1], [2.0], acc, mark, touched, *out, 100) == 1
     assert out[0][:1].tolist() == [2] and out[1][:1].tolist() == [6.0]
+    # a term outside the vocabulary, or more postings than asked for: left to the numpy code
+    assert native.rank(*arrays, [2], None, acc, mark, touched, *out, 100) == -1
+    assert native.rank(*arrays, [1, 0], None, acc, mark, touched, *out, 2) == -1
 
 
 def test_gather_finds_each_terms_score_whichever_list_is_searched(monkeypatch):
