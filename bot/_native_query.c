@@ -330,9 +330,149 @@ done:
     return result;
 }
 
+/* A C-contiguous buffer of any shape, of items of ``size`` bytes whose format ends with
+ * ``code``; its number of items in *n. */
+static int get_any(PyObject *obj, Buf *b, char code, Py_ssize_t size, int writable,
+                   const char *name, Py_ssize_t *n) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
+    b->held = 1;
+    const char *f = b->view.format;
+    size_t lf = f ? strlen(f) : 0;
+    if (b->view.itemsize != size || lf == 0 || f[lf - 1] != code) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an array of '%c' items", name, code);
+        return -1;
+    }
+    *n = b->view.len / size;
+    return 0;
+}
+
+PyDoc_STRVAR(holding_doc,
+"holding(found, term_credit, via_lead, carried_over, sel, out) -> None\n\n"
+"The evidence of bot.search: found (bool [terms, 3, docs]: the passage, its lead, its\n"
+"antecedent holds the term), term_credit (float64 [terms, words]); out (float64 [docs,\n"
+"words]) = the best over terms of held x credit, where held = the largest of 1 (in the\n"
+"passage), via_lead (in its lead; 1 for the words in ``sel``) and carried_over (in the\n"
+"passage before). Products and maxima as numpy makes them.");
+
+static PyObject *holding(PyObject *self, PyObject *args) {
+    PyObject *o_found, *o_credit, *o_sel, *o_out;
+    double via_lead, carried_over;
+    if (!PyArg_ParseTuple(args, "OOddOO", &o_found, &o_credit, &via_lead, &carried_over, &o_sel,
+                          &o_out))
+        return NULL;
+    Buf b[3];
+    memset(b, 0, sizeof b);
+    PyObject *sel = NULL, *result = NULL;
+    unsigned char *lead1 = NULL;
+    Py_ssize_t n_found, n_credit, n_out;
+    if (get_any(o_found, &b[0], '?', 1, 0, "found", &n_found) < 0 ||
+        get_any(o_credit, &b[1], 'd', 8, 0, "term_credit", &n_credit) < 0 ||
+        get_any(o_out, &b[2], 'd', 8, 1, "out", &n_out) < 0)
+        goto done;
+    if (b[1].view.ndim != 2 || b[2].view.ndim != 2) {
+        PyErr_SetString(PyExc_TypeError, "holding: term_credit and out are 2-d");
+        goto done;
+    }
+    const Py_ssize_t T = b[1].view.shape[0], W = b[1].view.shape[1], n = b[2].view.shape[0];
+    if (b[2].view.shape[1] != W || n_found != T * 3 * n || T < 1) {
+        PyErr_SetString(PyExc_ValueError, "holding: array sizes differ");
+        goto done;
+    }
+    sel = PySequence_Fast(o_sel, "sel: expected a sequence of word numbers");
+    if (sel == NULL) goto done;
+    lead1 = PyMem_Calloc((size_t)(W ? W : 1), 1);
+    if (lead1 == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sel); i++) {
+        Py_ssize_t w = PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(sel, i), PyExc_OverflowError);
+        if (w == -1 && PyErr_Occurred()) goto done;
+        if (w < 0 || w >= W) {
+            PyErr_SetString(PyExc_ValueError, "holding: a word number outside");
+            goto done;
+        }
+        lead1[w] = 1;
+    }
+    const unsigned char *found = b[0].view.buf;
+    const double *credit = b[1].view.buf;
+    double *out = b[2].view.buf;
+    for (Py_ssize_t d = 0; d < n; d++) {
+        for (Py_ssize_t w = 0; w < W; w++) {
+            const double via = lead1[w] ? 1.0 : via_lead;
+            double best = 0.0;
+            for (Py_ssize_t t = 0; t < T; t++) {
+                const unsigned char *f = found + t * 3 * n;
+                double h = f[d] ? 1.0 : 0.0;
+                const double l = f[n + d] ? via : 0.0, a = f[2 * n + d] ? carried_over : 0.0;
+                if (l > h) h = l;
+                if (a > h) h = a;
+                const double x = h * credit[t * W + w];
+                if (t == 0 || x > best) best = x;
+            }
+            out[d * W + w] = best;
+        }
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyMem_Free(lead1);
+    Py_XDECREF(sel);
+    release(b, 3);
+    return result;
+}
+
+PyDoc_STRVAR(with_related_doc,
+"with_related(file_idx, points_back, file_start, docs, out) -> None\n\n"
+"PassageStore.with_related: out (int32 [3 x docs]) = docs, each one's lead (the first\n"
+"passage of its file) and its antecedent (the passage before, when it points back to it\n"
+"and is of the same file; else itself).");
+
+static PyObject *with_related(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_UnpackTuple(args, "with_related", 5, 5, &o[0], &o[1], &o[2], &o[3], &o[4]))
+        return NULL;
+    Buf b[5];
+    memset(b, 0, sizeof b);
+    PyObject *result = NULL;
+    if (get_buf(o[0], &b[0], 'i', 4, 0, "file_idx") < 0 ||
+        get_buf(o[1], &b[1], '?', 1, 0, "points_back") < 0 ||
+        get_buf(o[2], &b[2], 'l', 8, 0, "file_start") < 0 ||
+        get_buf(o[3], &b[3], 'i', 4, 0, "docs") < 0 || get_buf(o[4], &b[4], 'i', 4, 1, "out") < 0)
+        goto done;
+    const Py_ssize_t n_pass = length(&b[0]), n_files = length(&b[2]), n = length(&b[3]);
+    if (length(&b[1]) != n_pass || length(&b[4]) != 3 * n) {
+        PyErr_SetString(PyExc_ValueError, "with_related: array sizes differ");
+        goto done;
+    }
+    const int32_t *file_idx = b[0].view.buf, *docs = b[3].view.buf;
+    const unsigned char *back = b[1].view.buf;
+    const int64_t *file_start = b[2].view.buf;
+    int32_t *out = b[4].view.buf;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        const int32_t d = docs[j];
+        if (d < 0 || d >= n_pass || file_idx[d] < 0 || file_idx[d] >= n_files) {
+            PyErr_SetString(PyExc_IndexError, "with_related: a passage outside the store");
+            goto done;
+        }
+        const int32_t f = file_idx[d];
+        out[j] = d;
+        out[n + j] = (int32_t)file_start[f];
+        out[2 * n + j] = back[d] && d > 0 && file_idx[d - 1] == f ? d - 1 : d;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(b, 5);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"rank", rank, METH_VARARGS, rank_doc},
     {"contains_each", contains_each, METH_VARARGS, contains_each_doc},
+    {"holding", holding, METH_VARARGS, holding_doc},
+    {"with_related", with_related, METH_VARARGS, with_related_doc},
     {NULL, NULL, 0, NULL},
 };
 

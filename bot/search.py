@@ -38,6 +38,11 @@ from .query import QueryPlan, Vocabulary, make_plan
 from .spelling import SpellIndex
 from .store import PassageStore
 
+try:  # compiled helpers of the question path (bot/_native_query.c); optional, same results
+    from . import _native_query
+except ImportError:  # pragma: no cover - built by `pip install -e .` where a compiler is
+    _native_query = None
+
 CANDIDATES = 30
 # A confident hit holds this share of the question's meaning (specificity-weighted).
 MIN_COVERAGE = 0.4
@@ -303,15 +308,18 @@ class Searcher:
         # a word that says which article is meant is held by all of that article: its lead
         # credit is 1 in both views
         sel = [b for b, w in enumerate(plan.words) if w.selects_article]
-        in_doc = found[:, 0]
-        carried = found[:, 2] * CARRIED_OVER
 
         def held(via_lead: float) -> np.ndarray:
             # [t, d]: how passage d holds term t (the best of itself, its lead, its antecedent)
+            in_doc, carried = found[:, 0], found[:, 2] * CARRIED_OVER
             return np.maximum(np.maximum(in_doc, found[:, 1] * via_lead), carried)
 
         def holding(via_lead: float) -> np.ndarray:
             # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w)
+            if _native_query is not None and n_terms:  # the same, compiled (_native_query.c)
+                out = np.empty((n, n_words))
+                _native_query.holding(found, term_credit, via_lead, CARRIED_OVER, sel, out)
+                return out
             out = (held(via_lead)[:, :, None] * term_credit[:, None, :]).max(axis=0)
             if sel and via_lead != 1.0:
                 out[:, sel] = (held(1.0)[:, :, None] * term_credit[:, None, sel]).max(axis=0)
