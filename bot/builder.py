@@ -24,7 +24,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .analysis import TermIds, analyze_word, terms
-from .corpus import Article, CorpusError, CorpusProblem, list_article_files, load_article
+from .corpus import Article, CorpusError, CorpusProblem, article_file_names, load_article
 from .index import BM25Index
 from .spelling import SpellIndex, spellable
 from .store import ArticleMeta, PassageStore, find_acronyms, points_back
@@ -268,7 +268,8 @@ def build_from_folder(
     """Index every article file of ``folder``; large corpora use all cores."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder}")
-    paths = [str(p) for p in list_article_files(folder)]
+    base = str(folder)
+    paths = [os.path.join(base, n) for n in article_file_names(folder)]
     groups = [paths[i : i + FILES_PER_CHUNK] for i in range(0, len(paths), FILES_PER_CHUNK)]
     workers = min(os.cpu_count() or 1, len(groups))
     n = len(groups)
