@@ -52,12 +52,20 @@ def test_words_of_the_articles() -> None:
 def test_bad_input_is_an_error_not_a_crash() -> None:
     with pytest.raises(TypeError):
         native.words(b"bytes")
+    table = native.WordTable(10)
+    with pytest.raises(TypeError):  # a word's ids must be a tuple
+        table.chunk_ids(["x"], lambda w: [1], _TOKEN_RE.findall)
     with pytest.raises(TypeError):
-        native.chunk_ids(["x"], {"x": [1]}, lambda w: (), _TOKEN_RE.findall)
-    with pytest.raises(TypeError):
-        native.chunk_ids([3], {}, lambda w: (), _TOKEN_RE.findall)
+        table.chunk_ids([3], lambda w: (), _TOKEN_RE.findall)
     with pytest.raises(ZeroDivisionError):  # an error in the callback comes through
-        native.chunk_ids(["new"], {}, lambda w: 1 / 0, _TOKEN_RE.findall)
+        table.chunk_ids(["new"], lambda w: 1 / 0, _TOKEN_RE.findall)
+    with pytest.raises(ValueError):
+        native.first_appearance(np.array([0, 5], np.int32).tobytes(), 5)
+    assert len(table) == 0  # nothing half-kept
+    ids, lens = table.chunk_ids(["a b a", "b"], lambda w: (ord(w),), _TOKEN_RE.findall)
+    assert np.frombuffer(ids, np.int32).tolist() == [97, 98, 97, 98]
+    assert np.frombuffer(lens, np.int32).tolist() == [3, 1]
+    assert len(table) == 2
 
 
 @pytest.mark.skipif(native is None, reason="bot._native not built")
