@@ -180,11 +180,15 @@ class Merged:
         # the terms first met in this chunk get ids in the chunk's order (rank-bm25's order);
         # every other term was in an earlier chunk of the same TermIds, merged before
         vocab = self.vocab
-        for k in np.flatnonzero(remap < 0).tolist():
-            i = int(ch.term_ids[k])
-            if i < ch.first_new:
+        unmet = np.flatnonzero(remap < 0)
+        if unmet.size:
+            fresh = ch.term_ids[unmet]
+            if int(fresh.min()) < ch.first_new:
                 raise ValueError("chunks merged out of order: a term of an earlier chunk unmet")
-            remap[k] = ours[i] = vocab.setdefault(ch.new_terms[i - ch.first_new], len(vocab))
+            # in chunk order (a term another process met first keeps the id it has)
+            new_terms, setdefault = ch.new_terms, vocab.setdefault
+            got = [setdefault(new_terms[i], len(vocab)) for i in (fresh - ch.first_new).tolist()]
+            remap[unmet] = ours[fresh] = got
         if ch.ids.size:
             self.ids_parts.append(remap[ch.ids])
         self.lens_parts.append(ch.lens)
