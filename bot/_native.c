@@ -222,21 +222,16 @@ static PyObject *delete_keys(PyObject *self, PyObject *list) {
 /* --- WordTable: surface word -> its term ids, kept in C for an indexing process ------------ */
 
 typedef struct {
-    uint64_t hash;
-    Py_ssize_t key_off, ids_off;
-    int32_t key_len, n_ids;
-} Entry;
-
-typedef struct {
     PyObject_HEAD
-    Py_ssize_t max_words, n, cap;  /* entries kept, room in `entries` */
-    Entry *entries;
-    Py_ssize_t *slots;             /* open addressing: entry number + 1, 0 when free */
+    Py_ssize_t max_words, n; /* words kept */
+    /* open addressing, one 64-bit slot per place: the hash's high 32 bits, then the word's
+     * record number + 1 (0: free); a probe reads the record only when the high bits agree */
+    uint64_t *slots;
     Py_ssize_t mask;
-    char *keys;
-    Py_ssize_t keys_len, keys_cap;
-    int32_t *ids;
-    Py_ssize_t ids_len, ids_cap;
+    /* records, one after another in int32 units: key length, number of ids, the ids, then
+     * the key's bytes (padded to 4): one cache line or two for a lookup */
+    int32_t *rec;
+    Py_ssize_t rec_len, rec_cap;
 } WordTable;
 
 static inline uint64_t hash_bytes(const unsigned char *s, Py_ssize_t n) {
@@ -259,59 +254,62 @@ static int grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) {
     return 0;
 }
 
-/* the entry of word s[0..n), or NULL */
-static Entry *wt_find(WordTable *t, const unsigned char *s, Py_ssize_t n, uint64_t h) {
+/* the record of word s[0..n), or NULL */
+static const int32_t *wt_find(WordTable *t, const unsigned char *s, Py_ssize_t n, uint64_t h) {
     if (t->slots == NULL) return NULL;
+    uint64_t tag = h >> 32;
     for (Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)t->mask);; i = (i + 1) & t->mask) {
-        Py_ssize_t e = t->slots[i];
-        if (e == 0) return NULL;
-        Entry *en = &t->entries[e - 1];
-        if (en->hash == h && en->key_len == n && memcmp(t->keys + en->key_off, s, (size_t)n) == 0)
-            return en;
+        uint64_t slot = t->slots[i];
+        if (slot == 0) return NULL;
+        if ((slot >> 32) != tag) continue;
+        const int32_t *r = t->rec + ((slot & 0xFFFFFFFFu) - 1);
+        if (r[0] == n && memcmp(r + 2 + r[1], s, (size_t)n) == 0) return r;
     }
 }
 
+static void wt_place(uint64_t *slots, Py_ssize_t mask, uint64_t h, Py_ssize_t rec_off) {
+    Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)mask);
+    while (slots[i]) i = (i + 1) & mask;
+    slots[i] = ((h >> 32) << 32) | (uint64_t)(rec_off + 1);
+}
+
 static int wt_rehash(WordTable *t, Py_ssize_t size) {
-    Py_ssize_t *slots = PyMem_Calloc((size_t)size, sizeof(Py_ssize_t));
+    uint64_t *slots = PyMem_Calloc((size_t)size, sizeof(uint64_t));
     if (slots == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t mask = size - 1;
-    for (Py_ssize_t e = 0; e < t->n; e++) {
-        Py_ssize_t i = (Py_ssize_t)(t->entries[e].hash & (uint64_t)mask);
-        while (slots[i]) i = (i + 1) & mask;
-        slots[i] = e + 1;
+    for (Py_ssize_t off = 0; off < t->rec_len;) {
+        const int32_t *r = t->rec + off;
+        wt_place(slots, size - 1, hash_bytes((const unsigned char *)(r + 2 + r[1]), r[0]), off);
+        off += 2 + r[1] + (r[0] + 3) / 4;
     }
     PyMem_Free(t->slots);
     t->slots = slots;
-    t->mask = mask;
+    t->mask = size - 1;
     return 0;
 }
 
-/* keep word s[0..n) with the ids of the tuple `ids` (checked by the caller) */
+/* keep word s[0..n) with ids[0..m) */
 static int wt_insert(WordTable *t, const unsigned char *s, Py_ssize_t n, uint64_t h,
                      const int32_t *ids, Py_ssize_t m) {
+    Py_ssize_t size = 2 + m + (n + 3) / 4;
+    if (n > INT32_MAX || t->rec_len + size >= (Py_ssize_t)0xFFFFFFFFu) return 0; /* not kept */
     if (t->slots == NULL || 2 * (t->n + 1) > t->mask + 1) {
         if (wt_rehash(t, t->slots == NULL ? 1024 : 2 * (t->mask + 1)) < 0) return -1;
     }
-    if (grow((void **)&t->entries, &t->cap, t->n + 1, sizeof(Entry)) < 0 ||
-        grow((void **)&t->keys, &t->keys_cap, t->keys_len + n, 1) < 0 ||
-        grow((void **)&t->ids, &t->ids_cap, t->ids_len + m, sizeof(int32_t)) < 0)
-        return -1;
-    Entry *en = &t->entries[t->n];
-    en->hash = h;
-    en->key_off = t->keys_len;
-    en->key_len = (int32_t)n;
-    en->ids_off = t->ids_len;
-    en->n_ids = (int32_t)m;
-    memcpy(t->keys + t->keys_len, s, (size_t)n);
-    t->keys_len += n;
-    memcpy(t->ids + t->ids_len, ids, (size_t)m * sizeof(int32_t));
-    t->ids_len += m;
-    Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)t->mask);
-    while (t->slots[i]) i = (i + 1) & t->mask;
-    t->slots[i] = ++t->n;
+    if (grow((void **)&t->rec, &t->rec_cap, t->rec_len + size, sizeof(int32_t)) < 0) return -1;
+    int32_t *r = t->rec + t->rec_len;
+    r[0] = (int32_t)n;
+    r[1] = (int32_t)m;
+    memcpy(r + 2, ids, (size_t)m * sizeof(int32_t));
+    if (n) {
+        r[2 + m + (n + 3) / 4 - 1] = 0; /* the padding */
+        memcpy(r + 2 + m, s, (size_t)n);
+    }
+    wt_place(t->slots, t->mask, h, t->rec_len);
+    t->rec_len += size;
+    t->n++;
     return 0;
 }
 
@@ -327,8 +325,8 @@ static int push_raw(IdBuf *buf, const int32_t *ids, Py_ssize_t m) {
 static int wt_word(WordTable *t, IdBuf *buf, const unsigned char *s, Py_ssize_t n, PyObject *word,
                    PyObject *miss) {
     uint64_t h = hash_bytes(s, n);
-    Entry *en = wt_find(t, s, n, h);
-    if (en != NULL) return push_raw(buf, t->ids + en->ids_off, en->n_ids);
+    const int32_t *r = wt_find(t, s, n, h);
+    if (r != NULL) return push_raw(buf, r + 2, r[1]);
     PyObject *w = word;
     if (w == NULL && (w = ascii_str(s, n)) == NULL) return -1;
     PyObject *ids = PyObject_CallOneArg(miss, w);
@@ -420,10 +418,8 @@ static int wt_init(WordTable *t, PyObject *args, PyObject *kw) {
 }
 
 static void wt_dealloc(WordTable *t) {
-    PyMem_Free(t->entries);
     PyMem_Free(t->slots);
-    PyMem_Free(t->keys);
-    PyMem_Free(t->ids);
+    PyMem_Free(t->rec);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,28 @@ def test_spelling_delete_keys_are_the_pythons(words: list[str]) -> None:
     want = [sorted(spelling._keys(w)) for w in words]
     assert counts == [len(k) for k in want]
     assert keys == [k for ks in want for k in ks]
+
+
+@pytest.mark.skipif(native is None, reason="bot._native not built")
+@pytest.mark.parametrize("max_words", [100, 1_000_000])
+def test_many_words_give_the_python_passs_ids(
+    max_words: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of distinct words (the table grows and rehashes; with a small ``max_words``
+    most words are not kept and are asked for again): the same ids as the Python pass."""
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdefgh") for _ in range(rng.randint(1, 9))) for _ in range(6000)]
+    words += ["Zoë", "naïve-ish", "MH 60R", "U.S.", "co-op"]
+    chunks = [[" ".join(rng.choices(words, k=30)) for _ in range(200)] for _ in range(3)]
+
+    def run() -> list[tuple[list[int], list[int], list[int], dict[str, int]]]:
+        tids = analysis.TermIds(max_words=max_words)
+        out = []
+        for texts in chunks:
+            order, ids, lens, one_term = tids.chunk(texts)
+            out.append(([tids.terms[i] for i in order], ids.tolist(), lens.tolist(), one_term))
+        return out
+
+    compiled = run()
+    monkeypatch.setattr(analysis, "_native", None)
+    assert compiled == run()
