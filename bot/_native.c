@@ -325,8 +325,8 @@ static int push_raw(IdBuf *buf, const int32_t *ids, Py_ssize_t m) {
 static int wt_word(WordTable *t, IdBuf *buf, const unsigned char *s, Py_ssize_t n, PyObject *word,
                    PyObject *miss) {
     uint64_t h = hash_bytes(s, n);
-    const int32_t *r = wt_find(t, s, n, h);
-    if (r != NULL) return push_raw(buf, r + 2, r[1]);
+    const int32_t *rec = wt_find(t, s, n, h);
+    if (rec != NULL) return push_raw(buf, rec + 2, rec[1]);
     PyObject *w = word;
     if (w == NULL && (w = ascii_str(s, n)) == NULL) return -1;
     PyObject *ids = PyObject_CallOneArg(miss, w);
@@ -341,6 +341,45 @@ static int wt_word(WordTable *t, IdBuf *buf, const unsigned char *s, Py_ssize_t 
     return 0;
 }
 
+/* one text's ids, appended to buf: how many, or -1 on an error */
+static int wt_text(WordTable *t, IdBuf *buf, PyObject *text, PyObject *miss, PyObject *findall) {
+    Py_ssize_t before = buf->n;
+    if (PyUnicode_IS_ASCII(text)) {
+        const unsigned char *s = PyUnicode_1BYTE_DATA(text);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text), pos = 0, a, b;
+        while (next_token(s, n, &pos, &a, &b))
+            if (wt_word(t, buf, s + a, b - a, NULL, miss) < 0) return -1;
+    } else {
+        PyObject *ws = PyObject_CallOneArg(findall, text);
+        if (ws == NULL) return -1;
+        if (!PyList_Check(ws)) {
+            Py_DECREF(ws);
+            PyErr_SetString(PyExc_TypeError, "findall must return a list");
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ws); i++) {
+            PyObject *w = PyList_GET_ITEM(ws, i);
+            Py_ssize_t n;
+            const char *u = PyUnicode_Check(w) ? PyUnicode_AsUTF8AndSize(w, &n) : NULL;
+            int r;
+            if (u != NULL) {
+                r = wt_word(t, buf, (const unsigned char *)u, n, w, miss);
+            } else { /* not encodable (a lone surrogate): asked every time, never kept */
+                PyErr_Clear();
+                PyObject *ids = PyObject_CallOneArg(miss, w);
+                r = ids == NULL ? -1 : push_ids(buf, ids);
+                Py_XDECREF(ids);
+            }
+            if (r < 0) {
+                Py_DECREF(ws);
+                return -1;
+            }
+        }
+        Py_DECREF(ws);
+    }
+    return (int)(buf->n - before);
+}
+
 static PyObject *wt_chunk_ids(WordTable *t, PyObject *args) {
     PyObject *texts, *miss, *findall;
     if (!PyArg_ParseTuple(args, "O!OO:chunk_ids", &PyList_Type, &texts, &miss, &findall))
@@ -351,46 +390,20 @@ static PyObject *wt_chunk_ids(WordTable *t, PyObject *args) {
     if (lens == NULL) return NULL;
     int32_t *lens_v = (int32_t *)PyBytes_AS_STRING(lens);
     for (Py_ssize_t k = 0; k < n_texts; k++) {
+        if (PyList_GET_SIZE(texts) != n_texts) { /* the callback changed the list */
+            PyErr_SetString(PyExc_RuntimeError, "texts changed during chunk_ids");
+            goto fail;
+        }
         PyObject *text = PyList_GET_ITEM(texts, k);
         if (!PyUnicode_Check(text)) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto fail;
         }
-        Py_ssize_t before = buf.n;
-        if (PyUnicode_IS_ASCII(text)) {
-            const unsigned char *s = PyUnicode_1BYTE_DATA(text);
-            Py_ssize_t n = PyUnicode_GET_LENGTH(text), pos = 0, a, b;
-            while (next_token(s, n, &pos, &a, &b))
-                if (wt_word(t, &buf, s + a, b - a, NULL, miss) < 0) goto fail;
-        } else {
-            PyObject *ws = PyObject_CallOneArg(findall, text);
-            if (ws == NULL) goto fail;
-            if (!PyList_Check(ws)) {
-                Py_DECREF(ws);
-                PyErr_SetString(PyExc_TypeError, "findall must return a list");
-                goto fail;
-            }
-            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ws); i++) {
-                PyObject *w = PyList_GET_ITEM(ws, i);
-                Py_ssize_t n;
-                const char *u = PyUnicode_Check(w) ? PyUnicode_AsUTF8AndSize(w, &n) : NULL;
-                int r;
-                if (u != NULL) {
-                    r = wt_word(t, &buf, (const unsigned char *)u, n, w, miss);
-                } else { /* not encodable (a lone surrogate): asked every time, never kept */
-                    PyErr_Clear();
-                    PyObject *ids = PyObject_CallOneArg(miss, w);
-                    r = ids == NULL ? -1 : push_ids(&buf, ids);
-                    Py_XDECREF(ids);
-                }
-                if (r < 0) {
-                    Py_DECREF(ws);
-                    goto fail;
-                }
-            }
-            Py_DECREF(ws);
-        }
-        lens_v[k] = (int32_t)(buf.n - before);
+        Py_INCREF(text); /* its characters are read across callbacks */
+        int r = wt_text(t, &buf, text, miss, findall);
+        Py_DECREF(text);
+        if (r < 0) goto fail;
+        lens_v[k] = (int32_t)r;
     }
     PyObject *ids = PyBytes_FromStringAndSize((const char *)buf.v, buf.n * (Py_ssize_t)sizeof(int32_t));
     PyMem_Free(buf.v);

@@ -67,6 +67,9 @@ def test_bad_input_is_an_error_not_a_crash() -> None:
     assert np.frombuffer(ids, np.int32).tolist() == [97, 98, 97, 98]
     assert np.frombuffer(lens, np.int32).tolist() == [3, 1]
     assert len(table) == 2
+    texts = ["new words", "more"]
+    with pytest.raises(RuntimeError):  # the callback emptied the list being read
+        table.chunk_ids(texts, lambda w: texts.clear() or (1,), _TOKEN_RE.findall)
 
 
 @pytest.mark.skipif(native is None, reason="bot._native not built")
