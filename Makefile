@@ -16,12 +16,14 @@ $(PY):
 # runtime dependencies only (run, ask, chat, ...)
 $(RUNTIME): pyproject.toml bot/_native.c bot/_native_query.c | $(PY)
 	@$(PY) -m pip install --quiet --upgrade pip
+	@rm -f bot/_native*.so  # a failed compile must not leave an older build in place
 	@$(PY) -m pip install --quiet -e .
 	@touch $(RUNTIME)
 
 # with the dev extras (tests, lint; `make bench` adds the bench extra)
 $(STAMP): pyproject.toml bot/_native.c bot/_native_query.c | $(PY)
 	@$(PY) -m pip install --quiet --upgrade pip
+	@rm -f bot/_native*.so
 	@$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP) $(RUNTIME)
 

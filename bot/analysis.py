@@ -494,14 +494,15 @@ class TermIds:
     word is analysed once for its life (up to ``max_words`` words are kept) and its terms get
     ids of this object (``terms`` in the order they were met). :meth:`chunk` then numbers a
     chunk's terms in order of first appearance (the order rank-bm25's dictionaries have, which
-    its idf average depends on)
-    The per-word loops run in C (``map``/``chain``) and numpy."""
+    its idf average depends on). With the compiled helpers (bot/_native.c) the per-word work
+    is one C pass; without them, ``map``/``chain`` and numpy."""
 
     def __init__(self, max_words: int = 2_000_000) -> None:
         self.vocab: dict[str, int] = {}  # term -> id
         self.terms: list[str] = []  # id -> term
         self.surfaces: dict[str, tuple[int, ...]] = {}  # word -> its terms' ids
         self.max_words = max_words
+        self._table = None  # the compiled pass's (bot/_native.c) word -> ids table
         self.name = uuid.uuid4().hex  # tells this object's ids from another's
 
     def _add(self, word: str) -> tuple[int, ...]:
@@ -520,15 +521,15 @@ class TermIds:
         appearance (chunk ids are positions in this array), the texts' chunk term ids one after
         another, each text's number of ids, and the words first seen by this object in this
         chunk that are one term, with its chunk id."""
+        if _native is not None:
+            return self._chunk_compiled(texts)
         surfaces = self.surfaces
         once: dict[str, tuple[int, ...]] = {}  # analysed for this chunk only (the cache is full)
         one_term: dict[str, int] = {}
-
-        def miss(w: str) -> tuple[int, ...]:
-            """A word not in ``surfaces`` (met for the first time, or kept in ``once``)."""
-            ids = once.get(w)
-            if ids is not None:
-                return ids
+        words_of = [_TOKEN_RE.findall(text) for text in texts]
+        for w in dict.fromkeys(chain.from_iterable(words_of)):  # in order of first appearance
+            if w in surfaces:
+                continue
             ids = self._add(w)
             if len(surfaces) < self.max_words:
                 surfaces[w] = ids
@@ -536,22 +537,10 @@ class TermIds:
                 once[w] = ids
             if len(ids) == 1:
                 one_term[w] = ids[0]
-            return ids
-
-        if _native is not None:  # the same, compiled: tokens of ASCII texts need no regex
-            ids_b, lens_b = _native.chunk_ids(texts, surfaces, miss, _TOKEN_RE.findall)
-            ids = np.frombuffer(ids_b, dtype=np.int32)
-            lens = np.frombuffer(lens_b, dtype=np.int32)
-        else:
-            words_of = [_TOKEN_RE.findall(text) for text in texts]
-            # new words in order of first appearance, as the compiled pass meets them
-            for w in dict.fromkeys(chain.from_iterable(words_of)):
-                if w not in surfaces:
-                    miss(w)
-            get = ChainMap(surfaces, once).__getitem__ if once else surfaces.__getitem__
-            per_text = [list(chain.from_iterable(map(get, words))) for words in words_of]
-            lens = np.fromiter(map(len, per_text), dtype=np.int32, count=len(per_text))
-            ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int32, count=int(lens.sum()))
+        get = ChainMap(surfaces, once).__getitem__ if once else surfaces.__getitem__
+        per_text = [list(chain.from_iterable(map(get, words))) for words in words_of]
+        lens = np.fromiter(map(len, per_text), dtype=np.int32, count=len(per_text))
+        ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int32, count=int(lens.sum()))
         # renumber: the chunk's terms in order of first appearance
         uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
         by_first = np.argsort(first, kind="stable")
@@ -561,3 +550,36 @@ class TermIds:
         own_chunk = rank[np.searchsorted(uniq, own)].tolist()
         order = uniq[by_first].astype(np.int32)
         return order, rank[inverse.reshape(-1)], lens, dict(zip(one_term, own_chunk, strict=True))
+
+    def _chunk_compiled(
+        self, texts: list[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """:meth:`chunk` in one compiled pass (bot/_native.c): the words' ids are kept in a C
+        table (``surfaces`` stays empty), ASCII texts are tokenized without the regex, and the
+        renumbering is one linear pass. Same results, tested."""
+        if self._table is None:
+            self._table = _native.WordTable(self.max_words)
+        table = self._table
+        once: dict[str, tuple[int, ...]] = {}  # analysed for this chunk only (the table is full)
+        one_term: dict[str, int] = {}
+
+        def miss(w: str) -> tuple[int, ...]:
+            ids = once.get(w)
+            if ids is None:
+                ids = self._add(w)
+                if table.full:
+                    once[w] = ids
+                if len(ids) == 1:
+                    one_term[w] = ids[0]
+            return ids
+
+        ids_b, lens_b = table.chunk_ids(texts, miss, _TOKEN_RE.findall)
+        order_b, local_b, where_b = _native.first_appearance(ids_b, len(self.terms))
+        where = np.frombuffer(where_b, dtype=np.int32)
+        own = np.fromiter(one_term.values(), dtype=np.int64, count=len(one_term))
+        return (
+            np.frombuffer(order_b, dtype=np.int32),
+            np.frombuffer(local_b, dtype=np.int32),
+            np.frombuffer(lens_b, dtype=np.int32),
+            dict(zip(one_term, where[own].tolist(), strict=True)),
+        )

@@ -24,7 +24,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .analysis import TermIds, analyze_word, terms
-from .corpus import Article, CorpusError, CorpusProblem, list_article_files, load_article
+from .corpus import Article, CorpusError, CorpusProblem, article_file_names, load_article
 from .index import BM25Index
 from .spelling import SpellIndex, spellable
 from .store import ArticleMeta, PassageStore, find_acronyms, points_back
@@ -180,11 +180,15 @@ class Merged:
         # the terms first met in this chunk get ids in the chunk's order (rank-bm25's order);
         # every other term was in an earlier chunk of the same TermIds, merged before
         vocab = self.vocab
-        for k in np.flatnonzero(remap < 0).tolist():
-            i = int(ch.term_ids[k])
-            if i < ch.first_new:
+        unmet = np.flatnonzero(remap < 0)
+        if unmet.size:
+            fresh = ch.term_ids[unmet]
+            if int(fresh.min()) < ch.first_new:
                 raise ValueError("chunks merged out of order: a term of an earlier chunk unmet")
-            remap[k] = ours[i] = vocab.setdefault(ch.new_terms[i - ch.first_new], len(vocab))
+            # in chunk order (a term another process met first keeps the id it has)
+            new_terms, setdefault = ch.new_terms, vocab.setdefault
+            got = [setdefault(new_terms[i], len(vocab)) for i in (fresh - ch.first_new).tolist()]
+            remap[unmet] = ours[fresh] = got
         if ch.ids.size:
             self.ids_parts.append(remap[ch.ids])
         self.lens_parts.append(ch.lens)
@@ -268,7 +272,8 @@ def build_from_folder(
     """Index every article file of ``folder``; large corpora use all cores."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder}")
-    paths = [str(p) for p in list_article_files(folder)]
+    base = str(folder)
+    paths = [os.path.join(base, n) for n in article_file_names(folder)]
     groups = [paths[i : i + FILES_PER_CHUNK] for i in range(0, len(paths), FILES_PER_CHUNK)]
     workers = min(os.cpu_count() or 1, len(groups))
     n = len(groups)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +53,23 @@ def test_words_of_the_articles() -> None:
 def test_bad_input_is_an_error_not_a_crash() -> None:
     with pytest.raises(TypeError):
         native.words(b"bytes")
+    table = native.WordTable(10)
+    with pytest.raises(TypeError):  # a word's ids must be a tuple
+        table.chunk_ids(["x"], lambda w: [1], _TOKEN_RE.findall)
     with pytest.raises(TypeError):
-        native.chunk_ids(["x"], {"x": [1]}, lambda w: (), _TOKEN_RE.findall)
-    with pytest.raises(TypeError):
-        native.chunk_ids([3], {}, lambda w: (), _TOKEN_RE.findall)
+        table.chunk_ids([3], lambda w: (), _TOKEN_RE.findall)
     with pytest.raises(ZeroDivisionError):  # an error in the callback comes through
-        native.chunk_ids(["new"], {}, lambda w: 1 / 0, _TOKEN_RE.findall)
+        table.chunk_ids(["new"], lambda w: 1 / 0, _TOKEN_RE.findall)
+    with pytest.raises(ValueError):
+        native.first_appearance(np.array([0, 5], np.int32).tobytes(), 5)
+    assert len(table) == 0  # nothing half-kept
+    ids, lens = table.chunk_ids(["a b a", "b"], lambda w: (ord(w),), _TOKEN_RE.findall)
+    assert np.frombuffer(ids, np.int32).tolist() == [97, 98, 97, 98]
+    assert np.frombuffer(lens, np.int32).tolist() == [3, 1]
+    assert len(table) == 2
+    texts = ["new words", "more"]
+    with pytest.raises(RuntimeError):  # the callback emptied the list being read
+        table.chunk_ids(texts, lambda w: texts.clear() or (1,), _TOKEN_RE.findall)
 
 
 @pytest.mark.skipif(native is None, reason="bot._native not built")
@@ -73,3 +85,28 @@ def test_spelling_delete_keys_are_the_pythons(words: list[str]) -> None:
     want = [sorted(spelling._keys(w)) for w in words]
     assert counts == [len(k) for k in want]
     assert keys == [k for ks in want for k in ks]
+
+
+@pytest.mark.skipif(native is None, reason="bot._native not built")
+@pytest.mark.parametrize("max_words", [100, 1_000_000])
+def test_many_words_give_the_python_passs_ids(
+    max_words: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of distinct words (the table grows and rehashes; with a small ``max_words``
+    most words are not kept and are asked for again): the same ids as the Python pass."""
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdefgh") for _ in range(rng.randint(1, 9))) for _ in range(6000)]
+    words += ["Zoë", "naïve-ish", "MH 60R", "U.S.", "co-op"]
+    chunks = [[" ".join(rng.choices(words, k=30)) for _ in range(200)] for _ in range(3)]
+
+    def run() -> list[tuple[list[int], list[int], list[int], dict[str, int]]]:
+        tids = analysis.TermIds(max_words=max_words)
+        out = []
+        for texts in chunks:
+            order, ids, lens, one_term = tids.chunk(texts)
+            out.append(([tids.terms[i] for i in order], ids.tolist(), lens.tolist(), one_term))
+        return out
+
+    compiled = run()
+    monkeypatch.setattr(analysis, "_native", None)
+    assert compiled == run()
