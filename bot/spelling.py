@@ -105,9 +105,12 @@ class SpellIndex:
             w = w.lower()
             if spellable(w) and n > best.get(w, -1):
                 best[w] = n
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_WORDS]
-        words = [w for w, _ in ranked]
-        freq = np.asarray([n for _, n in ranked], dtype=np.int32)
+        # most used first, then alphabetical: a string sort, then a stable sort of the counts
+        alphabetical = sorted(best)
+        counts_of = np.fromiter(map(best.__getitem__, alphabetical), np.int64, len(alphabetical))
+        keep = np.argsort(-counts_of, kind="stable")[:MAX_WORDS]
+        words = [alphabetical[i] for i in keep.tolist()]
+        freq = counts_of[keep].astype(np.int32)
         got = _native.delete_keys(words) if _native is not None else None
         if got is not None:  # compiled (ASCII words): the same keys
             flat, n_keys = got
