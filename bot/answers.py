@@ -17,7 +17,15 @@ import re
 from collections.abc import Collection
 
 from .analysis import STOPWORDS, analyze_word, tokenize
-from .dates import MONTHS, YEAR_RE, amount_spans, count_spans, date_spans, ordinal_spans
+from .dates import (
+    MONTHS,
+    YEAR_RE,
+    Folded,
+    amount_spans,
+    count_spans,
+    date_spans,
+    ordinal_spans,
+)
 from .lexicon import zipf
 from .spelling import COMMON_ZIPF
 
@@ -42,16 +50,14 @@ _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across)\s+(?:the\s+)?(" + _CAP + r"(?:,?\s+" + _CAP + r")*)"
 )
 # Wording that gives a reason or a purpose (English, not the articles').
-_REASON = re.compile(
+_REASON = Folded(
     r"\b(?:because|due to|driven by|owing to|as a result|caus(?:e|es|ed|ing)|lead(?:s)? to"
-    r"|in order to|so that|for (?:its|their|his|her) \w+|amid|concerns?)\b",
-    re.I,
+    r"|in order to|so that|for (?:its|their|his|her) \w+|amid|concerns?)\b"
 )
-_PURPOSE = re.compile(
+_PURPOSE = Folded(
     r"\b(?:aim(?:s|ed)?(?: at| to)?|designed to|intended to|meant to|goal|purpose|objective"
     r"|focus(?:es|ed)? on|known as|refers? to|seeks? to|to (?:promote|foster|strengthen|"
-    r"enhance|build|deter|support))\b",
-    re.I,
+    r"enhance|build|deter|support))\b"
 )
 _LONG_FORM = re.compile(
     r"((?:" + _CAP + r"[\s-]+(?:(?:and|of|for|the|on|in)\s+)*){1,9})\(([^()\s]{2,10})\)"
@@ -93,9 +99,9 @@ def answer_spans(
         names = (_name_span(text, m) for m in _NAME_SEQ.finditer(text))
         return [sp for sp in names if sp and _adds(text[sp[0] : sp[1]], question_terms)]
     if kind == "reason":
-        return [m.span() for m in _REASON.finditer(text)]
+        return _REASON.spans(text)
     if kind == "purpose":
-        return [m.span() for m in _PURPOSE.finditer(text)]
+        return _PURPOSE.spans(text)
     if kind == "place":
         return [m.span(1) for m in _PLACE.finditer(text) if _adds(m.group(1), question_terms)]
     return []

@@ -9,6 +9,27 @@ from __future__ import annotations
 
 import re
 
+
+class Folded:
+    """A case-insensitive pattern whose letters are all lower case, for finding spans: on ASCII
+    text it runs case-sensitively over the lower-cased text (the same spans: lower-casing ASCII
+    changes only A-Z, one for one), which Python's ``re`` does two to three times faster than
+    folding case character by character; other text goes to the case-insensitive pattern."""
+
+    __slots__ = ("any_case", "_lower")
+
+    def __init__(self, pattern: str) -> None:
+        if any("A" <= c <= "Z" for c in pattern):  # a capital or \W, \S, \B, \D escape
+            raise ValueError("a folded pattern is written in lower case")
+        self.any_case = re.compile(pattern, re.IGNORECASE)
+        self._lower = re.compile(pattern)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        if text.isascii():
+            return [m.span() for m in self._lower.finditer(text.lower())]
+        return [m.span() for m in self.any_case.finditer(text)]
+
+
 MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -21,6 +42,7 @@ DATE_RE = re.compile(
     r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
     re.IGNORECASE,
 )
+_DATE = Folded(DATE_RE.pattern)  # (DATE_RE itself gives datelines their text as written)
 YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 # Dates written without a year, month-and-year forms, and year ranges.
 # a day of a month: "May 24", "June 21st", "21 of June"
@@ -28,7 +50,7 @@ _MONTH_DAY_PARTS = (
     r"(?:" + MONTHS + r")\.? \d{1,2}(?:st|nd|rd|th)?\b",
     r"\d{1,2}(?:st|nd|rd|th)? (?:of )?" + MONTHS + r"\b",
 )
-_LOOSE_DATE = re.compile(
+_LOOSE_DATE = Folded(
     r"\b(?:"
     + "|".join(
         (
@@ -39,11 +61,10 @@ _LOOSE_DATE = re.compile(
             r"(?:last|this|next) (?:year|month|week)\b",
         )
     )
-    + ")",
-    re.IGNORECASE,
+    + ")"
 )
 _DIGIT = re.compile(r"\d")
-_MONTH_DAY = re.compile(r"\b(?:" + "|".join(_MONTH_DAY_PARTS) + ")", re.IGNORECASE)
+_MONTH_DAY = Folded(r"\b(?:" + "|".join(_MONTH_DAY_PARTS) + ")")
 # numbers written as words, by value ("twenty" is 20): a question's "twenty years" meets "20 years"
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -53,7 +74,7 @@ _TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
 NUMBER_NAMES = {w: n for n, w in enumerate(_ONES.split())} | {
     w: 10 * n for n, w in enumerate(_TENS.split(), 2)
 }
-_RELATIVE = re.compile(r"\b(?:last|this|next) (?:year|month|week)\b", re.IGNORECASE)
+_RELATIVE = Folded(r"\b(?:last|this|next) (?:year|month|week)\b")
 _NUMBER_WORDS = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|fifty|hundred|thousand|dozens?|several|a few|hundreds|thousands)"
@@ -81,9 +102,8 @@ _AMOUNT = re.compile(
 def date_spans(text: str) -> list[tuple[int, int]]:
     """Spans of full dates, loose dates ("June 21 last year", "May 2022") and years."""
     if not _DIGIT.search(text):  # the one date form without a digit: "last year"
-        return [m.span() for m in _RELATIVE.finditer(text)]
-    spans = [m.span() for m in DATE_RE.finditer(text)]
-    spans += [m.span() for m in _LOOSE_DATE.finditer(text)]
+        return _RELATIVE.spans(text)
+    spans = _DATE.spans(text) + _LOOSE_DATE.spans(text)
     spans += [m.span() for m in YEAR_RE.finditer(text)]
     return _outermost(spans)
 
@@ -92,9 +112,7 @@ def count_spans(text: str) -> list[tuple[int, int]]:
     """Numbers that count something (not dates' years, not model designations)."""
     years = YEAR_RE.findall(text)
     # the day of a date ("May 24, 2022", "21 June") counts nothing
-    days = [m.span() for m in DATE_RE.finditer(text)] + [
-        m.span() for m in _MONTH_DAY.finditer(text)
-    ]
+    days = _DATE.spans(text) + _MONTH_DAY.spans(text)
     spans = [
         m.span()
         for m in _COUNT.finditer(text)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import answers, dates
 from bot.dates import amount_spans, count_spans, date_spans, ordinal_spans
 
 
@@ -52,3 +57,58 @@ def test_a_time_of_day_and_one_of_are_not_counts():
 def test_the_day_of_a_date_is_not_a_count():
     text = "Introduced on May 24, 2022 and launched 21 June, it drew 45 startups to 3 summits."
     assert spans_text(text, count_spans(text)) == ["45", "3"]
+
+
+# words of the folded patterns (dates, reasons, purposes), in any case, among other text
+_PIECES = [
+    "June 21 LAST year",
+    "21st of june",
+    "Sept. 5, 2024",
+    "07-FEB-2025",
+    "12/03/24",
+    "in May 2022",
+    "2025-2035",
+    "Because",
+    "DUE TO",
+    "driven by",
+    "Owing to",
+    "caused",
+    "Leads to",
+    "for THEIR part",
+    "amid",
+    "concerns",
+    "Aims at",
+    "designed to",
+    "Goal",
+    "to Promote",
+    "known as",
+    "ſince",
+    "ſeptember",
+    "K",
+    "İn",
+    "ﬁnal",
+    "x",
+    ", ",
+    ". ",
+    "\n",
+    "-",
+    "1990",
+    "5",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14).map(" ".join))
+def test_folded_patterns_find_what_case_insensitive_ones_find(text: str) -> None:
+    """On ASCII text a folded pattern runs over the lower-cased text; the spans are those of
+    the case-insensitive pattern, on any text (non-ASCII pieces: "ſ" folds to "s")."""
+    for pattern in (dates._DATE, dates._LOOSE_DATE, dates._MONTH_DAY, dates._RELATIVE,
+                    answers._REASON, answers._PURPOSE):  # fmt: skip
+        assert pattern.spans(text) == [m.span() for m in pattern.any_case.finditer(text)]
+
+
+def test_a_folded_pattern_must_be_written_in_lower_case() -> None:
+    with pytest.raises(ValueError):
+        dates.Folded(r"\bMay\b")
+    with pytest.raises(ValueError):  # \W, \S, \D, \B would change meaning when lower-cased
+        dates.Folded(r"\W+")
