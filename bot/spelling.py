@@ -100,11 +100,13 @@ class SpellIndex:
     @classmethod
     def build(cls, counts: Iterable[tuple[str, int]]) -> SpellIndex:
         """From (word, how many passages use it); only the most used words are kept."""
-        best: dict[str, int] = {}
-        for w, n in counts:
-            w = w.lower()
-            if spellable(w) and n > best.get(w, -1):
-                best[w] = n
+        pairs = list(counts)
+        lower = list(map(str.lower, (w for w, _ in pairs)))
+        n = np.fromiter((c for _, c in pairs), dtype=np.int64, count=len(pairs))
+        # each lower-case word's largest count: in ascending order of counts, the last one stays
+        by_count = np.argsort(n, kind="stable").tolist()
+        best = dict(zip([lower[i] for i in by_count], n[by_count].tolist(), strict=True))
+        best = {w: c for w, c in best.items() if spellable(w)}
         # most used first, then alphabetical: a string sort, then a stable sort of the counts
         alphabetical = sorted(best)
         counts_of = np.fromiter(map(best.__getitem__, alphabetical), np.int64, len(alphabetical))

@@ -72,3 +72,14 @@ def test_work_per_word_is_capped_on_a_huge_vocabulary():
     idx.vals = Counting()  # type: ignore[assignment]
     idx.correct("abqqq")
     assert sum(seen) <= MAX_CANDIDATES + max(seen, default=0)
+
+
+def test_a_word_in_several_cases_is_one_word_with_its_largest_count():
+    """The vocabulary is lower-cased, each word once with the most passages any of its
+    spellings is in; most used first, then alphabetical; unusable words are left out."""
+    idx = SpellIndex.build(
+        [("India", 5), ("india", 9), ("INDIA", 2), ("radar", 9), ("ab", 50), ("x-ray", 70)]
+    )
+    assert list(idx.words) == ["india", "radar"]
+    assert idx.freq.tolist() == [9, 9]
+    assert list(SpellIndex.build([]).words) == []
