@@ -112,23 +112,27 @@ typedef struct {
     Py_ssize_t n, cap;
 } IdBuf;
 
+static int grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) {
+    if (need <= *cap) return 0;
+    Py_ssize_t c = *cap ? *cap : 1024;
+    while (c < need) c *= 2;
+    void *v = PyMem_Realloc(*buf, (size_t)c * item);
+    if (v == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *buf = v;
+    *cap = c;
+    return 0;
+}
+
 static int push_ids(IdBuf *buf, PyObject *ids) {
     if (!PyTuple_Check(ids)) {
         PyErr_SetString(PyExc_TypeError, "a word's ids must be a tuple of int");
         return -1;
     }
     Py_ssize_t m = PyTuple_GET_SIZE(ids);
-    if (buf->n + m > buf->cap) {
-        Py_ssize_t cap = buf->cap ? buf->cap : 1024;
-        while (cap < buf->n + m) cap *= 2;
-        int32_t *v = PyMem_Realloc(buf->v, (size_t)cap * sizeof(int32_t));
-        if (v == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        buf->v = v;
-        buf->cap = cap;
-    }
+    if (grow((void **)&buf->v, &buf->cap, buf->n + m, sizeof(int32_t)) < 0) return -1;
     for (Py_ssize_t k = 0; k < m; k++) {
         long x = PyLong_AsLong(PyTuple_GET_ITEM(ids, k));
         if (x == -1 && PyErr_Occurred()) return -1;
@@ -240,19 +244,6 @@ static inline uint64_t hash_bytes(const unsigned char *s, Py_ssize_t n) {
     return h ^ (h >> 29);
 }
 
-static int grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t item) {
-    if (need <= *cap) return 0;
-    Py_ssize_t c = *cap ? *cap : 1024;
-    while (c < need) c *= 2;
-    void *v = PyMem_Realloc(*buf, (size_t)c * item);
-    if (v == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    *buf = v;
-    *cap = c;
-    return 0;
-}
 
 /* the record of word s[0..n), or NULL */
 static const int32_t *wt_find(WordTable *t, const unsigned char *s, Py_ssize_t n, uint64_t h) {
@@ -314,8 +305,7 @@ static int wt_insert(WordTable *t, const unsigned char *s, Py_ssize_t n, uint64_
 }
 
 static int push_raw(IdBuf *buf, const int32_t *ids, Py_ssize_t m) {
-    if (buf->n + m > buf->cap && grow((void **)&buf->v, &buf->cap, buf->n + m, sizeof(int32_t)) < 0)
-        return -1;
+    if (grow((void **)&buf->v, &buf->cap, buf->n + m, sizeof(int32_t)) < 0) return -1;
     memcpy(buf->v + buf->n, ids, (size_t)m * sizeof(int32_t));
     buf->n += m;
     return 0;
