@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -108,8 +107,6 @@ class Candidate(NamedTuple):
 
 # (a NamedTuple's own __new__ is a Python function: 30 calls a question)
 _new_candidate = tuple.__new__
-_DOC = attrgetter("doc")
-_RANK = attrgetter("rank")
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,28 +262,25 @@ class Searcher:
         prefer = any(selected)
         # final order: BM25 times the square root of how much of the question the passage
         # holds in its article, with a bonus for passages that hold the kind of answer asked for
-        out = []
-        for k, (d, s, cv, topical, sel, whole) in enumerate(
-            zip(
-                docs.tolist(),
-                scores.tolist(),
-                ev.coverage.tolist(),
-                ev.topical.tolist(),
-                selected,
-                ev.complete.tolist(),
-                strict=True,
-            )
-        ):
-            rank = s * max(topical, 1e-3) ** COVERAGE_POWER
-            if cv >= RELATED_COVERAGE and k < KIND_CHECKED:
-                rank *= self._kind_bonus(d, plan, spans)
-            if prefer and sel:
-                rank *= SELECTED_ARTICLE_BONUS
-            out.append(_new_candidate(Candidate, (d, s, cv, rank, whole)))
+        docs_l = docs.tolist()
+        coverage = ev.coverage.tolist()
+        power = COVERAGE_POWER
+        ranks = [
+            s * (t if t >= 1e-3 else 1e-3) ** power
+            for s, t in zip(scores.tolist(), ev.topical.tolist(), strict=True)
+        ]
+        if plan.answer_type is not None:
+            for k, d in enumerate(docs_l[:KIND_CHECKED]):
+                if coverage[k] >= RELATED_COVERAGE and self._kind_bonus(d, plan, spans) != 1.0:
+                    ranks[k] *= ANSWER_BONUS
+        if prefer:
+            bonus = SELECTED_ARTICLE_BONUS
+            ranks = [r * bonus if sel else r for r, sel in zip(ranks, selected, strict=True)]
         # best rank first, ties by the lower passage number (two stable sorts)
-        out.sort(key=_DOC)
-        out.sort(key=_RANK, reverse=True)
-        return out
+        order = sorted(range(len(docs_l)), key=docs_l.__getitem__)
+        order.sort(key=ranks.__getitem__, reverse=True)
+        new, whole, sc = _new_candidate, ev.complete.tolist(), scores.tolist()
+        return [new(Candidate, (docs_l[k], sc[k], coverage[k], ranks[k], whole[k])) for k in order]
 
     def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:
         """For each doc, the specificity-weighted share of the question's words it holds
