@@ -23,7 +23,8 @@ front ends never see the index.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from bisect import bisect_right
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -197,24 +198,24 @@ class Searcher:
         if plan.chitchat:
             return Answer(question, chitchat=True)
         # carried words never answer a message none of whose own words the articles use
-        spans = _SpansMemo()
-        cands = self.candidates(plan, spans) if plan.own_terms_found else []
-        if not cands:
+        if not plan.own_terms_found:
             return Answer(question)
+        spans = _SpansMemo()
         # a short question must be held nearly whole; a long one carries words of context
         need = MIN_COVERAGE_SHORT if plan.own_words <= SHORT_QUESTION else MIN_COVERAGE
         hits: list[Hit] = []
         held_back: list[Candidate] = []  # related, excerpted only if nothing answers
         made: dict[int, Hit | None] = {}  # excerpts already made, by passage
         seen: set[str] = set()
-        for c in cands:
+        floor = None  # later hits must rank at least this (a share of the best candidate's rank)
+        for c in self.candidates(plan, spans):
+            if floor is None:
+                floor = MIN_RELATIVE_SCORE * c.rank
+            elif hits and c.rank < floor:
+                break  # nor does any after it: they could only be related, and hits are found
             if c.coverage < RELATED_COVERAGE:
                 continue
-            if (
-                c.coverage < need
-                or not c.complete
-                or (hits and c.rank < MIN_RELATIVE_SCORE * cands[0].rank)
-            ):
+            if c.coverage < need or not c.complete:
                 held_back.append(c)
                 continue
             hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight, spans)
@@ -250,37 +251,63 @@ class Searcher:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def candidates(self, plan: QueryPlan, spans: _SpansMemo | None = None) -> list[Candidate]:
-        """The best distinct passages by BM25 with their coverage, best first."""
+    def candidates(self, plan: QueryPlan, spans: _SpansMemo | None = None) -> Iterator[Candidate]:
+        """The best distinct passages by BM25 with their coverage, best first.
+
+        Made as they are taken: whether a passage holds the kind of answer asked for (its
+        rank's bonus) is looked up only when it may come next, ranked meanwhile as if it did
+        (an upper bound), so a question that stops after its first few candidates does not
+        look through the other passages; the order is the same."""
         # the best CANDIDATES passages, exactly as exhaustive BM25 ranks them (index.top_k)
         docs, scores = self.index.top_k(plan.ids, plan.weights, CANDIDATES)
         if docs.size == 0:
-            return []
+            return
         ev = self._evidence(plan, docs)  # (int32 like the postings: no casts in searches)
         # an article the question names ("in the Hicks readout") comes first, if one is there
         selected = ev.selected.tolist()
         prefer = any(selected)
         # final order: BM25 times the square root of how much of the question the passage
         # holds in its article, with a bonus for passages that hold the kind of answer asked for
-        docs_l = docs.tolist()
+        docs_l, sc = docs.tolist(), scores.tolist()
         coverage = ev.coverage.tolist()
         power = COVERAGE_POWER
-        ranks = [
+        base = [
             s * (t if t >= 1e-3 else 1e-3) ** power
-            for s, t in zip(scores.tolist(), ev.topical.tolist(), strict=True)
+            for s, t in zip(sc, ev.topical.tolist(), strict=True)
         ]
+        ranks = base[:]
+        unknown: set[int] = set()  # ranked with the bonus until looked up
         if plan.answer_type is not None:
-            for k, d in enumerate(docs_l[:KIND_CHECKED]):
-                if coverage[k] >= RELATED_COVERAGE and self._kind_bonus(d, plan, spans) != 1.0:
-                    ranks[k] *= ANSWER_BONUS
+            unknown = {
+                k for k in range(min(KIND_CHECKED, len(base))) if coverage[k] >= RELATED_COVERAGE
+            }
+            for k in unknown:
+                ranks[k] *= ANSWER_BONUS
         if prefer:
-            bonus = SELECTED_ARTICLE_BONUS
-            ranks = [r * bonus if sel else r for r, sel in zip(ranks, selected, strict=True)]
+            for k, sel in enumerate(selected):
+                if sel:
+                    base[k] *= SELECTED_ARTICLE_BONUS
+                    ranks[k] *= SELECTED_ARTICLE_BONUS
         # best rank first, ties by the lower passage number (two stable sorts)
         order = sorted(range(len(docs_l)), key=docs_l.__getitem__)
         order.sort(key=ranks.__getitem__, reverse=True)
-        new, whole, sc = _new_candidate, ev.complete.tolist(), scores.tolist()
-        return [new(Candidate, (docs_l[k], sc[k], coverage[k], ranks[k], whole[k])) for k in order]
+        whole = ev.complete.tolist()
+        i = 0
+        while i < len(order):
+            k = order[i]
+            if k in unknown:
+                unknown.discard(k)
+                if not self._holds_kind(docs_l[k], plan, spans):
+                    # without the bonus: after every passage ranked above it now
+                    del order[i]
+                    ranks[k] = base[k]
+                    at = bisect_right(
+                        order, (-base[k], docs_l[k]), i, key=lambda j: (-ranks[j], docs_l[j])
+                    )
+                    order.insert(at, k)
+                    continue
+            yield _new_candidate(Candidate, (docs_l[k], sc[k], coverage[k], ranks[k], whole[k]))
+            i += 1
 
     def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:
         """For each doc, the specificity-weighted share of the question's words it holds
@@ -341,14 +368,11 @@ class Searcher:
             complete=complete,
         )
 
-    def _kind_bonus(self, doc: int, plan: QueryPlan, spans: _SpansMemo | None = None) -> float:
-        """:data:`ANSWER_BONUS` for a passage that holds a span of the kind asked for."""
-        if plan.answer_type is None:
-            return 1.0
+    def _holds_kind(self, doc: int, plan: QueryPlan, spans: _SpansMemo | None = None) -> bool:
+        """Whether a passage holds a span of the kind of answer asked for (:data:`ANSWER_BONUS`
+        in ranking)."""
         of = answer_spans if spans is None else spans
-        return (
-            ANSWER_BONUS if of(self.store.text(doc), plan.answer_type, plan.question_terms) else 1.0
-        )
+        return bool(of(self.store.text(doc), plan.answer_type, plan.question_terms))
 
     @staticmethod
     def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
