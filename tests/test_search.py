@@ -216,3 +216,52 @@ def test_a_question_gets_the_same_terms_and_scores_in_every_process(corpus_dir):
         for seed in ("1", "2", "3")
     }
     assert len(runs) == 1
+
+
+# -- candidates are taken in the order of their full ranks ----------------------------------
+
+
+def _ranked_eagerly(searcher, plan, bonus_for_all: bool = False) -> list[tuple[int, float]]:
+    """Every candidate's rank worked out up front (the answer-kind bonus looked up for each
+    one that may get it, or given to all of them), sorted: what the lazy order must equal."""
+    from bot import search
+    from bot.answers import answer_spans
+
+    docs, scores = searcher.index.top_k(plan.ids, plan.weights, search.CANDIDATES)
+    if docs.size == 0:
+        return []
+    ev = searcher._evidence(plan, docs)
+    out = []
+    for k, (d, s) in enumerate(zip(docs.tolist(), scores.tolist(), strict=True)):
+        rank = s * max(float(ev.topical[k]), 1e-3) ** search.COVERAGE_POWER
+        if (
+            plan.answer_type is not None
+            and k < search.KIND_CHECKED
+            and ev.coverage[k] >= search.RELATED_COVERAGE
+            and (
+                bonus_for_all
+                or answer_spans(searcher.store.text(d), plan.answer_type, plan.question_terms)
+            )
+        ):
+            rank *= search.ANSWER_BONUS
+        if ev.selected.any() and ev.selected[k]:
+            rank *= search.SELECTED_ARTICLE_BONUS
+        out.append((d, rank))
+    return sorted(out, key=lambda x: (-x[1], x[0]))
+
+
+def test_candidates_come_in_the_order_of_their_full_ranks(engine) -> None:
+    """The kind bonus is looked up only when a candidate may come next; the order taken must
+    be the order of the ranks worked out for all of them, also on the typed questions whose
+    passages without the kind move down."""
+    searcher = engine.searcher
+    moved = 0
+    for name in ("natural", "dev", "fresh"):
+        for row in load_questions(DATA / f"{name}.jsonl"):
+            plan = searcher.plan(row["question"])
+            lazy = [(c.doc, c.rank) for c in searcher.candidates(plan)]
+            eager = _ranked_eagerly(searcher, plan)
+            assert lazy == eager, row["question"]
+            upper = _ranked_eagerly(searcher, plan, bonus_for_all=True)
+            moved += [d for d, _ in eager] != [d for d, _ in upper]
+    assert moved >= 5  # questions whose order the lookups changed
