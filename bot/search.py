@@ -32,7 +32,8 @@ import numpy as np
 
 from .analysis import terms
 from .answers import STRICT_KINDS, answer_spans, contradicts
-from .excerpt import make_excerpt, sentence_spans
+from .corpus import Passage
+from .excerpt import Excerpt, make_excerpt, sentence_spans
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
 from .spelling import SpellIndex
@@ -205,7 +206,7 @@ class Searcher:
         need = MIN_COVERAGE_SHORT if plan.own_words <= SHORT_QUESTION else MIN_COVERAGE
         hits: list[Hit] = []
         held_back: list[Candidate] = []  # related, excerpted only if nothing answers
-        made: dict[int, Hit | None] = {}  # excerpts already made, by passage
+        made: dict[int, tuple[Passage, Excerpt] | None] = {}  # excerpts made, by passage
         seen: set[str] = set()
         floor = None  # later hits must rank at least this (a share of the best candidate's rank)
         for c in self.candidates(plan, spans):
@@ -218,12 +219,14 @@ class Searcher:
             if c.coverage < need or not c.complete:
                 held_back.append(c)
                 continue
-            hit = made[c.doc] = self._hit(c.doc, c.score, plan, highlight, spans)
-            if hit is None:
+            got = made[c.doc] = self._excerpt(c.doc, plan, highlight, spans)
+            if got is None:
                 continue
-            if not self._has_answer_kind(hit, plan):
+            if not self._has_answer_kind(got[1], plan):
                 held_back.append(c)
-            elif self._new(hit, seen):
+                continue
+            hit = self._hit(c.doc, c.score, *got)
+            if self._new(hit, seen):
                 hits.append(hit)
                 if len(hits) >= top:
                     break
@@ -231,10 +234,11 @@ class Searcher:
             return Answer(question, hits=tuple(hits))
         related: list[Hit] = []
         for c in held_back:
-            hit = (
-                made[c.doc] if c.doc in made else self._hit(c.doc, c.score, plan, highlight, spans)
-            )
-            if hit is not None and self._new(hit, seen):
+            got = made[c.doc] if c.doc in made else self._excerpt(c.doc, plan, highlight, spans)
+            if got is None:
+                continue
+            hit = self._hit(c.doc, c.score, *got)
+            if self._new(hit, seen):
                 related.append(hit)
                 if len(related) >= top:
                     break
@@ -375,28 +379,24 @@ class Searcher:
         return bool(of(self.store.text(doc), plan.answer_type, plan.question_terms))
 
     @staticmethod
-    def _has_answer_kind(hit: Hit, plan: QueryPlan) -> bool:
+    def _has_answer_kind(ex: Excerpt, plan: QueryPlan) -> bool:
         """Typed questions: the quote holds a span of the asked kind in a sentence that holds
-        the question's words (``Hit.answers``), not just anywhere in the passage; a count of
+        the question's words (``Excerpt.answers``), not just anywhere in the passage; a count of
         "how many X" in a sentence that speaks of X ("the two nations" counts no startups)."""
         if plan.answer_type not in STRICT_KINDS:
             return True
         if plan.counted and plan.answer_type == "count":
             return any(
-                plan.counted.intersection(terms(hit.text[s:e]))
-                for s, e in sentence_spans(hit.text)
-                if any(s <= a < e for a, _ in hit.answers)
+                plan.counted.intersection(terms(ex.text[s:e]))
+                for s, e in sentence_spans(ex.text)
+                if any(s <= a < e for a, _ in ex.answers)
             )
-        return bool(hit.answers)
+        return bool(ex.answers)
 
-    def _hit(
-        self,
-        doc: int,
-        score: float,
-        plan: QueryPlan,
-        highlight: bool,
-        spans: _SpansMemo | None = None,
-    ) -> Hit | None:
+    def _excerpt(
+        self, doc: int, plan: QueryPlan, highlight: bool, spans: _SpansMemo | None = None
+    ) -> tuple[Passage, Excerpt] | None:
+        """The passage and its excerpt for the question; None when nothing of it is quoted."""
         p = self.store.passage(doc)
         ex = make_excerpt(
             p.text,
@@ -406,8 +406,9 @@ class Searcher:
             question_terms=plan.question_terms,
             answers_of=answer_spans if spans is None else spans,
         )
-        if not ex.text:
-            return None
+        return (p, ex) if ex.text else None
+
+    def _hit(self, doc: int, score: float, p: Passage, ex: Excerpt) -> Hit:
         first_line = p.line_start + p.text.count("\n", 0, ex.pieces[0][0])
         last_line = p.line_start + p.text.count("\n", 0, ex.pieces[-1][1])
         art = self.store.article_of(doc)
