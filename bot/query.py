@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 
 from .analysis import _TOKEN_RE, analyze_word
 from .answers import ordinal_heads
@@ -475,6 +475,8 @@ class Reading:
     # (term id, term, BM25 weight, evidence credit, whether the weight is scaled by the word's
     # share: carried words weigh less)
     entries: tuple[tuple[int, str, float, float, bool], ...]
+    # (term, lex.long_forms_starting(term)) for the terms whose list is not empty, in order
+    long_forms: tuple[tuple[str, list[tuple[str, list[str]]]], ...] = ()
 
 
 def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Reading:
@@ -521,7 +523,8 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
             nb_credit = _neighbour_credit(sim)
             add(nb_term, nb_credit * EXPANSION_BM25_SHARE, nb_credit)
-    return Reading(tuple(terms), corrected, tuple(entries))
+    long_forms = tuple((t, got) for t in terms if (got := lex.long_forms_starting(t)))
+    return Reading(tuple(terms), corrected, tuple(entries), long_forms)
 
 
 def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
@@ -529,8 +532,13 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     joins as further words at :data:`CONTEXT_WEIGHT` of their weight, in ranking and in
     coverage, after the message's own; a term the message has keeps the message's weight."""
     q = clean_question(question)
-    if _may_match(q, _FRAMING_NEEDS):
+    # The patterns below are looked for only when the lower-cased text holds a word every
+    # match holds (_FRAMING_NEEDS, ...): on ASCII text re.I folds A-Z only, so a match shows
+    # there; other text (low None) is always looked at.
+    low = q.lower() if q.isascii() else None
+    if low is None or _FRAMING_NEEDS.search(low):
         q = _FRAMING_PHRASES.sub(" ", q)
+        low = q.lower() if q.isascii() else None
     asking, background = _asking_and_background(q)
     plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
     vocab = lex.vocab
@@ -547,10 +555,11 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 groups.append((-1, s, info, CONTEXT_WEIGHT))
     selectors = (
         [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
-        if _may_match(q, _REFERENCE_NEEDS)
+        if low is None or _REFERENCE_NEEDS.search(low)
         else ()
     )
     all_terms: list[str] = []
+    long_forms: list[tuple[str, list[tuple[str, list[str]]]]] = []
     # what QueryPlan.add does, for the words' own readings (one bit each): the same lists and
     # dicts, filled in the same order
     words = plan.words
@@ -573,6 +582,8 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         terms = reading.terms
         words.append(_query_word(surface, terms, weight, reading.corrected, selects, start))
         all_terms.extend(terms)
+        if reading.long_forms:
+            long_forms.extend(reading.long_forms)
         if bit < n_own:
             own_weights.append(weight)
             if not compound and len(terms) > 1 and terms[0] in vocab:
@@ -599,13 +610,15 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     plan.own_words = n_own
     # phrases of the synonym table ("every year" -> annual)
     present = set(all_terms)
-    for phrase, single in phrase_synonyms():
-        if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
-            _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
+    if not present.isdisjoint(_phrase_heads()):
+        for phrase, single in phrase_synonyms():
+            if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
+                _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
     # a question that spells out a defined long form also finds the acronym
-    long_forms_starting = lex.long_forms_starting
-    for t in dict.fromkeys(all_terms):  # in the question's order, the same in every process
-        for acro, long_terms in long_forms_starting(t):
+    # (each term once, in the question's order, the same in every process; the words' readings
+    # hold the terms whose lists are not empty)
+    for starting in dict(long_forms).values() if long_forms else ():
+        for acro, long_terms in starting:
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     plan.question_terms = frozenset(all_terms)
@@ -615,7 +628,8 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     # case costs no pattern)
     if ordinal:
         plan.ordinals = tuple(ordinal_heads(q))
-    if _may_match(asking, _SPEAKER_NEEDS):
+    # (the asking sentence is part of q: what it holds, q holds)
+    if low is None or _SPEAKER_NEEDS.search(low):
         plan.speakers = _speaker_words(plan, asking)
     if plan.answer_type == "count":
         plan.counted = _counted(asking)
@@ -630,11 +644,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     return plan
 
 
-def _may_match(text: str, needs: re.Pattern[str]) -> bool:
-    """Whether a case-insensitive pattern can match ``text``, told by ``needs``, which finds
-    (in lower case) a word every match of that pattern holds: on ASCII text re.I folds A-Z
-    only, so a match there shows in the lower-cased text; other text is always looked at."""
-    return not text.isascii() or needs.search(text.lower()) is not None
+@cache
+def _phrase_heads() -> frozenset[str]:
+    """The first terms of the synonym table's phrases."""
+    return frozenset(phrase[0] for phrase, _ in phrase_synonyms())
 
 
 # what every match of _FRAMING_PHRASES, _ARTICLE_REFERENCE and _SPEAKER holds (one of)
@@ -648,7 +661,10 @@ _SPEAKER_NEEDS = re.compile(
 )
 
 
-@lru_cache(maxsize=READINGS_KEPT)
+_WordInfo = tuple[tuple[str, ...], bool, float, bool]
+_WORD_INFO: dict[str, _WordInfo] = {}  # surface -> _word_info(surface), for up to READINGS_KEPT
+
+
 def _word_info(surface: str) -> tuple[tuple[str, ...], bool, float, bool]:
     """What the plan needs of one word by itself: its distinct terms (in order), whether it is
     framing, its specificity, and whether it may be an ordinal ("3rd", "second")."""
@@ -808,9 +824,14 @@ def _words_of(q: str) -> list[tuple[int, str, tuple[tuple[str, ...], bool, float
     not overlap, so the tokens of one word (one match, one span) are each span's terms."""
     out = []
     seen: set[tuple[str, ...]] = set()
+    known = _WORD_INFO.get
     for m in _TOKEN_RE.finditer(q):
         surface = m.group()
-        info = _word_info(surface)
+        info = known(surface)
+        if info is None:
+            if len(_WORD_INFO) >= READINGS_KEPT:
+                _WORD_INFO.clear()
+            info = _WORD_INFO[surface] = _word_info(surface)
         ts = info[0]
         if ts and ts not in seen:
             seen.add(ts)
