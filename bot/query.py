@@ -29,9 +29,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 
-from .analysis import analyze_word, tokenize
+from .analysis import _TOKEN_RE, analyze_word
 from .answers import ordinal_heads
 from .dates import ORDINAL_WORDS
 from .lexicon import (
@@ -250,13 +250,32 @@ def strip_controls(question: str) -> str:
 def clean_question(question: str) -> str:
     """The question as a person meant it: no command, mentions, links or shorthand."""
     q = strip_controls(question)
-    q = _COMMAND.sub("", q)
-    q = _MENTION.sub(" ", q)
-    q = _URL.sub(" ", q)
-    if not SHORTHAND.keys().isdisjoint(map(str.lower, _WORDISH.findall(q))):
+    if not q.isascii():
+        q = _COMMAND.sub("", q)
+        q = _MENTION.sub(" ", q)
+        q = _URL.sub(" ", q)
+        if not SHORTHAND.keys().isdisjoint(map(str.lower, _WORDISH.findall(q))):
+            q = _WORDISH.sub(_expand_shorthand, q)
+        q = _us_in_context(q)
+        q = _FIXED_EXPRESSIONS.sub(_joined, q)
+        return " ".join(q.split())
+    # ASCII (the common case): each pattern runs only when the text holds what any match of it
+    # must hold (on ASCII text re.I folds A-Z only, so the lower-cased text shows it); the same
+    # result as above
+    if "/" in q:
+        q = _COMMAND.sub("", q)
+    if "@" in q:
+        q = _MENTION.sub(" ", q)
+    low = q.lower()
+    if "://" in q or "www." in low:
+        q = _URL.sub(" ", q)
+        low = q.lower()
+    if not SHORTHAND.keys().isdisjoint(_WORDISH.findall(low)):
         q = _WORDISH.sub(_expand_shorthand, q)
-    q = _us_in_context(q)
-    q = _FIXED_EXPRESSIONS.sub(_joined, q)
+        low = q.lower()
+    q = _us_in_context(q)  # "us" -> "US" leaves ``low`` as it is
+    if "person" in low or "face" in low or "kick" in low:
+        q = _FIXED_EXPRESSIONS.sub(_joined, q)
     return " ".join(q.split())
 
 
@@ -268,8 +287,12 @@ def _expand_shorthand(m: re.Match[str]) -> str:
     return w
 
 
+# a word "us" (as the words of _us_in_context are cut): without one there is nothing to read
+_US_WORD = re.compile(r"(?<![\w'’-])us(?![\w'’-])")
+
+
 def _us_in_context(q: str) -> str:
-    if "us" not in q:
+    if "us" not in q or not _US_WORD.search(q):
         return q
     words = list(re.finditer(r"[\w'’-]+", q))
     out = q
@@ -348,8 +371,25 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # The same patterns matching ASCII only: on printable ASCII text (the common question) they
 # find exactly what the Unicode ones find (\w, \s, \b and case are the same there), faster.
+# Each is looked for only when the lower-cased question holds one of the words every match of
+# the pattern holds (None: always); on ASCII text re.I folds A-Z only, so a match's words are
+# there lower-cased.
+_TYPE_NEEDS: dict[str, tuple[str, ...] | None] = {
+    "long_form": ("stand", "full ", "abbreviat"),
+    "year": ("year",),
+    "date": ("when", "date", "day", "month", "time", " ago"),
+    "amount": ("much", "price", "amount", "sum", "cost"),
+    "duration": ("how long", "how many"),
+    "count": ("how many", "number of", "how old"),
+    "identity": ("who",),
+    "person": ("who",),
+    "place": ("where",),
+    "reason": ("why", "reason", "behind", "driving", "causing", "making"),
+    "purpose": ("for", "what", "=", "to do"),
+    "yesno": None,
+}
 _TYPE_PATTERNS_ASCII = [
-    (name, re.compile(pat.pattern, (pat.flags & ~re.UNICODE) | re.ASCII))
+    (name, re.compile(pat.pattern, (pat.flags & ~re.UNICODE) | re.ASCII), _TYPE_NEEDS[name])
     for name, pat in _TYPE_PATTERNS
 ]
 _LEADING_WORD = re.compile(r"^\W*([\w'’]+)\W*")
@@ -386,8 +426,19 @@ def answer_type(question: str) -> str | None:
         (m := _LEADING_WORD.match(question)) and is_framing(m.group(1)) and m.end() < len(question)
     ):
         question = question[m.end() :]
-    ascii_only = question.isascii() and question.isprintable()
-    for name, pat in _TYPE_PATTERNS_ASCII if ascii_only else _TYPE_PATTERNS:
+    if not (question.isascii() and question.isprintable()):
+        for name, pat in _TYPE_PATTERNS:
+            if pat.search(question):
+                return name
+        return None
+    low = question.lower()
+    for name, pat, needs in _TYPE_PATTERNS_ASCII:
+        if needs is not None:
+            for word in needs:
+                if word in low:
+                    break
+            else:
+                continue  # no match can be there
         if pat.search(question):
             return name
     return None
@@ -424,6 +475,8 @@ class Reading:
     # (term id, term, BM25 weight, evidence credit, whether the weight is scaled by the word's
     # share: carried words weigh less)
     entries: tuple[tuple[int, str, float, float, bool], ...]
+    # (term, lex.long_forms_starting(term)) for the terms whose list is not empty, in order
+    long_forms: tuple[tuple[str, list[tuple[str, list[str]]]], ...] = ()
 
 
 def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Reading:
@@ -470,7 +523,8 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
             nb_credit = _neighbour_credit(sim)
             add(nb_term, nb_credit * EXPANSION_BM25_SHARE, nb_credit)
-    return Reading(tuple(terms), corrected, tuple(entries))
+    long_forms = tuple((t, got) for t in terms if (got := lex.long_forms_starting(t)))
+    return Reading(tuple(terms), corrected, tuple(entries), long_forms)
 
 
 def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
@@ -478,68 +532,177 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     joins as further words at :data:`CONTEXT_WEIGHT` of their weight, in ranking and in
     coverage, after the message's own; a term the message has keeps the message's weight."""
     q = clean_question(question)
-    q = _FRAMING_PHRASES.sub(" ", q)
-    asking = _asking_sentence(q)
+    # The patterns below are looked for only when the lower-cased text holds a word every
+    # match holds (_FRAMING_NEEDS, ...): on ASCII text re.I folds A-Z only, so a match shows
+    # there; other text (low None) is always looked at.
+    low = q.lower() if q.isascii() else None
+    if low is None or _FRAMING_NEEDS.search(low):
+        q = _FRAMING_PHRASES.sub(" ", q)
+        low = q.lower() if q.isascii() else None
+    asking, background = _asking_and_background(q)
     plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
     vocab = lex.vocab
-    # (start in the question or -1 for a carried word, surface, terms, share of its weight)
-    own = [g for g in content_words(q) if not is_framing(g[1])][:MAX_QUERY_WORDS]
-    groups = [(start, s, ts, 1.0) for start, s, ts in own]
-    own_terms = {t for _, _, ts, _ in groups for t in ts}
-    carried = content_words(" ".join(context)) if context else []
-    carried = [g for g in carried if not is_framing(g[1])]
-    for _, s, ts in carried[:MAX_CONTEXT_WORDS]:
-        if not own_terms.intersection(ts):
-            groups.append((-1, s, ts, CONTEXT_WEIGHT))
-    background = _background_starts(q)
-    selectors = [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
+    # (start in the question or -1 for a carried word, surface, (terms, framing, specificity,
+    # may be an ordinal), share of its weight)
+    groups = [(start, s, info, 1.0) for start, s, info in _words_of(q) if not info[1]]
+    del groups[MAX_QUERY_WORDS:]
+    n_own = len(groups)
+    if context:
+        own_terms = {t for _, _, info, _ in groups for t in info[0]}
+        carried = [g for g in _words_of(" ".join(context)) if not g[2][1]]
+        for _, s, info in carried[:MAX_CONTEXT_WORDS]:
+            if own_terms.isdisjoint(info[0]):
+                groups.append((-1, s, info, CONTEXT_WEIGHT))
+    selectors = (
+        [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
+        if low is None or _REFERENCE_NEEDS.search(low)
+        else ()
+    )
     all_terms: list[str] = []
-    for bit, (start, surface, word_terms, share) in enumerate(groups):
-        if start >= 0:
-            plan.own_words += 1
-        selects = any(a <= start < b for a, b in selectors)
-        if selects:  # in ranking and in evidence alike
+    long_forms: list[tuple[str, list[tuple[str, list[str]]]]] = []
+    # what QueryPlan.add does, for the words' own readings (one bit each): the same lists and
+    # dicts, filled in the same order
+    words = plan.words
+    ids, masks, weights = plan.ids, plan.masks, plan.weights
+    word_credits, highlight = plan.word_credits, plan.highlight_terms
+    where: dict[int, int] = {}  # term id -> its place in ids
+    read = lex.read
+    own_weights: list[float] = []
+    compound = ordinal = False
+    for bit, (start, surface, info, share) in enumerate(groups):
+        selects = False
+        if selectors and any(a <= start < b for a, b in selectors):
+            selects = True  # in ranking and in evidence alike
             share *= SELECTOR_WEIGHT
-        weight = specificity(surface) * share
-        if any(a <= start < b for a, b in background):
+        weight = info[2] * share
+        if background and any(a <= start < b for a, b in background):
             weight *= BACKGROUND_WEIGHT
-        reading = lex.read(surface, tuple(word_terms))
+        reading = read(surface, info[0])
         mask = 1 << bit
-        plan.words.append(
-            QueryWord(surface, reading.terms, weight, reading.corrected, selects, start)
-        )
-        all_terms.extend(reading.terms)
+        terms = reading.terms
+        words.append(_query_word(surface, terms, weight, reading.corrected, selects, start))
+        all_terms.extend(terms)
+        if reading.long_forms:
+            long_forms.extend(reading.long_forms)
+        if bit < n_own:
+            own_weights.append(weight)
+            if not compound and len(terms) > 1 and terms[0] in vocab:
+                compound = True
+        ordinal = ordinal or info[3]
         for tid, term, w, credit, scaled in reading.entries:
-            _add_id(plan, tid, term, mask, w * share if scaled else w, credit)
+            if scaled:
+                w = w * share
+            key = (tid, bit)
+            old = word_credits.get(key, 0.0)
+            word_credits[key] = credit if credit > old else old
+            k = where.get(tid)
+            if k is None:
+                where[tid] = len(ids)
+                ids.append(tid)
+                masks.append(mask)
+                weights.append(w)
+            else:
+                masks[k] |= mask
+                old = weights[k]
+                weights[k] = w if w > old else old
+            old = highlight.get(term, 0.0)
+            highlight[term] = w if w > old else old
+    plan.own_words = n_own
     # phrases of the synonym table ("every year" -> annual)
     present = set(all_terms)
-    for phrase, single in phrase_synonyms():
-        if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
-            _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
+    if not present.isdisjoint(_phrase_heads()):
+        for phrase, single in phrase_synonyms():
+            if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
+                _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
     # a question that spells out a defined long form also finds the acronym
-    for t in dict.fromkeys(all_terms):  # in the question's order, the same in every process
-        for acro, long_terms in lex.long_forms_starting(t):
+    # (each term once, in the question's order, the same in every process; the words' readings
+    # hold the terms whose lists are not empty)
+    for starting in dict(long_forms).values() if long_forms else ():
+        for acro, long_terms in starting:
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
-    plan.question_terms = frozenset(t for w in plan.words for t in w.terms)
-    plan.required = _role_word(plan, asking)
+    plan.question_terms = frozenset(all_terms)
+    if plan.answer_type in ("person", "identity"):
+        plan.required = _role_word(plan, asking)
     # what the question numbers (looked for only when a word may be an ordinal: the common
     # case costs no pattern)
-    if any(w.surface[:1].isdigit() or w.surface.lower() in ORDINAL_WORDS for w in plan.words):
+    if ordinal:
         plan.ordinals = tuple(ordinal_heads(q))
-    plan.speakers = _speaker_words(plan, asking)
+    # (the asking sentence is part of q: what it holds, q holds)
+    if low is None or _SPEAKER_NEEDS.search(low):
+        plan.speakers = _speaker_words(plan, asking)
     if plan.answer_type == "count":
         plan.counted = _counted(asking)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
-    own = sum(w.weight for w in plan.words[: plan.own_words])
+    own = sum(own_weights)
     # ... nor is a compound the articles use ("co-production"), however common its parts
-    compound = any(len(w.terms) > 1 and w.terms[0] in vocab for w in plan.words[: plan.own_words])
     # ... but a question word alone after an earlier question ("where?") asks about it
-    plan.chitchat = (plan.own_words == 0 and not plan.bare_question_word) or (
-        plan.own_words == len(plan.words) and own < CHITCHAT_MAX_WEIGHT and not compound
+    plan.chitchat = (n_own == 0 and not plan.bare_question_word) or (
+        n_own == len(words) and own < CHITCHAT_MAX_WEIGHT and not compound
     )
     return plan
+
+
+@cache
+def _phrase_heads() -> frozenset[str]:
+    """The first terms of the synonym table's phrases."""
+    return frozenset(phrase[0] for phrase, _ in phrase_synonyms())
+
+
+# what every match of _FRAMING_PHRASES, _ARTICLE_REFERENCE and _SPEAKER holds (one of)
+_FRAMING_NEEDS = re.compile(
+    "article|stor|piece|report|text|tell|show|explain|read|heard|saw|true|know"
+)
+_REFERENCE_NEEDS = re.compile("article|piece|stor|readout|report|write|op-?ed")
+_SPEAKER_NEEDS = re.compile(
+    "say|said|think|tell|react|respon|view|feel|describe|make of|stance|position|take|opinion"
+    "|comment|statement"
+)
+
+
+_WordInfo = tuple[tuple[str, ...], bool, float, bool]
+_WORD_INFO: dict[str, _WordInfo] = {}  # surface -> _word_info(surface), for up to READINGS_KEPT
+
+
+def _word_info(surface: str) -> tuple[tuple[str, ...], bool, float, bool]:
+    """What the plan needs of one word by itself: its distinct terms (in order), whether it is
+    framing, its specificity, and whether it may be an ordinal ("3rd", "second")."""
+    ts = analyze_word(surface)
+    if not ts:
+        return ts, False, 0.0, False
+    if len(ts) > 1:
+        ts = tuple(dict.fromkeys(ts))
+    may_be_ordinal = surface[:1].isdigit() or surface.lower() in ORDINAL_WORDS
+    return ts, is_framing(surface), specificity(surface), may_be_ordinal
+
+
+_new_word = partial(object.__new__, QueryWord)
+_SET_WORD = tuple(
+    getattr(QueryWord, f).__set__
+    for f in ("surface", "terms", "weight", "corrected", "selects_article", "start")
+)
+
+
+def _query_word(
+    surface: str,
+    terms: tuple[str, ...],
+    weight: float,
+    corrected: str | None,
+    selects: bool,
+    start: int,
+) -> QueryWord:
+    """``QueryWord(surface, terms, weight, corrected, selects, start)``, built without the
+    frozen dataclass's ``__init__`` (one object.__setattr__ call per field)."""
+    w = _new_word()
+    s0, s1, s2, s3, s4, s5 = _SET_WORD
+    s0(w, surface)
+    s1(w, terms)
+    s2(w, weight)
+    s3(w, corrected)
+    s4(w, selects)
+    s5(w, start)
+    return w
 
 
 _PAST_FORM = re.compile(r"\w{3}ed$", re.I)
@@ -653,23 +816,26 @@ def _correction(surface: str, lex: Vocabulary) -> str | None:
 def content_words(q: str) -> list[tuple[int, str, list[str]]]:
     """Content words of the question: (start, surface, its distinct terms), overlapping spans
     merged, repeats dropped."""
-    groups: list[tuple[int, int, list[str]]] = []
-    for t in tokenize(q):
-        if groups and t.start < groups[-1][1]:
-            s, e, ts = groups[-1]
-            if t.term not in ts:
-                ts.append(t.term)
-            groups[-1] = (s, max(e, t.end), ts)
-        else:
-            groups.append((t.start, t.end, [t.term]))
-    out: list[tuple[int, str, list[str]]] = []
+    return [(start, s, list(info[0])) for start, s, info in _words_of(q)]
+
+
+def _words_of(q: str) -> list[tuple[int, str, tuple[tuple[str, ...], bool, float, bool]]]:
+    """:func:`content_words` with each word's :func:`_word_info`. The tokenizer's matches do
+    not overlap, so the tokens of one word (one match, one span) are each span's terms."""
+    out = []
     seen: set[tuple[str, ...]] = set()
-    for s, e, ts in groups:
-        key = tuple(ts)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append((s, q[s:e], ts))
+    known = _WORD_INFO.get
+    for m in _TOKEN_RE.finditer(q):
+        surface = m.group()
+        info = known(surface)
+        if info is None:
+            if len(_WORD_INFO) >= READINGS_KEPT:
+                _WORD_INFO.clear()
+            info = _WORD_INFO[surface] = _word_info(surface)
+        ts = info[0]
+        if ts and ts not in seen:
+            seen.add(ts)
+            out.append((m.start(), surface, info))
     return out
 
 
@@ -687,6 +853,15 @@ def _asking_sentence(q: str) -> str:
     form says what kind of answer is wanted; the whole message when none does."""
     asking = [q[a:b] for a, b in _sentences(q) if _ASKING.search(q[a:b])]
     return asking[-1].strip() if asking else q
+
+
+def _asking_and_background(q: str) -> tuple[str, Sequence[tuple[int, int]]]:
+    """:func:`_asking_sentence` and :func:`_background_starts` of ``q``."""
+    body = q[:-1]
+    if "." not in body and "!" not in body and "?" not in body:
+        # one sentence (a sentence ends at . ! or ? followed by space and more): no background
+        return (q.strip() if "?" in q or _ASKING.search(q) else q), ()
+    return _asking_sentence(q), _background_starts(q)
 
 
 def _background_starts(q: str) -> list[tuple[int, int]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.engine import build_engine
@@ -254,8 +256,13 @@ def test_answer_type_ascii_patterns_find_what_the_unicode_ones_find():
         if not (q.isascii() and q.isprintable()):
             continue
         want = next((n for n, p in query._TYPE_PATTERNS if p.search(q)), None)
-        got = next((n for n, p in query._TYPE_PATTERNS_ASCII if p.search(q)), None)
+        got = next((n for n, p, _ in query._TYPE_PATTERNS_ASCII if p.search(q)), None)
         assert got == want, q
+        # a pattern is skipped when the question lacks all its needed words: never one that
+        # would match
+        for name, pat, needs in query._TYPE_PATTERNS_ASCII:
+            if needs is not None and pat.search(q):
+                assert any(w in q.lower() for w in needs), (name, q)
 
 
 def test_a_number_in_words_meets_the_same_number_in_digits(fairs):
@@ -284,3 +291,110 @@ def test_irregular_forms_of_a_term_are_what_the_whole_table_says():
     assert table  # the data file is there
     assert {t: irregular_forms_of(t) for t in table} == table
     assert irregular_forms_of("tire") == ("tyre",)  # American spelling: "tyre" is analysed "tire"
+
+
+def _data_questions() -> list[str]:
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    return [
+        json.loads(line)["question"]
+        for name in ("natural.jsonl", "dev.jsonl", "extra.jsonl")
+        for line in (data / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+_SHORTCUT_CASES = [
+    "According to the article, when was it signed?",
+    "as per report what happened",
+    "in the Smith readout, who spoke?",
+    "the Jane Doe piece: what did she say",
+    "the article about ABC-X and the summit",
+    "op-ed on the deal",
+    "the write-up of the meeting",
+    "What did Smith say about the deal?",
+    "how did the council react?",
+    "What was Norway's reaction to it",
+    "What is their STANCE on it?",
+    "Can you please tell me who met?",
+    "i read somewhere that they met",
+    "Is it true that they met?",
+    "do the articles say when?",
+    "i need to know the date",
+    "was that in person?",
+    "did they meet face to face",
+    "when was it Kicked off?",
+    "see https://example.org/x?y=1 what is ABC",
+    "visit WWW.example.org please",
+    "tell us about it",
+    "norway us relations",
+    "Doing an assignment on X. When was Y?",
+    "Thanks! Who met?",
+    "U.S. and Norway: when?",
+]
+
+
+def test_patterns_are_skipped_only_where_they_cannot_match():
+    """Each shortcut of the plan (a pattern looked for only when the lower-cased ASCII text
+    holds a word every match holds) never skips a pattern that matches."""
+    from bot import query
+
+    checks = [
+        (query._FRAMING_PHRASES, lambda low: query._FRAMING_NEEDS.search(low)),
+        (query._ARTICLE_REFERENCE, lambda low: query._REFERENCE_NEEDS.search(low)),
+        (query._SPEAKER, lambda low: query._SPEAKER_NEEDS.search(low)),
+        (query._FIXED_EXPRESSIONS, lambda low: any(w in low for w in ("person", "face", "kick"))),
+        (query._URL, lambda low: "://" in low or "www." in low),
+        (query._COMMAND, lambda low: "/" in low),
+        (query._MENTION, lambda low: "@" in low),
+    ]
+    questions = _data_questions() + _SHORTCUT_CASES
+    for q in questions + [x.upper() for x in questions]:
+        for text in (q, clean_question(q)):
+            if not text.isascii():
+                continue
+            for pat, needs in checks:
+                if pat.search(text):
+                    assert needs(text.lower()), (pat.pattern[:30], text)
+            if re.search(r"(?<![\w'’-])us(?![\w'’-])", text) is None:
+                assert query._us_in_context(text) == text
+            asking, background = query._asking_and_background(text)
+            assert asking == query._asking_sentence(text), text
+            assert list(background) == query._background_starts(text), text
+
+
+def test_content_words_are_the_tokens_spans_merged_repeats_dropped():
+    """content_words (one analysed word per tokenizer match) against its definition over the
+    tokens of analysis.tokenize."""
+    from bot.analysis import tokenize
+    from bot.query import content_words
+
+    def reference(q: str) -> list[tuple[int, str, list[str]]]:
+        groups: list[tuple[int, int, list[str]]] = []
+        for t in tokenize(q):
+            if groups and t.start < groups[-1][1]:
+                s, e, ts = groups[-1]
+                if t.term not in ts:
+                    ts.append(t.term)
+                groups[-1] = (s, max(e, t.end), ts)
+            else:
+                groups.append((t.start, t.end, [t.term]))
+        out, seen = [], set()
+        for s, e, ts in groups:
+            if tuple(ts) not in seen:
+                seen.add(tuple(ts))
+                out.append((s, q[s:e], ts))
+        return out
+
+    extra = [
+        "dan'dan o'neil O'Neil's",
+        "XY 12Q and XY-12Q xy12q",
+        "United States US us U.S.",
+        "ABC-X Abc X abcx 2025-2035 2+2",
+        "twenty 20 first 1st",
+        "café naïve’s",
+    ]
+    for q in _data_questions() + _SHORTCUT_CASES + extra:
+        assert content_words(q) == reference(q), q
