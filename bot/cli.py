@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -22,13 +21,12 @@ from .config import MAX_TOP, MIN_TOP, ConfigError, Settings, load_settings
 from .corpus import CorpusError
 from .logs import setup_logging
 from .render import (
-    answer_json,
+    answer_json_text,
     render_answer,
     render_empty_question,
     render_sources,
     render_unanswered,
 )
-from .search import Answer
 
 log = logging.getLogger("bot")
 
@@ -66,17 +64,10 @@ def _engine(args: argparse.Namespace, settings: Settings, **how: bool):  # -> En
     return open_engine(_corpus(args, settings), settings, progress=sys.stderr.isatty(), **how)
 
 
-def ask_json(question: str, answer: Answer, carried: Sequence[str] | None = None) -> dict:
-    """The JSON of one answer (``ask --json``); ``carried`` only in conversation mode."""
-    out: dict[str, object] = answer_json(answer)
-    out["question"] = question
-    if carried is not None:
-        out["carried"] = list(carried)
-    return out
-
-
-def _emit(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+def _emit(line: str) -> None:
+    """One JSON line of ``ask --json`` (:func:`render.answer_json_text`: the question, hits,
+    related passages, and in conversation mode the words carried from earlier turns)."""
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 
@@ -105,7 +96,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         # the command line shows no bold: skip computing highlight spans
         answer = engine.answer(q, top=args.top, highlight=False)
         if args.json:
-            _emit(ask_json(q, answer))
+            _emit(answer_json_text(answer, q))
         else:
             reply = render_answer(answer) if q.strip() else render_empty_question()
             print(reply.plain, flush=True)
@@ -135,7 +126,7 @@ def _ask_conversation(args: argparse.Namespace, settings: Settings) -> int:
             continue
         answer = chat.ask(line, top=args.top, highlight=False)
         if args.json:
-            _emit(ask_json(line, answer.result, answer.reading.carried))
+            _emit(answer_json_text(answer.result, line, answer.reading.carried))
         else:
             reply = render_answer(answer.result, note=answer.reading.note)
             print(reply.plain + "\n", flush=True)

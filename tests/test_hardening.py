@@ -463,3 +463,34 @@ def test_bold_and_underline_overlap_as_valid_telegram_html():
         plain[e["offset"] : e["offset"] + e["length"]] for e in entities if e["type"] == "underline"
     )
     assert "Signed" in bold and underline == "3 March 2021"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    hits=st.lists(hostile_hit(), max_size=4),
+    related=st.lists(hostile_hit(), max_size=3),
+    question=st.text(max_size=60),
+    carried=st.one_of(st.none(), st.lists(st.text(max_size=12), max_size=4)),
+    score=st.sampled_from([0.0, 1e-9, 12.3456789, 1e21, float("inf"), float("nan")]),
+    answers=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 400)), max_size=3),
+)
+def test_ask_json_lines_are_what_json_dumps_writes(
+    hits, related, question, carried, score, answers
+):
+    """`ask --json` writes its lines directly (render.answer_json_text): the same text as
+    json.dumps of the answer's object, for hostile texts, titles, file names and scores."""
+    import dataclasses
+    import json
+
+    from bot.render import answer_json, answer_json_text
+    from bot.search import Answer
+
+    if hits:
+        hits[0] = dataclasses.replace(hits[0], score=score, answers=tuple(answers))
+    answer = Answer("asked", hits=tuple(hits), related=tuple(related))
+    obj = answer_json(answer)
+    obj["question"] = question
+    if carried is not None:
+        obj["carried"] = list(carried)
+    assert answer_json_text(answer, question, carried) == json.dumps(obj, ensure_ascii=False)
+    assert answer_json_text(answer) == json.dumps(answer_json(answer), ensure_ascii=False)
