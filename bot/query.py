@@ -98,6 +98,27 @@ FRAMING_WORDS = _words(
     sure maybe thing stuff whatever pretty btw fyi imo imho idk tbh ngl eli5 iirc afaik asap
     """
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Shortcut:
+    """A case-insensitive pattern with what every match of it holds: one of the lower-case
+    strings ``needs`` matches (a pattern of literals). On ASCII text re.I folds A-Z only, so a
+    match's words are there in the lower-cased text ``low``; where none is, the pattern is not
+    looked for. Other text (``low`` None) is always looked at."""
+
+    pattern: re.Pattern[str]
+    needs: re.Pattern[str]
+
+    def may_match(self, low: str | None) -> bool:
+        return low is None or self.needs.search(low) is not None
+
+
+def _lowered(q: str) -> str | None:
+    """The lower-cased text :meth:`_Shortcut.may_match` reads; None for text not ASCII."""
+    return q.lower() if q.isascii() else None
+
+
 # phrases of the same kind (kept whole so their words need not be framing everywhere)
 _FRAMING_PHRASES = re.compile(
     r"\b(?:(?:according|as per|per) (?:to )?(?:the )?(?:article|articles|story|piece|report|text)s?"
@@ -106,6 +127,10 @@ _FRAMING_PHRASES = re.compile(
     r"(?: me| us)?|i (?:read|heard|saw) (?:somewhere )?(?:that )?|is it true(?: that)?"
     r"|do (?:any of )?(?:the|these) articles (?:say|mention)|i (?:want|need) to know)\b",
     re.I,
+)
+_FRAMING = _Shortcut(
+    _FRAMING_PHRASES,
+    re.compile("article|stor|piece|report|text|tell|show|explain|read|heard|saw|true|know"),
 )
 
 # A reference to one of the articles by what it is about: "in the Rajnath Singh piece", "the
@@ -122,14 +147,16 @@ _ARTICLE_REFERENCE = re.compile(
     r"|\b" + _DOC_NOUN + r"\s+(?:about|on|of)\s+((?:the\s+)?[\w’'–-]+(?:\s+[\w’'–-]+){0,3})",
     re.I,
 )
+_REFERENCE = _Shortcut(
+    _ARTICLE_REFERENCE, re.compile("article|piece|stor|readout|report|write|op-?ed")
+)
 
-# Fixed expressions whose words mean nothing apart ("in person"): one hyphenated word, which the
-# synonym table (lexicon.py) knows.
 # Fixed expressions, each made one hyphenated word of its groups (a verb's inflection dropped:
 # "kicked off" -> kick-off), which the synonym table relates to the words they mean.
 _FIXED_EXPRESSIONS = re.compile(
     r"\b(?:(in) (person)|(face) (to) (face)|(kick)(?:ed|s|ing)? (off))\b", re.I
 )
+_FIXED = _Shortcut(_FIXED_EXPRESSIONS, re.compile("person|face|kick"))
 
 
 def _joined(m: re.Match[str]) -> str:
@@ -139,6 +166,9 @@ def _joined(m: re.Match[str]) -> str:
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
 _COMMAND = re.compile(r"^\s*/[A-Za-z]\w{0,31}(?:@\w+)?(?=\s|$)")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I)
+_COMMANDS = _Shortcut(_COMMAND, re.compile("/"))
+_MENTIONS = _Shortcut(_MENTION, re.compile("@"))
+_URLS = _Shortcut(_URL, re.compile(r"://|www\."))
 _WORDISH = re.compile(r"[\w/'’.]+")
 # lower-case "us" is the pronoun after these words (verbs and prepositions that take an object)
 _PRONOUN_BEFORE = _words(
@@ -250,31 +280,17 @@ def strip_controls(question: str) -> str:
 def clean_question(question: str) -> str:
     """The question as a person meant it: no command, mentions, links or shorthand."""
     q = strip_controls(question)
-    if not q.isascii():
-        q = _COMMAND.sub("", q)
-        q = _MENTION.sub(" ", q)
-        q = _URL.sub(" ", q)
-        if not SHORTHAND.keys().isdisjoint(map(str.lower, _WORDISH.findall(q))):
-            q = _WORDISH.sub(_expand_shorthand, q)
-        q = _us_in_context(q)
-        q = _FIXED_EXPRESSIONS.sub(_joined, q)
-        return " ".join(q.split())
-    # ASCII (the common case): each pattern runs only when the text holds what any match of it
-    # must hold (on ASCII text re.I folds A-Z only, so the lower-cased text shows it); the same
-    # result as above
-    if "/" in q:
-        q = _COMMAND.sub("", q)
-    if "@" in q:
-        q = _MENTION.sub(" ", q)
-    low = q.lower()
-    if "://" in q or "www." in low:
-        q = _URL.sub(" ", q)
-        low = q.lower()
-    if not SHORTHAND.keys().isdisjoint(_WORDISH.findall(low)):
+    low = _lowered(q)  # (each step that changes the text reads it anew)
+    for shortcut, gap in ((_COMMANDS, ""), (_MENTIONS, " "), (_URLS, " ")):
+        if shortcut.may_match(low):
+            q = shortcut.pattern.sub(gap, q)
+            low = _lowered(q)
+    words = _WORDISH.findall(low) if low is not None else map(str.lower, _WORDISH.findall(q))
+    if not SHORTHAND.keys().isdisjoint(words):
         q = _WORDISH.sub(_expand_shorthand, q)
-        low = q.lower()
-    q = _us_in_context(q)  # "us" -> "US" leaves ``low`` as it is
-    if "person" in low or "face" in low or "kick" in low:
+        low = _lowered(q)
+    q = _us_in_context(q)  # ("us" -> "US": the lower-cased text stays the same)
+    if _FIXED.may_match(low):
         q = _FIXED_EXPRESSIONS.sub(_joined, q)
     return " ".join(q.split())
 
@@ -417,6 +433,13 @@ _SPEAKER = re.compile(
     r"(?:reaction|response|view|views|stance|position|take|opinion|comments?|statement)\b",
     re.I,
 )
+_SPEAKERS = _Shortcut(
+    _SPEAKER,
+    re.compile(
+        "say|said|think|tell|react|respon|view|feel|describe|make of|stance|position|take"
+        "|opinion|comment|statement"
+    ),
+)
 
 
 def answer_type(question: str) -> str | None:
@@ -532,13 +555,11 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     joins as further words at :data:`CONTEXT_WEIGHT` of their weight, in ranking and in
     coverage, after the message's own; a term the message has keeps the message's weight."""
     q = clean_question(question)
-    # The patterns below are looked for only when the lower-cased text holds a word every
-    # match holds (_FRAMING_NEEDS, ...): on ASCII text re.I folds A-Z only, so a match shows
-    # there; other text (low None) is always looked at.
-    low = q.lower() if q.isascii() else None
-    if low is None or _FRAMING_NEEDS.search(low):
+    # the patterns below are looked for only where they may match (_Shortcut)
+    low = _lowered(q)
+    if _FRAMING.may_match(low):
         q = _FRAMING_PHRASES.sub(" ", q)
-        low = q.lower() if q.isascii() else None
+        low = _lowered(q)
     asking, background = _asking_and_background(q)
     plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
     vocab = lex.vocab
@@ -555,7 +576,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
                 groups.append((-1, s, info, CONTEXT_WEIGHT))
     selectors = (
         [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
-        if low is None or _REFERENCE_NEEDS.search(low)
+        if _REFERENCE.may_match(low)
         else ()
     )
     all_terms: list[str] = []
@@ -629,7 +650,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     if ordinal:
         plan.ordinals = tuple(ordinal_heads(q))
     # (the asking sentence is part of q: what it holds, q holds)
-    if low is None or _SPEAKER_NEEDS.search(low):
+    if _SPEAKERS.may_match(low):
         plan.speakers = _speaker_words(plan, asking)
     if plan.answer_type == "count":
         plan.counted = _counted(asking)
@@ -648,17 +669,6 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
 def _phrase_heads() -> frozenset[str]:
     """The first terms of the synonym table's phrases."""
     return frozenset(phrase[0] for phrase, _ in phrase_synonyms())
-
-
-# what every match of _FRAMING_PHRASES, _ARTICLE_REFERENCE and _SPEAKER holds (one of)
-_FRAMING_NEEDS = re.compile(
-    "article|stor|piece|report|text|tell|show|explain|read|heard|saw|true|know"
-)
-_REFERENCE_NEEDS = re.compile("article|piece|stor|readout|report|write|op-?ed")
-_SPEAKER_NEEDS = re.compile(
-    "say|said|think|tell|react|respon|view|feel|describe|make of|stance|position|take|opinion"
-    "|comment|statement"
-)
 
 
 _WordInfo = tuple[tuple[str, ...], bool, float, bool]
