@@ -347,57 +347,24 @@ static int get_any(PyObject *obj, Buf *b, char code, Py_ssize_t size, int writab
     return 0;
 }
 
-PyDoc_STRVAR(holding_doc,
-"holding(found, term_credit, via_lead, carried_over, sel, out) -> None\n\n"
-"The evidence of bot.search: found (bool [terms, 3, docs]: the passage, its lead, its\n"
-"antecedent holds the term), term_credit (float64 [terms, words]); out (float64 [docs,\n"
-"words]) = the best over terms of held x credit, where held = the largest of 1 (in the\n"
-"passage), via_lead (in its lead; 1 for the words in ``sel``) and carried_over (in the\n"
-"passage before). Products and maxima as numpy makes them.");
+PyDoc_STRVAR(evidence_doc,
+"evidence(found, term_ids, word_credits, weights, n_own, lead_credit, rank_lead_credit,\n"
+"         carried_over, sel, req) -> (coverage, topical, selected, complete)\n\n"
+"The evidence of bot.search for n candidates, as four lists of n. found: bool [terms, 3, n]\n"
+"(the passage, its lead, its antecedent holds the term); term_ids: the question's terms;\n"
+"word_credits: {(term, word): credit} (a term repeated in term_ids counts at its last\n"
+"place); weights: one per word. A passage holds word w at the best over terms of held x\n"
+"credit, held being the largest of 1 (in the passage), the lead credit (in its lead; 1 for\n"
+"the words in ``sel``) and carried_over (in the passage before). coverage: the weighted\n"
+"share of the words held with lead_credit, or of the first n_own words if larger; topical:\n"
+"the same with rank_lead_credit, of all words; selected: every word of ``sel`` held (False\n"
+"without sel); complete: every word of ``req`` held. Shares are sums in word order divided\n"
+"by the sum of the weights (at least 1e-9).");
 
-static PyObject *holding(PyObject *self, PyObject *args) {
-    PyObject *o_found, *o_credit, *o_sel, *o_out;
-    double via_lead, carried_over;
-    if (!PyArg_ParseTuple(args, "OOddOO", &o_found, &o_credit, &via_lead, &carried_over, &o_sel,
-                          &o_out))
-        return NULL;
-    Buf b[3];
-    memset(b, 0, sizeof b);
-    PyObject *sel = NULL, *result = NULL;
-    unsigned char *lead1 = NULL;
-    Py_ssize_t n_found, n_credit, n_out;
-    if (get_any(o_found, &b[0], '?', 1, 0, "found", &n_found) < 0 ||
-        get_any(o_credit, &b[1], 'd', 8, 0, "term_credit", &n_credit) < 0 ||
-        get_any(o_out, &b[2], 'd', 8, 1, "out", &n_out) < 0)
-        goto done;
-    if (b[1].view.ndim != 2 || b[2].view.ndim != 2) {
-        PyErr_SetString(PyExc_TypeError, "holding: term_credit and out are 2-d");
-        goto done;
-    }
-    const Py_ssize_t T = b[1].view.shape[0], W = b[1].view.shape[1], n = b[2].view.shape[0];
-    if (b[2].view.shape[1] != W || n_found != T * 3 * n || T < 1) {
-        PyErr_SetString(PyExc_ValueError, "holding: array sizes differ");
-        goto done;
-    }
-    sel = PySequence_Fast(o_sel, "sel: expected a sequence of word numbers");
-    if (sel == NULL) goto done;
-    lead1 = PyMem_Calloc((size_t)(W ? W : 1), 1);
-    if (lead1 == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sel); i++) {
-        Py_ssize_t w = PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(sel, i), PyExc_OverflowError);
-        if (w == -1 && PyErr_Occurred()) goto done;
-        if (w < 0 || w >= W) {
-            PyErr_SetString(PyExc_ValueError, "holding: a word number outside");
-            goto done;
-        }
-        lead1[w] = 1;
-    }
-    const unsigned char *found = b[0].view.buf;
-    const double *credit = b[1].view.buf;
-    double *out = b[2].view.buf;
+/* out[d * W + w]: the best over terms of (how passage d holds the term) x (its credit for w) */
+static void hold(const unsigned char *found, const double *credit, Py_ssize_t T, Py_ssize_t W,
+                 Py_ssize_t n, double via_lead, double carried_over, const unsigned char *lead1,
+                 double *out) {
     for (Py_ssize_t d = 0; d < n; d++) {
         for (Py_ssize_t w = 0; w < W; w++) {
             const double via = lead1[w] ? 1.0 : via_lead;
@@ -414,12 +381,138 @@ static PyObject *holding(PyObject *self, PyObject *args) {
             out[d * W + w] = best;
         }
     }
-    result = Py_None;
-    Py_INCREF(result);
+}
+
+/* Word numbers of a sequence into flags[W]; -1 (an exception set) if one is outside. */
+static int word_flags(PyObject *seq, Py_ssize_t W, unsigned char *flags, Py_ssize_t *count) {
+    PyObject *fast = PySequence_Fast(seq, "expected a sequence of word numbers");
+    if (fast == NULL) return -1;
+    *count = 0;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(fast); i++) {
+        Py_ssize_t w = PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(fast, i), PyExc_OverflowError);
+        if (w == -1 && PyErr_Occurred()) break;
+        if (w < 0 || w >= W) {
+            PyErr_SetString(PyExc_ValueError, "evidence: a word number outside");
+            break;
+        }
+        *count += !flags[w];
+        flags[w] = 1;
+    }
+    Py_DECREF(fast);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *evidence(PyObject *self, PyObject *args) {
+    PyObject *o_found, *o_ids, *o_credits, *o_weights, *o_sel, *o_req;
+    Py_ssize_t n_own;
+    double lead_credit, rank_lead_credit, carried_over;
+    if (!PyArg_ParseTuple(args, "OOO!OndddOO", &o_found, &o_ids, &PyDict_Type, &o_credits,
+                          &o_weights, &n_own, &lead_credit, &rank_lead_credit, &carried_over,
+                          &o_sel, &o_req))
+        return NULL;
+    Buf b[1];
+    memset(b, 0, sizeof b);
+    PyObject *ids = NULL, *ws = NULL, *result = NULL;
+    PyObject *lists[4] = {NULL, NULL, NULL, NULL};
+    double *mem = NULL;
+    unsigned char *flags = NULL;
+    Py_ssize_t n_found;
+    if (get_any(o_found, &b[0], '?', 1, 0, "found", &n_found) < 0) goto done;
+    ids = PySequence_Fast(o_ids, "term_ids: expected a sequence");
+    ws = ids ? PySequence_Fast(o_weights, "weights: expected a sequence") : NULL;
+    if (ws == NULL) goto done;
+    const Py_ssize_t T = PySequence_Fast_GET_SIZE(ids), W = PySequence_Fast_GET_SIZE(ws);
+    if (T < 1 || n_found % (3 * T)) {
+        PyErr_SetString(PyExc_ValueError, "evidence: array sizes differ");
+        goto done;
+    }
+    const Py_ssize_t n = n_found / (3 * T);
+    /* term_credit [T, W], weights [W], then the two holdings [n, W] */
+    mem = PyMem_Calloc((size_t)(T * W + W + 2 * n * W + 1), sizeof(double));
+    flags = PyMem_Calloc((size_t)(3 * W + 1), 1); /* lead credit 1, selecting, required */
+    if (mem == NULL || flags == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    double *term_credit = mem, *weights = mem + T * W, *credit = weights + W,
+           *topical = credit + n * W;
+    for (Py_ssize_t w = 0; w < W; w++) {
+        weights[w] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(ws, w));
+        if (weights[w] == -1.0 && PyErr_Occurred()) goto done;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(o_credits, &pos, &key, &value)) {
+        if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 2) {
+            PyErr_SetString(PyExc_TypeError, "word_credits: keys are (term, word)");
+            goto done;
+        }
+        PyObject *tid = PyTuple_GET_ITEM(key, 0);
+        Py_ssize_t w = PyNumber_AsSsize_t(PyTuple_GET_ITEM(key, 1), PyExc_OverflowError);
+        double cr = PyFloat_AsDouble(value);
+        if (PyErr_Occurred()) goto done;
+        Py_ssize_t r = T - 1; /* the last place of the term, as {tid: r for r, tid in ...} */
+        for (; r >= 0; r--) {
+            int eq = PyObject_RichCompareBool(PySequence_Fast_GET_ITEM(ids, r), tid, Py_EQ);
+            if (eq < 0) goto done;
+            if (eq) break;
+        }
+        if (r < 0 || w < 0 || w >= W) {
+            PyErr_SetString(PyExc_ValueError, "word_credits: a term or word outside");
+            goto done;
+        }
+        term_credit[r * W + w] = cr;
+    }
+    Py_ssize_t n_sel, n_req;
+    if (word_flags(o_sel, W, flags + W, &n_sel) < 0 || word_flags(o_req, W, flags + 2 * W, &n_req) < 0)
+        goto done;
+    memcpy(flags, flags + W, (size_t)W); /* the words that select an article: lead credit 1 */
+    const unsigned char *found = b[0].view.buf;
+    hold(found, term_credit, T, W, n, lead_credit, carried_over, flags, credit);
+    hold(found, term_credit, T, W, n, rank_lead_credit, carried_over, flags, topical);
+    double total = 0.0, own_total = 0.0;
+    for (Py_ssize_t w = 0; w < W; w++) {
+        total += weights[w];
+        if (w < n_own) own_total += weights[w];
+    }
+    const int own_too = n_own < W;
+    const double div = total > 1e-9 ? total : 1e-9, own_div = own_total > 1e-9 ? own_total : 1e-9;
+    for (int i = 0; i < 4; i++)
+        if ((lists[i] = PyList_New(n)) == NULL) goto done;
+    for (Py_ssize_t d = 0; d < n; d++) {
+        const double *c = credit + d * W, *tp = topical + d * W;
+        double s = 0.0, own = 0.0, top = 0.0;
+        int sel_all = n_sel > 0, req_all = 1;
+        for (Py_ssize_t w = 0; w < W; w++) {
+            s += c[w] * weights[w];
+            if (w < n_own) own += c[w] * weights[w];
+            top += tp[w] * weights[w];
+            if (flags[W + w] && !(c[w] > 0.0)) sel_all = 0;
+            if (flags[2 * W + w] && !(c[w] > 0.0)) req_all = 0;
+        }
+        double share = s / div;
+        if (own_too) {
+            const double o = own / own_div;
+            if (o > share || isnan(o)) share = o;
+        }
+        PyObject *items[4] = {PyFloat_FromDouble(share), PyFloat_FromDouble(top / div),
+                              PyBool_FromLong(sel_all), PyBool_FromLong(req_all)};
+        for (int i = 0; i < 4; i++) {
+            if (items[i] == NULL) {
+                for (int j = i + 1; j < 4; j++) Py_XDECREF(items[j]);
+                goto done;
+            }
+            PyList_SET_ITEM(lists[i], d, items[i]);
+        }
+    }
+    result = PyTuple_Pack(4, lists[0], lists[1], lists[2], lists[3]);
 done:
-    PyMem_Free(lead1);
-    Py_XDECREF(sel);
-    release(b, 3);
+    for (int i = 0; i < 4; i++) Py_XDECREF(lists[i]);
+    PyMem_Free(mem);
+    PyMem_Free(flags);
+    Py_XDECREF(ids);
+    Py_XDECREF(ws);
+    release(b, 1);
     return result;
 }
 
@@ -471,8 +564,8 @@ done:
 static PyMethodDef methods[] = {
     {"rank", rank, METH_VARARGS, rank_doc},
     {"contains_each", contains_each, METH_VARARGS, contains_each_doc},
-    {"holding", holding, METH_VARARGS, holding_doc},
     {"with_related", with_related, METH_VARARGS, with_related_doc},
+    {"evidence", evidence, METH_VARARGS, evidence_doc},
     {NULL, NULL, 0, NULL},
 };
 

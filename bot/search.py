@@ -127,20 +127,68 @@ class Evidence:
     speaks of the third). A passage that is not complete is related at best.
     """
 
-    coverage: np.ndarray
-    topical: np.ndarray
-    selected: np.ndarray
-    complete: np.ndarray
+    coverage: list[float]
+    topical: list[float]
+    selected: list[bool]
+    complete: list[bool]
 
 
-def _share(credit: np.ndarray, weights: np.ndarray, n_own: int) -> np.ndarray:
-    """Specificity-weighted share of the question's words held; a follow-up's own words alone
-    may also suffice (the first ``n_own`` are the message's, the rest carried)."""
-    share = credit @ weights / max(weights.sum(), 1e-9)
+def _share(credit: np.ndarray, weights: Sequence[float], n_own: int) -> list[float]:
+    """Specificity-weighted share of the question's words held (``credit``: [docs, words]),
+    summed word by word in question order; a follow-up's own words alone may also suffice (the
+    first ``n_own`` are the message's, the rest carried)."""
+
+    def share(k: int) -> np.ndarray:
+        total, held = 0.0, np.zeros(credit.shape[0])
+        for b in range(k):
+            total += weights[b]
+            held = held + credit[:, b] * weights[b]
+        return held / max(total, 1e-9)
+
+    out = share(len(weights))
     if n_own < len(weights):
-        own = credit[:, :n_own] @ weights[:n_own] / max(weights[:n_own].sum(), 1e-9)
-        share = np.maximum(share, own)
-    return share
+        out = np.maximum(out, share(n_own))
+    return out.tolist()
+
+
+def _evidence_numpy(
+    found: np.ndarray,
+    plan: QueryPlan,
+    weights: list[float],
+    lead_credit: float,
+    rank_lead_credit: float,
+    carried_over: float,
+    sel: list[int],
+    req: list[int],
+) -> tuple[list[float], list[float], list[bool], list[bool]]:
+    """:meth:`Searcher._evidence`'s four lists without the compiled module (the same
+    operations in the same order: bit for bit its figures)."""
+    n_terms, n_words, n = found.shape[0], len(weights), found.shape[2]
+    # each question word holds at the credit of the best of its terms
+    term_credit = np.zeros((n_terms, n_words))
+    row = {tid: r for r, tid in enumerate(plan.ids)}
+    for (tid, b), cr in plan.word_credits.items():
+        term_credit[row[tid], b] = cr
+
+    def holding(via_lead: float) -> np.ndarray:
+        # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w),
+        # where a term is held at the best of itself, its lead and its antecedent
+        via = np.full(n_words, via_lead)
+        via[sel] = 1.0
+        held = np.maximum(
+            np.maximum(found[:, 0, :, None] * 1.0, found[:, 1, :, None] * via),
+            found[:, 2, :, None] * carried_over,
+        )
+        return (held * term_credit[:, None, :]).max(axis=0)
+
+    credit = holding(lead_credit)
+    topical = holding(rank_lead_credit)
+    return (
+        _share(credit, weights, plan.own_words),
+        _share(topical, weights, n_words),
+        (credit[:, sel] > 0).all(axis=1).tolist() if sel else [False] * n,
+        (credit[:, req] > 0).all(axis=1).tolist() if req else [True] * n,
+    )
 
 
 class _SpansMemo:
@@ -268,16 +316,16 @@ class Searcher:
             return
         ev = self._evidence(plan, docs)  # (int32 like the postings: no casts in searches)
         # an article the question names ("in the Hicks readout") comes first, if one is there
-        selected = ev.selected.tolist()
+        selected = ev.selected
         prefer = any(selected)
         # final order: BM25 times the square root of how much of the question the passage
         # holds in its article, with a bonus for passages that hold the kind of answer asked for
         docs_l, sc = docs.tolist(), scores.tolist()
-        coverage = ev.coverage.tolist()
+        coverage = ev.coverage
         power = COVERAGE_POWER
         base = [
             s * (t if t >= 1e-3 else 1e-3) ** power
-            for s, t in zip(sc, ev.topical.tolist(), strict=True)
+            for s, t in zip(sc, ev.topical, strict=True)
         ]
         ranks = base[:]
         unknown: set[int] = set()  # ranked with the bonus until looked up
@@ -295,7 +343,7 @@ class Searcher:
         # best rank first, ties by the lower passage number (two stable sorts)
         order = sorted(range(len(docs_l)), key=docs_l.__getitem__)
         order.sort(key=ranks.__getitem__, reverse=True)
-        whole = ev.complete.tolist()
+        whole = ev.complete
         i = 0
         while i < len(order):
             k = order[i]
@@ -316,7 +364,7 @@ class Searcher:
     def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:
         """For each doc, the specificity-weighted share of the question's words it holds
         (:class:`Evidence`)."""
-        n_words, n_terms, n = len(plan.words), len(plan.ids), docs.size
+        n_terms, n = len(plan.ids), docs.size
         # every passage of a news article is about whom its lead paragraph names ("the talks",
         # "both leaders"): it holds the lead's words too, at a larger discount; and a passage
         # that opens with a pronoun ("He said on X ...") is about whom the passage before it
@@ -324,53 +372,32 @@ class Searcher:
         probe = self.store.with_related(docs)
         # one binary search per term for all three: found[term, how, doc]
         found = self.index.contains_each(plan.ids, probe).reshape(n_terms, 3, n)
-        # each question word holds at the credit of the best of its terms
-        term_credit = np.zeros((n_terms, n_words))
-        row = {tid: r for r, tid in enumerate(plan.ids)}
-        for (tid, b), cr in plan.word_credits.items():
-            term_credit[row[tid], b] = cr
-
         # a word that says which article is meant is held by all of that article: its lead
         # credit is 1 in both views
         sel = [b for b, w in enumerate(plan.words) if w.selects_article]
-
-        def held(via_lead: float) -> np.ndarray:
-            # [t, d]: how passage d holds term t (the best of itself, its lead, its antecedent)
-            in_doc, carried = found[:, 0], found[:, 2] * CARRIED_OVER
-            return np.maximum(np.maximum(in_doc, found[:, 1] * via_lead), carried)
-
-        def holding(via_lead: float) -> np.ndarray:
-            # [d, w]: the best of (how passage d holds a term) x (that term's credit for word w)
-            if _native_query is not None and n_terms:  # the same, compiled (_native_query.c)
-                out = np.empty((n, n_words))
-                _native_query.holding(found, term_credit, via_lead, CARRIED_OVER, sel, out)
-                return out
-            out = (held(via_lead)[:, :, None] * term_credit[:, None, :]).max(axis=0)
-            if sel and via_lead != 1.0:
-                out[:, sel] = (held(1.0)[:, :, None] * term_credit[:, None, sel]).max(axis=0)
-            return out
-
-        credit = holding(LEAD_CREDIT)
-        topical = credit if RANK_LEAD_CREDIT == LEAD_CREDIT else holding(RANK_LEAD_CREDIT)
-        weights = np.asarray([w.weight for w in plan.words])
-        complete = np.ones(n, dtype=bool)
-        if plan.required:
-            req = [b for b in range(n_words) if plan.required >> b & 1]
-            complete &= (credit[:, req] > 0).all(axis=1)
-        for b in range(n_words if plan.speakers else 0):
+        req = [b for b in range(len(plan.words)) if plan.required >> b & 1]
+        weights = [w.weight for w in plan.words]
+        how = (LEAD_CREDIT, RANK_LEAD_CREDIT, CARRIED_OVER, sel, req)
+        if _native_query is not None and n_terms:  # the same, compiled (_native_query.c)
+            ev = _native_query.evidence(found, plan.ids, plan.word_credits, weights,
+                                        plan.own_words, *how)  # fmt: skip
+        else:
+            ev = _evidence_numpy(found, plan, weights, *how)
+        coverage, topical, selected, complete = ev
+        for b in range(len(plan.words) if plan.speakers else 0):
             if plan.speakers >> b & 1:
                 # a name, held by name (in the passage, its lead or the passage before): the
                 # nearest words of a country or a person are other countries and people
+                row = {tid: r for r, tid in enumerate(plan.ids)}
                 own = [row[t] for t in map(self.index.vocab.get, plan.words[b].terms) if t in row]
-                complete &= found[own].any(axis=(0, 1)) if own else False
+                named = found[own].any(axis=(0, 1)).tolist() if own else [False] * n
+                complete = [c and x for c, x in zip(complete, named, strict=True)]
         if plan.ordinals:
-            complete &= [not contradicts(plan.ordinals, self.store.text(d)) for d in docs.tolist()]
-        return Evidence(
-            coverage=_share(credit, weights, plan.own_words),
-            topical=_share(topical, weights, len(weights)),
-            selected=(credit[:, sel] > 0).all(axis=1) if sel else np.zeros(n, dtype=bool),
-            complete=complete,
-        )
+            complete = [
+                c and not contradicts(plan.ordinals, self.store.text(d))
+                for c, d in zip(complete, docs.tolist(), strict=True)
+            ]
+        return Evidence(coverage, topical, selected, complete)
 
     def _holds_kind(self, doc: int, plan: QueryPlan, spans: _SpansMemo | None = None) -> bool:
         """Whether a passage holds a span of the kind of answer asked for (:data:`ANSWER_BONUS`

@@ -244,7 +244,7 @@ def _ranked_eagerly(searcher, plan, bonus_for_all: bool = False) -> list[tuple[i
             )
         ):
             rank *= search.ANSWER_BONUS
-        if ev.selected.any() and ev.selected[k]:
+        if any(ev.selected) and ev.selected[k]:
             rank *= search.SELECTED_ARTICLE_BONUS
         out.append((d, rank))
     return sorted(out, key=lambda x: (-x[1], x[0]))
