@@ -324,8 +324,7 @@ class Searcher:
         coverage = ev.coverage
         power = COVERAGE_POWER
         base = [
-            s * (t if t >= 1e-3 else 1e-3) ** power
-            for s, t in zip(sc, ev.topical, strict=True)
+            s * (t if t >= 1e-3 else 1e-3) ** power for s, t in zip(sc, ev.topical, strict=True)
         ]
         ranks = base[:]
         unknown: set[int] = set()  # ranked with the bonus until looked up
