@@ -32,7 +32,6 @@ import stat
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -155,11 +154,22 @@ class Engine:
 ELLIPSIS = "…"
 QUOTE_GAP = " … "
 _QUOTE_JOINS = re.compile(re.escape(QUOTE_GAP) + "|\n")
-_file_cache: OrderedDict[tuple[str, int, int], list[str]] = OrderedDict()
+_file_cache: dict[tuple[str, int, int], list[str]] = {}  # a few files' lines, oldest first
 _file_cache_lock = threading.Lock()
+FILES_KEPT = 64
+# a plain file only: a symlink fails (ELOOP) and is read the careful way; a FIFO swapped in after
+# the lstat does not block the open
+_OPEN_PLAIN = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None:
+    """The lines of an article file, kept for the last :data:`FILES_KEPT` files read (keyed by
+    name, size and modification time); None when it is not a usable article."""
     try:
         st = os.lstat(name)
         plain = stat.S_ISREG(st.st_mode)  # a regular file, not a symlink
@@ -168,29 +178,29 @@ def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None
     except OSError:
         return None
     key = (name, st.st_size, st.st_mtime_ns)
-    with _file_cache_lock:
-        lines = _file_cache.get(key)
-        if lines is not None:
-            _file_cache.move_to_end(key)
-            return lines
+    lines = _file_cache.get(key)  # (one dict lookup: atomic)
+    if lines is not None:
+        return lines
+    text = None
     if plain and 0 < st.st_size <= max_bytes:
-        text = _regular_file_text(name, st.st_size, corpus_dir, max_bytes)
-    else:
+        text = _regular_file_text(name, st.st_size)
+    if text is None:  # not plain, or changed meanwhile: the careful way
         text, _ = read_article_file(Path(name), corpus_dir, max_bytes)
-    if text is None:
-        return None
+        if text is None:
+            return None
     lines = split_lines(text)
     with _file_cache_lock:
         _file_cache[key] = lines
-        while len(_file_cache) > 64:
-            _file_cache.popitem(last=False)
+        while len(_file_cache) > FILES_KEPT:
+            del _file_cache[next(iter(_file_cache))]
     return lines
 
 
-def _regular_file_text(name: str, size: int, corpus_dir: Path, max_bytes: int) -> str | None:
-    """The text of a plain file (not a symlink) of a known size: one open, one read."""
+def _regular_file_text(name: str, size: int) -> str | None:
+    """The text of a plain file (not a symlink) of a known size, read with one open and one
+    read; None when that is not what is there (then it is read the careful way)."""
     try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(name, _OPEN_PLAIN)
     except OSError:
         return None
     try:
@@ -199,8 +209,8 @@ def _regular_file_text(name: str, size: int, corpus_dir: Path, max_bytes: int) -
         return None
     finally:
         os.close(fd)
-    if len(data) != size:  # changed meanwhile: read it the careful way
-        return read_article_file(Path(name), corpus_dir, max_bytes)[0]
+    if len(data) != size:
+        return None
     return article_text(data)[0]
 
 
@@ -216,13 +226,16 @@ def quote_pieces(text: str) -> list[str]:
 
 def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) -> bool:
     """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file."""
-    if "/" in hit.file or "\\" in hit.file or hit.file in ("", ".", ".."):
+    name, first, last, text = hit.file, hit.line_start, hit.line_end, hit.text
+    if "/" in name or "\\" in name or name in ("", ".", ".."):
         return False
-    lines = _file_lines(os.path.join(corpus_dir, hit.file), corpus_dir, max_bytes)
-    if lines is None or not 1 <= hit.line_start <= hit.line_end <= len(lines):
+    lines = _file_lines(os.path.join(corpus_dir, name), corpus_dir, max_bytes)
+    if lines is None or not 1 <= first <= last <= len(lines):
         return False
-    cited = "\n".join(lines[hit.line_start - 1 : hit.line_end])
-    return all(piece and piece in cited for piece in quote_pieces(hit.text))
+    cited = lines[first - 1] if first == last else "\n".join(lines[first - 1 : last])
+    if text and text in cited:  # verbatim as a whole (no text skipped)
+        return True
+    return all(piece and piece in cited for piece in quote_pieces(text))
 
 
 @cache

@@ -4,6 +4,7 @@ at answer time (``Engine.verify_hits``), and files with any line ending are read
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from bot.engine import build_engine, quote_in_file
 
@@ -48,3 +49,36 @@ def test_cr_only_line_endings_are_read_like_lf(tmp_path):
         answers[kind] = [(h.line_start, h.line_end, h.text) for h in e.search(ASK)]
     assert answers["lf"] and answers["cr"] == answers["lf"] == answers["crlf"]
     assert "June 21" in answers["cr"][0][2]
+
+
+def test_a_quote_stands_only_in_a_plain_file_or_a_symlink_inside_the_folder(engine, tmp_path):
+    """What the answer-time check reads: the cited file as it is now (a rewrite after it was
+    read is seen), a symlink inside the folder like its target, and nothing that is not an
+    article file of the folder (a symlink out of it, a FIFO: refused without blocking)."""
+    hit = engine.search(ASK)[0]
+    assert "June 21" in hit.text
+    folder, outside = tmp_path / "corpus", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    source = (CORPUS_DIR / hit.file).read_bytes()
+    (folder / "plain.txt").write_bytes(source)
+    (outside / "secret.txt").write_bytes(source)
+    (folder / "inside.txt").symlink_to("plain.txt")
+    (folder / "escape.txt").symlink_to(outside / "secret.txt")
+    os.mkfifo(folder / "pipe.txt")
+    verdict = {
+        name: quote_in_file(dataclasses.replace(hit, file=name), folder)
+        for name in ("plain.txt", "inside.txt", "escape.txt", "pipe.txt", "missing.txt")
+    }
+    assert verdict == {
+        "plain.txt": True,
+        "inside.txt": True,
+        "escape.txt": False,
+        "pipe.txt": False,
+        "missing.txt": False,
+    }
+    # the same size and a new time: read again, and the altered quote no longer stands
+    (folder / "plain.txt").write_bytes(source.replace(b"June 21", b"June 29"))
+    st = os.stat(folder / "plain.txt")
+    os.utime(folder / "plain.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert not quote_in_file(dataclasses.replace(hit, file="plain.txt"), folder)
