@@ -70,16 +70,22 @@ static inline void keep_best(double v, int32_t d, double *out_v, int32_t *out_d,
 }
 
 /* Every posting of the spans summed into acc (in span order: question order), the best k
- * distinct passages written to out_d/out_v; acc and mark (n_docs each) left zeroed; touched
- * holds n_docs + 1 (each posting is written at the end of the list before it is known to be
- * new). Returns how many were written, or -1 for a passage number outside [0, n_docs)
- * (nothing left written). */
+ * distinct passages written to out_d/out_v; acc and slot (n_docs each) left zeroed; touched
+ * holds n_docs + 1. Returns how many were written, or -1 for a passage number outside
+ * [0, n_docs) (nothing left written).
+ *
+ * Up to COMPACT postings, each passage's sum is kept in a compact array instead (the first
+ * entries of acc, in the order the passages are first met; slot[d] its place): the passages'
+ * slots (2 bytes each) are the only memory read out of order, where the sums over all passages
+ * (8 bytes each) would be; the sums are the same additions in the same order. */
+#define COMPACT 65535
 static Py_ssize_t exhaustive(const int32_t *docs, const double *scores, const Span *sp,
-                             Py_ssize_t n_occ, Py_ssize_t n_docs, double *acc,
-                             unsigned char *mark, int32_t *touched, int32_t *out_d,
-                             double *out_v, Py_ssize_t k) {
+                             Py_ssize_t n_occ, Py_ssize_t total, Py_ssize_t n_docs, double *acc,
+                             uint16_t *slot, int32_t *touched, int32_t *out_d, double *out_v,
+                             Py_ssize_t k) {
     Py_ssize_t n_touched = 0;
     int bad = 0;
+    const int compact = total <= COMPACT && total < n_docs;
     for (Py_ssize_t i = 0; i < n_occ && !bad; i++) {
         const double w = sp[i].w;
         for (Py_ssize_t p = sp[i].s; p < sp[i].e; p++) {
@@ -88,33 +94,41 @@ static Py_ssize_t exhaustive(const int32_t *docs, const double *scores, const Sp
                 bad = 1;
                 break;
             }
-            /* (branch-free: whether a passage was touched before is not predictable) */
-            touched[n_touched] = d;
-            n_touched += !mark[d];
-            mark[d] = 1;
-            if (w == 1.0)
-                acc[d] += scores[p];
-            else
-                acc[d] += w * scores[p];
+            const double x = w == 1.0 ? scores[p] : w * scores[p];
+            if (compact) {
+                /* (branch-free: whether a passage was met before is not predictable) */
+                const uint16_t s0 = slot[d];
+                const uint16_t s = s0 ? s0 : (uint16_t)(n_touched + 1);
+                n_touched += !s0;
+                slot[d] = s;
+                touched[s] = d;
+                acc[s] += x;
+            } else {
+                touched[n_touched] = d;
+                n_touched += !slot[d];
+                slot[d] = 1;
+                acc[d] += x;
+            }
         }
     }
     /* the best k, kept sorted best first (insertion: most passages fall below the last) */
     Py_ssize_t n = 0;
     for (Py_ssize_t j = 0; j < n_touched; j++) {
-        const int32_t d = touched[j];
-        const double v = acc[d];
-        acc[d] = 0.0;
-        mark[d] = 0;
+        const int32_t d = compact ? touched[j + 1] : touched[j];
+        double *at = compact ? acc + j + 1 : acc + d;
+        const double v = *at;
+        *at = 0.0;
+        slot[d] = 0;
         if (!bad && k > 0) keep_best(v, d, out_v, out_d, &n, k);
     }
     return bad ? -1 : n;
 }
 
 PyDoc_STRVAR(rank_doc,
-"rank(post_ptr, post_docs, post_scores, term_max, term_ids, weights, acc, mark, touched,\n"
+"rank(post_ptr, post_docs, post_scores, term_max, term_ids, weights, acc, slot, touched,\n"
 "     out_docs, out_vals, up_to) -> n\n\n"
 "BM25Index.top_k with k = len(out_docs): every posting of the question's terms summed into\n"
-"acc (float64 [passages], zeroed; mark: uint8 [passages], touched: int32 [passages + 1],\n"
+"acc (float64 [passages], zeroed; slot: uint16 [passages], touched: int32 [passages + 1],\n"
 "zeroed: all three left so), the best passages by (-score, passage) written to\n"
 "out_docs/out_vals; returns how\n"
 "many. -1 leaves the question to the Python code: more than ``up_to`` postings, a term id\n"
@@ -135,7 +149,7 @@ static PyObject *rank(PyObject *self, PyObject *args) {
         get_buf(o[1], &b[1], 'i', 4, 0, "post_docs") < 0 ||
         get_buf(o[2], &b[2], 'd', 8, 0, "post_scores") < 0 ||
         get_buf(o[3], &b[3], 'd', 8, 0, "term_max") < 0 ||
-        get_buf(o[6], &b[4], 'd', 8, 1, "acc") < 0 || get_buf(o[7], &b[5], 'B', 1, 1, "mark") < 0 ||
+        get_buf(o[6], &b[4], 'd', 8, 1, "acc") < 0 || get_buf(o[7], &b[5], 'H', 2, 1, "slot") < 0 ||
         get_buf(o[8], &b[6], 'i', 4, 1, "touched") < 0 ||
         get_buf(o[9], &b[7], 'i', 4, 1, "out_docs") < 0 ||
         get_buf(o[10], &b[8], 'd', 8, 1, "out_vals") < 0)
@@ -216,7 +230,7 @@ static PyObject *rank(PyObject *self, PyObject *args) {
     }
     Py_ssize_t n = 0;
     if (n_occ > 0 && k > 0)
-        n = exhaustive(b[1].view.buf, b[2].view.buf, occ, n_occ, n_docs, b[4].view.buf,
+        n = exhaustive(b[1].view.buf, b[2].view.buf, occ, n_occ, total, n_docs, b[4].view.buf,
                        b[5].view.buf, b[6].view.buf, b[7].view.buf, b[8].view.buf, k);
     if (n < 0)
         PyErr_SetString(PyExc_ValueError, "rank: a passage number outside the index");

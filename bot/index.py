@@ -295,13 +295,13 @@ class BM25Index:
         return buf
 
     def _marks(self) -> tuple[np.ndarray, np.ndarray]:
-        """Zeroed work buffers of this thread for the compiled top k: a mark per passage and
-        the list of passages touched (one more slot: each posting is written at its end before
-        it is known to be new); left zeroed after each use."""
+        """Zeroed work buffers of this thread for the compiled top k (``_native_query.rank``):
+        a slot per passage (where its sum is kept, or just whether it was touched) and the
+        list of passages touched (one more entry); left zeroed after each use."""
         got = getattr(self._local, "marks", None)
         if got is None or got[0].shape[0] != self.n_docs:
             got = self._local.marks = (
-                np.zeros(self.n_docs, dtype=np.uint8),
+                np.zeros(self.n_docs, dtype=np.uint16),
                 np.zeros(self.n_docs + 1, dtype=np.int32),
             )
         return got
@@ -350,7 +350,7 @@ class BM25Index:
         if _native_query is not None:  # the same ranking, compiled (bot/_native_query.c)
             m = min(k, self.n_docs)
             docs, vals = np.empty(m, dtype=np.int32), np.empty(m)
-            mark, touched = self._marks()
+            slot, touched = self._marks()
             n = _native_query.rank(
                 self.post_ptr,
                 self.post_docs,
@@ -359,7 +359,7 @@ class BM25Index:
                 term_ids,
                 weights,
                 self._buffer(),
-                mark,
+                slot,
                 touched,
                 docs,
                 vals,

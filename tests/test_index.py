@@ -146,7 +146,7 @@ def test_the_compiled_top_k_rejects_a_passage_outside_the_index() -> None:
     native = index_mod._native_query
     if native is None:
         pytest.skip("bot._native_query not built")
-    acc, mark, touched = np.zeros(4), np.zeros(4, np.uint8), np.zeros(5, np.int32)
+    acc, mark, touched = np.zeros(4), np.zeros(4, np.uint16), np.zeros(5, np.int32)
     out = (np.empty(2, np.int32), np.empty(2))
     # two terms: passages 1, 7 (outside) and 2
     ptr, term_max = np.array([0, 2, 3], np.int64), np.array([2.0, 3.0])
