@@ -87,6 +87,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.conversation is not None:
         return _ask_conversation(args, settings)
     stream = question == "-"
+    from .engine import IndexDamaged
+
     # reading questions from stdin, answering starts at once: the saved index is checked
     # against the corpus meanwhile and, if it turns out stale, rebuilt before the next question
     engine = _engine(args, settings, check_later=stream)
@@ -94,12 +96,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if engine.needs_rebuild:
             engine = _engine(args, settings, force_rebuild=True)
         # the command line shows no bold: skip computing highlight spans
-        answer = engine.answer(q, top=args.top, highlight=False)
+        try:
+            answer = engine.answer(q, top=args.top, highlight=False)
+        except IndexDamaged:  # (served before its check, which found it damaged)
+            engine = _engine(args, settings, force_rebuild=True)
+            answer = engine.answer(q, top=args.top, highlight=False)
         if args.json:
             _emit(answer_json_text(answer, q))
         else:
             reply = render_answer(answer) if q.strip() else render_empty_question()
             print(reply.plain, flush=True)
+    if stream:  # a short run too leaves a sound index behind: its arrays checked (ms), and
+        # an index found damaged or stale meanwhile rebuilt for the next run
+        engine.arrays_checked.wait()
+        if engine.needs_rebuild:
+            _engine(args, settings, force_rebuild=True)
     return 0
 
 

@@ -71,6 +71,11 @@ ANALYSIS_MODULES = (
 )
 
 
+class IndexDamaged(Exception):
+    """A question met the saved index's arrays before their check, and the check found them
+    damaged: the index is to be rebuilt and the question asked again (``ask -`` does)."""
+
+
 @dataclass
 class Engine:
     """A searchable corpus: what every front end holds."""
@@ -85,6 +90,7 @@ class Engine:
     needs_rebuild: bool = False  # set when a quote failed verification (or a later check)
     # set once the saved index has been checked against the corpus (see open_engine)
     checked: threading.Event = field(default_factory=threading.Event, repr=False)
+    arrays_checked: threading.Event = field(default_factory=threading.Event, repr=False)
     answered: threading.Event = field(default_factory=threading.Event, repr=False)  # once
     max_file_bytes: int = 5 * 1024 * 1024
 
@@ -107,9 +113,7 @@ class Engine:
         context: Sequence[str] = (),
     ) -> list[Hit]:
         """Confident hits only (each checked against its article file)."""
-        return self.verify_hits(
-            self.searcher.search(question, top=top, highlight=highlight, context=context)
-        )
+        return list(self.answer(question, top, highlight, context).hits)
 
     def idf(self, term: str) -> float | None:
         """BM25 idf of an index term, or None when no passage has it."""
@@ -125,13 +129,31 @@ class Engine:
     ) -> Answer:
         """Confident hits, else related passages, else nothing (see ``search.Answer``); every
         quote checked against its article file."""
-        got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
+        if self.checked.is_set():
+            got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
+        else:
+            got = self._answer_before_check(question, top, highlight, context)
         hits, related = self.verify_hits(got.hits), self.verify_hits(got.related)
         if not self.answered.is_set():  # (setting an Event takes its lock every time)
             self.answered.set()
         if len(hits) == len(got.hits) and len(related) == len(got.related):
             return got  # every quote stands in its file
         return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))
+
+    def _answer_before_check(
+        self, question: str, top: int, highlight: bool, context: Sequence[str]
+    ) -> Answer:
+        """An answer from a saved index served before its arrays were checked (``ask -``):
+        a question that fails on them waits for the check; damaged arrays raise
+        :class:`IndexDamaged` (the caller rebuilds and asks again), sound ones the error."""
+        try:
+            return self.searcher.answer(question, top=top, highlight=highlight, context=context)
+        except Exception:
+            self.answered.set()  # (the check waits for the first answer)
+            self.arrays_checked.wait()
+            if self.needs_rebuild:
+                raise IndexDamaged("the saved index is damaged: rebuilding") from None
+            raise
 
     def verify_hits(self, hits: Sequence[Hit]) -> list[Hit]:
         """``hits`` whose quotes stand in the cited lines of their files; any other is dropped,
@@ -302,7 +324,8 @@ def build_engine(
     engine = Engine(
         Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt, max_file_bytes=max_file_bytes
     )
-    engine.checked.set()  # built from the corpus itself
+    engine.arrays_checked.set()  # built from the corpus itself
+    engine.checked.set()
     return engine
 
 
@@ -413,25 +436,32 @@ def _check_current(folder: Path, manifest: dict, signature: str) -> None:
         raise ValueError("a file of the saved index was changed (checksum mismatch)")
 
 
-def _load(folder: Path, manifest: dict) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
+def _load(
+    folder: Path, manifest: dict, check: bool = True
+) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
-    check_arrays(idx, st, folder)
+    if check:
+        check_arrays(idx, st, folder)
     problems = [CorpusProblem(f, r) for f, r in manifest.get("problems", [])]
     return idx, st, problems
 
 
 def _check_in_background(engine: Engine, folder: Path, manifest: dict) -> None:
-    """The checks :func:`open_engine` left for later; a stale or changed index is marked for
-    a rebuild (:attr:`Engine.needs_rebuild`). They wait for the first answer (a second at
-    most): the interpreter runs one thread at a time, and the first answer comes first."""
+    """The checks :func:`open_engine` left for later (the arrays, then the corpus and the
+    checksums); a damaged, stale or changed index is marked for a rebuild
+    (:attr:`Engine.needs_rebuild`). They wait for the first answer (a second at most): the
+    interpreter runs one thread at a time, and the first answer comes first."""
     engine.answered.wait(timeout=1.0)
     try:
+        check_arrays(engine.searcher.index, engine.searcher.store, folder)
+        engine.arrays_checked.set()
         _check_current(folder, manifest, corpus_signature(engine.corpus_dir, engine.max_file_bytes))
-    except Exception as exc:  # stale, changed, or the folder is gone: rebuild
+    except Exception as exc:  # damaged, stale, changed, or the folder is gone: rebuild
         log.warning("saved index not usable (%s); rebuilding", exc)
         engine.needs_rebuild = True
-    finally:
+    finally:  # (needs_rebuild is set before the events: waiters read it once woken)
+        engine.arrays_checked.set()
         engine.checked.set()
 
 
@@ -474,10 +504,13 @@ def open_engine(
     """The engine for ``corpus_dir``: the saved index when it is current, else a fresh build
     (saved for next time). ``settings`` supplies ``index_dir`` and ``max_file_bytes``.
 
-    ``check_later``: serve a saved index at once and check it against the corpus (signature)
-    and its checksums in a background thread, which sets :attr:`Engine.needs_rebuild` if it is
-    stale (for callers that rebuild then, as ``ask -`` does between questions). The arrays are
-    checked before serving either way, so a damaged index never fails a question."""
+    ``check_later``: serve a saved index at once and check it (its arrays, then against the
+    corpus and its checksums) in a background thread after the first answer, which sets
+    :attr:`Engine.needs_rebuild` if it is damaged or stale (for callers that rebuild then, as
+    ``ask -`` does between questions); a question that fails on the arrays before they are
+    checked waits for the check and, if they are damaged, raises :class:`IndexDamaged` for the
+    caller to rebuild and ask again, so a damaged index never fails a question. Otherwise
+    everything is checked before serving."""
     corpus_dir = Path(corpus_dir)
     max_bytes = int(getattr(settings, "max_file_bytes", 5 * 1024 * 1024))
     index_dir = getattr(settings, "index_dir", None)
@@ -491,7 +524,7 @@ def open_engine(
                 manifest = _manifest(folder)
                 if signature is not None:
                     _check_current(folder, manifest, signature)
-                idx, st, problems = _load(folder, manifest)
+                idx, st, problems = _load(folder, manifest, check=signature is not None)
             log.debug("loaded saved index %s", folder)
             engine = Engine(
                 Searcher(idx, st, st.spell),
@@ -510,6 +543,7 @@ def open_engine(
                     daemon=True,
                 ).start()
             else:
+                engine.arrays_checked.set()
                 engine.checked.set()
             return engine
         except Exception as exc:  # stale, truncated, corrupt: rebuild
