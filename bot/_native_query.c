@@ -79,16 +79,18 @@ static inline void keep_best(double v, int32_t d, double *out_v, int32_t *out_d,
  * slots (2 bytes each) are the only memory read out of order, where the sums over all passages
  * (8 bytes each) would be; the sums are the same additions in the same order. */
 #define COMPACT 65535
-static Py_ssize_t exhaustive(const int32_t *docs, const double *scores, const Span *sp,
-                             Py_ssize_t n_occ, Py_ssize_t total, Py_ssize_t n_docs, double *acc,
-                             uint16_t *slot, int32_t *touched, int32_t *out_d, double *out_v,
-                             Py_ssize_t k) {
+static Py_ssize_t exhaustive(const int32_t *restrict docs, const double *restrict scores,
+                             const Span *restrict sp, Py_ssize_t n_occ, Py_ssize_t total,
+                             Py_ssize_t n_docs, double *restrict acc, uint16_t *restrict slot,
+                             int32_t *restrict touched, int32_t *restrict out_d,
+                             double *restrict out_v, Py_ssize_t k) {
     Py_ssize_t n_touched = 0;
     int bad = 0;
     const int compact = total <= COMPACT && total < n_docs;
     for (Py_ssize_t i = 0; i < n_occ && !bad; i++) {
         const double w = sp[i].w;
-        for (Py_ssize_t p = sp[i].s; p < sp[i].e; p++) {
+        const Py_ssize_t e = sp[i].e;
+        for (Py_ssize_t p = sp[i].s; p < e; p++) {
             const int32_t d = docs[p];
             if (d < 0 || d >= n_docs) {
                 bad = 1;
@@ -111,15 +113,21 @@ static Py_ssize_t exhaustive(const int32_t *docs, const double *scores, const Sp
             }
         }
     }
-    /* the best k, kept sorted best first (insertion: most passages fall below the last) */
+    /* the best k, kept sorted best first (insertion: most passages fall below the last, which
+     * is held in registers) */
     Py_ssize_t n = 0;
+    double last_v = 0.0;
+    int32_t last_d = 0;
     for (Py_ssize_t j = 0; j < n_touched; j++) {
         const int32_t d = compact ? touched[j + 1] : touched[j];
         double *at = compact ? acc + j + 1 : acc + d;
         const double v = *at;
         *at = 0.0;
         slot[d] = 0;
-        if (!bad && k > 0) keep_best(v, d, out_v, out_d, &n, k);
+        if (bad || k < 1 || (n == k && !better(v, d, last_v, last_d))) continue;
+        keep_best(v, d, out_v, out_d, &n, k);
+        last_v = out_v[n - 1];
+        last_d = out_d[n - 1];
     }
     return bad ? -1 : n;
 }
