@@ -108,6 +108,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             print(reply.plain, flush=True)
     if stream:  # a short run too leaves a sound index behind: its arrays checked (ms), and
         # an index found damaged or stale meanwhile rebuilt for the next run
+        engine.answered.set()  # (no question came: the check need not wait for one)
         engine.arrays_checked.wait()
         if engine.needs_rebuild:
             _engine(args, settings, force_rebuild=True)
