@@ -113,7 +113,7 @@ class Engine:
         context: Sequence[str] = (),
     ) -> list[Hit]:
         """Confident hits only (each checked against its article file)."""
-        return list(self.answer(question, top, highlight, context).hits)
+        return self.verify_hits(self._answer(question, top, highlight, context).hits)
 
     def idf(self, term: str) -> float | None:
         """BM25 idf of an index term, or None when no passage has it."""
@@ -129,31 +129,30 @@ class Engine:
     ) -> Answer:
         """Confident hits, else related passages, else nothing (see ``search.Answer``); every
         quote checked against its article file."""
-        if self.checked.is_set():
-            got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
-        else:
-            got = self._answer_before_check(question, top, highlight, context)
+        got = self._answer(question, top, highlight, context)
         hits, related = self.verify_hits(got.hits), self.verify_hits(got.related)
-        if not self.answered.is_set():  # (setting an Event takes its lock every time)
-            self.answered.set()
         if len(hits) == len(got.hits) and len(related) == len(got.related):
             return got  # every quote stands in its file
         return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))
 
-    def _answer_before_check(
-        self, question: str, top: int, highlight: bool, context: Sequence[str]
-    ) -> Answer:
-        """An answer from a saved index served before its arrays were checked (``ask -``):
-        a question that fails on them waits for the check; damaged arrays raise
-        :class:`IndexDamaged` (the caller rebuilds and asks again), sound ones the error."""
+    def _answer(self, question: str, top: int, highlight: bool, context: Sequence[str]) -> Answer:
+        """The searcher's answer, quotes not yet verified. From a saved index served before its
+        arrays were checked (``ask -``), a question that fails on them waits for the check;
+        damaged arrays raise :class:`IndexDamaged` (the caller rebuilds and asks again), sound
+        ones the error."""
         try:
-            return self.searcher.answer(question, top=top, highlight=highlight, context=context)
+            got = self.searcher.answer(question, top=top, highlight=highlight, context=context)
         except Exception:
+            if self.arrays_checked.is_set():
+                raise
             self.answered.set()  # (the check waits for the first answer)
             self.arrays_checked.wait()
             if self.needs_rebuild:
                 raise IndexDamaged("the saved index is damaged: rebuilding") from None
             raise
+        if not self.answered.is_set():  # (setting an Event takes its lock every time)
+            self.answered.set()
+        return got
 
     def verify_hits(self, hits: Sequence[Hit]) -> list[Hit]:
         """``hits`` whose quotes stand in the cited lines of their files; any other is dropped,
