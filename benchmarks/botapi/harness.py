@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -127,10 +127,15 @@ def running_bot(
 
 
 def start_process(
-    standin: BotAPIStandIn, tmp_path: Path, log_name: str = "bot.log", **env: str
+    standin: BotAPIStandIn,
+    tmp_path: Path,
+    log_name: str = "bot.log",
+    preexec_fn: Callable[[], object] | None = None,
+    **env: str,
 ) -> subprocess.Popen[bytes]:
     """``python -m bot`` against ``standin`` (LOG_LEVEL=DEBUG, its own INDEX_DIR, the stand-in's
-    STATE_DIR); ``env`` overrides. The log is at ``proc.log_path``."""
+    STATE_DIR); ``env`` overrides; ``preexec_fn`` runs in the child before it starts (e.g. to
+    set a resource limit). The log is at ``proc.log_path``."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
     full.update(
         TELEGRAM_BOT_TOKEN=standin.token,
@@ -146,7 +151,12 @@ def start_process(
     full.update(env)
     log = open(tmp_path / log_name, "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=full, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=full,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=preexec_fn,
     )
     proc.log_path = tmp_path / log_name  # type: ignore[attr-defined]
     return proc
