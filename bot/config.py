@@ -86,6 +86,7 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    webhook_max_connections: int = 1000
     allowed_chat_ids: frozenset[int] = field(default_factory=frozenset)
     admin_user_ids: frozenset[int] = field(default_factory=frozenset)
     rate_limit_count: int = 5
@@ -147,6 +148,9 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         webhook_secret=secret,
         webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
         webhook_port=_int("WEBHOOK_PORT", get("WEBHOOK_PORT") or "8443", 1, 65535),
+        webhook_max_connections=_int(
+            "WEBHOOK_MAX_CONNECTIONS", get("WEBHOOK_MAX_CONNECTIONS") or "1000", 1, 1_000_000
+        ),
         allowed_chat_ids=_ids("ALLOWED_CHAT_IDS", get("ALLOWED_CHAT_IDS") or ""),
         admin_user_ids=_ids("ADMIN_USER_IDS", get("ADMIN_USER_IDS") or ""),
         rate_limit_count=_int("RATE_LIMIT_COUNT", get("RATE_LIMIT_COUNT") or "5", 0, 10_000),

@@ -1,9 +1,12 @@
 """Webhook mode as a process: signed updates only, bounded bodies, replays ignored, the secret
-never logged, listen errors as one line (issue 9, Found 8 and 11)."""
+never logged, listen errors as one line (issue 9, Found 8 and 11); a status line for oversized
+headers and bodies and unreadable update ids, and a valid POST served promptly past 1,100 idle
+connections with systemd's default limit of 1,024 open files (issue 21, items 6 and 9)."""
 
 from __future__ import annotations
 
 import json
+import resource
 import socket
 import subprocess
 import sys
@@ -143,3 +146,92 @@ def _accepts(port: int) -> bool:
         return True
     except OSError:
         return False
+
+
+def _systemd_file_limit() -> None:
+    """In the bot's process: systemd's default soft RLIMIT_NOFILE, 1,024 open files."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    soft = 1024 if hard == resource.RLIM_INFINITY else min(1024, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+        return True
+    except OSError:
+        return False
+
+
+IDLE = 1100
+
+
+def test_webhook_serves_a_post_promptly_past_1100_idle_connections(botapi, tmp_path):
+    """Issue 21 (6): with 1,024 open files allowed, 1,100 idle connections made a valid POST
+    wait 19-25 s, and the log grew by megabytes: a traceback for every failed accept()."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < IDLE + 200:  # this test's own sockets
+        wanted = IDLE + 500 if hard == resource.RLIM_INFINITY else min(IDLE + 500, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    port = free_port()
+    chat = botapi.private_chat()
+    proc = start_process(botapi, tmp_path, preexec_fn=_systemd_file_limit, **webhook_env(port))
+    idle: list[socket.socket] = []
+    try:
+        botapi.wait_for_call("setWebhook", timeout=30)
+        botapi.wait_for(lambda: _accepts(port), what="the webhook server")
+        for k in range(IDLE):  # connect and send nothing, 50 at a time (a faster burst
+            if k % 50 == 0:  # overflows the kernel's accept queue and never reaches the bot)
+                time.sleep(0.02)
+            s = socket.socket()
+            idle.append(s)
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+        # each connects once the bot accepts it (the ones past the accept queue retry their SYN
+        # after 1 s, then 3 s); the old server stopped accepting at its file limit
+        waiting, deadline = set(idle), time.monotonic() + 8
+        while waiting and time.monotonic() < deadline:
+            waiting = {s for s in waiting if not _connected(s)}
+            time.sleep(0.2)
+        msg = botapi.send_text(chat, "What is LEMOA?")  # queued at the stand-in, not delivered
+        body = json.dumps({"update_id": 4242, "message": msg}).encode()
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(post_head(len(body), SECRET).encode() + body)
+            botapi.wait_for_messages(1, chat_id=chat["id"], timeout=2 - (time.monotonic() - t0))
+        log_bytes = proc.log_path.stat().st_size
+    finally:
+        for s in idle:
+            s.close()
+        if proc.poll() is None:
+            stop_process(proc)
+    out = proc.log_path.read_text()
+    assert log_bytes < 100_000, out[-3000:]
+    assert "Traceback" not in out and "dropped" in out, out[-3000:]
+
+
+def test_webhook_answers_oversized_requests_and_unreadable_updates_with_a_status(botapi, tmp_path):
+    """Issue 21 (9): a header over 64 KiB, or a signed update with update_id 2**70, left a
+    traceback in the log and the connection closed without a status line."""
+    port = free_port()
+    chat = botapi.private_chat()
+    proc = start_process(botapi, tmp_path, **webhook_env(port))
+    try:
+        botapi.wait_for_call("setWebhook", timeout=30)
+        botapi.wait_for(lambda: _accepts(port), what="the webhook server")
+        msg = botapi.send_text(chat, "What is LEMOA?")  # queued at the stand-in, not delivered
+        body = json.dumps({"update_id": 2**70, "message": msg}).encode()
+        big_header = post_head(len(body), SECRET)[:-2] + f"X-Pad: {'a' * 70 * 1024}\r\n\r\n"
+        big_body = b" " * (1024 * 1024 + 1)
+        assert raw_request(port, big_header, body).split()[1] == "431"
+        assert raw_request(port, post_head(len(big_body), SECRET), big_body).split()[1] == "413"
+        assert raw_request(port, post_head(len(body), SECRET), body).split()[1] == "400"
+        body = json.dumps({"update_id": 4243, "message": msg}).encode()
+        assert raw_request(port, post_head(len(body), SECRET), body).endswith("200 OK")
+        botapi.wait_for_messages(1, chat_id=chat["id"], timeout=15)
+        out = stop_process(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
