@@ -128,8 +128,22 @@ async def limited(state: BotState, msg: Message) -> bool:
         return False
     if verdict == "notify":
         await msg.reply_text(RATE_LIMITED, do_quote=True)
-    log.info("rate limit: %s question from %s", verdict, key)
+    log.info("rate limit: %s message from %s", verdict, key)
     return True
+
+
+def rate_limited(func: Handler) -> Handler:
+    """Every message the bot replies to counts against its sender's question limit: questions
+    and every command alike (one notice, then silence). Outermost, so refusals count too."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = update.effective_message
+        if msg is None or await limited(state_of(context), msg):
+            return
+        await func(update, context)
+
+    return wrapper
 
 
 # -- answering ---------------------------------------------------------------------------------
@@ -170,14 +184,8 @@ def context_key(state: BotState, ask: Message) -> tuple[str | None, float | None
     bot's answers, read with the question that answer was for."""
     if ask.chat.type == ChatType.PRIVATE:
         return str(ask.chat_id), CONTEXT_TTL
-    replied = ask.reply_to_message
-    if (
-        replied is not None
-        and not is_topic_root(replied)
-        and replied.from_user is not None
-        and replied.from_user.id == state.bot_id
-    ):
-        return f"{ask.chat_id}:{replied.message_id}", None
+    if replies_to_me(state, ask):
+        return f"{ask.chat_id}:{ask.reply_to_message.message_id}", None
     return None, None
 
 
@@ -186,8 +194,6 @@ async def answer(
 ) -> None:
     """Answer ``question`` (asked in ``ask``) as a reply to ``reply_to`` (default ``ask``)."""
     target = reply_to or ask
-    if await limited(state, ask):
-        return
     q = clean_question(question)
     if not q:
         await target.reply_text(EMPTY_HINT, do_quote=True)
@@ -226,6 +232,7 @@ async def answer(
 # -- commands and messages -----------------------------------------------------------------------
 
 
+@rate_limited
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is not None:
@@ -233,6 +240,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(START_TEXT)
 
 
+@rate_limited
 async def on_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/new: the next question is read on its own (the chat forgets its last question)."""
     msg = update.effective_message
@@ -241,6 +249,7 @@ async def on_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(NEW_TOPIC)
 
 
+@rate_limited
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         text = START_TEXT + "\n\n" + HELP_TEXT.format(username=esc(state_of(context).username))
@@ -255,15 +264,17 @@ async def sources_page(state: BotState, start: int) -> tuple[Reply, InlineKeyboa
     return reply, paging.sources_keyboard(start, reply.shown, len(articles), step)
 
 
+@rate_limited
 async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
-    state = state_of(context)
-    if msg is None or await limited(state, msg):
+    if msg is None:
         return
+    state = state_of(context)
     reply, markup = await sources_page(state, 0)
     await msg.reply_text(reply.html, reply_markup=markup)
 
 
+@rate_limited
 async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is None:
@@ -282,6 +293,7 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(ASK_USAGE, do_quote=True)
 
 
+@rate_limited
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is not None and msg.text is not None:
@@ -289,32 +301,28 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await answer(state, msg, strip_mention(state, msg.text))
 
 
+@rate_limited
 async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Only messages addressed to the bot: an @mention or a reply to one of its messages."""
+    """A group message addressed to the bot (:class:`AddressedToMe`; chatter never gets here,
+    so it never counts against the limit)."""
     msg = update.effective_message
     if msg is None or msg.text is None:
         return
     state = state_of(context)
-    replied = msg.reply_to_message
-    to_me = (
-        replied is not None
-        and not is_topic_root(replied)
-        and replied.from_user is not None
-        and replied.from_user.id == state.bot_id
-    )
-    if not (to_me or mentions_me(state, msg)):
-        return  # chatter: never answered
     question = strip_mention(state, msg.text)
-    if not clean_question(question) and replied is not None and not to_me:
+    replied = msg.reply_to_message
+    if not clean_question(question) and replied is not None and not replies_to_me(state, msg):
         question = replied.text or replied.caption or ""
     await answer(state, msg, question)
 
 
+@rate_limited
 async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(NOT_TEXT)
 
 
+@rate_limited
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(UNKNOWN_COMMAND)
@@ -519,6 +527,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # -- admin ---------------------------------------------------------------------------------------
 
 
+@rate_limited
 @admin_only
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = state_of(context)
@@ -538,6 +547,7 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(f"{what}: {e.n_articles} articles, {e.n_passages} passages{problems}.")
 
 
+@rate_limited
 @admin_only
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = state_of(context)
@@ -565,6 +575,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+@rate_limited
 @admin_only
 async def on_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Questions the articles didn't answer, most asked first (what articles to add)."""
@@ -592,6 +603,27 @@ def command_argument(msg: Message) -> str:
 def is_topic_root(msg: Message) -> bool:
     """In forum topics every message "replies" to the topic's creation message."""
     return msg.forum_topic_created is not None
+
+
+def replies_to_me(state: BotState, msg: Message) -> bool:
+    replied = msg.reply_to_message
+    return (
+        replied is not None
+        and not is_topic_root(replied)
+        and replied.from_user is not None
+        and replied.from_user.id == state.bot_id
+    )
+
+
+class AddressedToMe(filters.MessageFilter):
+    """Group messages for the bot: an @mention of it, or a reply to one of its messages."""
+
+    def __init__(self, state: BotState) -> None:
+        super().__init__(name="AddressedToMe")
+        self.state = state
+
+    def filter(self, message: Message) -> bool:
+        return replies_to_me(self.state, message) or mentions_me(self.state, message)
 
 
 def mentions_me(state: BotState, msg: Message) -> bool:
@@ -625,6 +657,7 @@ def register(app: Application, state: BotState) -> None:
     app.bot_data["state"] = state
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    to_me = AddressedToMe(state)
     migration = filters.StatusUpdate.MIGRATE
     app.add_handler(MessageHandler(migration, on_migration), group=-2)
     app.add_handler(TypeHandler(Update, gate), group=-1)
@@ -638,7 +671,7 @@ def register(app: Application, state: BotState) -> None:
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text))
-    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, on_group_text))
+    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND & to_me, on_group_text))
     app.add_handler(
         MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_private_other)
     )

@@ -1,0 +1,38 @@
+"""Policies on every message the bot answers (issue 21): commands count against the question
+limit, admin reports answer only in a private chat, and a caption is read as a question."""
+
+from __future__ import annotations
+
+import time
+
+from benchmarks.botapi.harness import running_bot
+
+BOT = "QuoteTestBot"
+NOTICE = "faster than I can answer"
+
+
+def settle(api, seconds: float = 0.6) -> None:
+    api.wait_until_consumed(timeout=15)
+    time.sleep(seconds)
+
+
+def texts(api, chat) -> list[str]:
+    return [m["text"] for m in api.sent_messages(chat["id"])]
+
+
+def test_a_command_flood_gets_the_limit_then_one_notice(botapi, engine):
+    """Found: /help, /start, /new, unknown commands (and photos) were all answered, 40 of 40."""
+    flooder, other = botapi.private_chat(1001), botapi.private_chat(1002, "Bob")
+    with running_bot(botapi, engine, rate_limit_count=5, rate_limit_window=60):
+        for k in range(40):
+            if k % 5 == 4:
+                botapi.send_photo(flooder)
+            else:
+                botapi.send_text(flooder, ("/help", "/start", "/new", "/frobnicate")[k % 5])
+        botapi.send_text(other, "/help")
+        botapi.wait_for_messages(1, chat_id=other["id"])
+        settle(botapi)
+    sent = texts(botapi, flooder)
+    assert len(sent) == 6, sent  # five within the limit, then one notice, then silence
+    assert [NOTICE in t for t in sent] == [False] * 5 + [True]
+    assert "How to ask" in texts(botapi, other)[0]  # another user is served meanwhile
