@@ -9,6 +9,7 @@ from benchmarks.botapi.harness import running_bot
 
 BOT = "QuoteTestBot"
 NOTICE = "faster than I can answer"
+UNANSWERED = "Who won the cricket world cup in 1983?"
 
 
 def settle(api, seconds: float = 0.6) -> None:
@@ -36,3 +37,28 @@ def test_a_command_flood_gets_the_limit_then_one_notice(botapi, engine):
     assert len(sent) == 6, sent  # five within the limit, then one notice, then silence
     assert [NOTICE in t for t in sent] == [False] * 5 + [True]
     assert "How to ask" in texts(botapi, other)[0]  # another user is served meanwhile
+
+
+def test_admin_reports_answer_only_in_a_private_chat(botapi, engine):
+    """Found: /unanswered from an admin in a group posted other people's questions there."""
+    group = botapi.group_chat()
+    admin, bob = botapi.private_chat(4004, "Admin"), botapi.make_user(2002, "Bob")
+    with running_bot(botapi, engine, admin_user_ids=frozenset({4004})):
+        botapi.send_text(group, f"/ask {UNANSWERED}", from_user=bob)
+        botapi.wait_for_messages(1, chat_id=group["id"])
+        for user, command in ((admin, "/unanswered"), (admin, "/stats"), (bob, "/unanswered")):
+            botapi.send_text(group, command, from_user=user["id"])
+        botapi.wait_for_messages(4, chat_id=group["id"])
+        botapi.send_text(admin, "/unanswered")
+        botapi.send_text(admin, "/stats")
+        botapi.wait_for_messages(2, chat_id=admin["id"])
+        settle(botapi)
+    refusals = texts(botapi, group)[1:]
+    assert refusals == [
+        "Ask me this in a private chat: it lists other people's questions.",
+        "Ask me this in a private chat: it shows the bot's internal figures.",
+        "Sorry, that command is not available to you.",
+    ]
+    unanswered, stats = texts(botapi, admin)
+    assert UNANSWERED in unanswered
+    assert "questions answered: 1" in stats

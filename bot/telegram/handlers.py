@@ -112,6 +112,27 @@ def admin_only(func: Handler) -> Handler:
     return wrapper
 
 
+def private_report(why: str) -> Callable[[Handler], Handler]:
+    """An admin report answers only in a private chat; in a group it would show the whole group
+    what only admins may see, so the admin is told ``why`` instead (under :func:`admin_only`:
+    anyone else gets its usual refusal)."""
+
+    def decorate(func: Handler) -> Handler:
+        @functools.wraps(func)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            chat, msg = update.effective_chat, update.effective_message
+            if msg is None:
+                return
+            if chat is None or chat.type != ChatType.PRIVATE:
+                await msg.reply_text(f"Ask me this in a private chat: {why}.")
+                return
+            await func(update, context)
+
+        return wrapper
+
+    return decorate
+
+
 def sender_key(msg: Message) -> int:
     """Whom a message counts against: the user, or for anonymous admins and channels posting
     in a group, the chat they post as (they all share Telegram's one GroupAnonymousBot id)."""
@@ -549,6 +570,7 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @rate_limited
 @admin_only
+@private_report("it shows the bot's internal figures")
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = state_of(context)
     msg = update.effective_message
@@ -577,6 +599,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @rate_limited
 @admin_only
+@private_report("it lists other people's questions")
 async def on_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Questions the articles didn't answer, most asked first (what articles to add)."""
     state = state_of(context)
