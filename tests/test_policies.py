@@ -62,3 +62,43 @@ def test_admin_reports_answer_only_in_a_private_chat(botapi, engine):
     unanswered, stats = texts(botapi, admin)
     assert UNANSWERED in unanswered
     assert "questions answered: 1" in stats
+
+
+def test_a_caption_is_read_as_a_question_in_a_private_chat(botapi, engine):
+    """Found: a screenshot with a question as its caption got "only text" for an answer."""
+    chat = botapi.private_chat()
+    with running_bot(botapi, engine):
+        asked = botapi.send_photo(chat, caption="Who greeted Jaishankar with a Navy band?")
+        (answer,) = botapi.wait_for_messages(1, chat_id=chat["id"])
+        botapi.send_photo(chat)
+        botapi.send_photo(chat, caption="/help")
+        botapi.wait_for_messages(3, chat_id=chat["id"])
+    assert answer["reply_to_message"]["message_id"] == asked["message_id"]
+    assert "Hegseth greeted Jaishankar with a Navy band" in answer["text"]
+    assert {"blockquote", "expandable_blockquote"} & {e["type"] for e in answer["entities"]}
+    no_caption, command = texts(botapi, chat)[1:]
+    assert no_caption.startswith("I can only answer questions sent as text")
+    assert command.startswith("In a caption I read a question")  # not a search for "help"
+
+
+def test_a_caption_addressed_to_the_bot_is_a_question_in_a_group(botapi, engine):
+    """/ask in the caption, an @mention in it, or a reply to the bot; other captions are
+    chatter (privacy mode hides them, and an admin bot that sees them stays quiet)."""
+    group = botapi.group_chat()
+    with running_bot(botapi, engine):
+        ask = botapi.send_photo(group, caption="/ask What is LEMOA?")
+        (first,) = botapi.wait_for_messages(1, chat_id=group["id"])
+        mention = botapi.send_photo(group, caption=f"@{BOT} who is Vikram Misri?")
+        follow = botapi.send_photo(group, caption="and when was BECA signed?", reply_to=first)
+        chatter = botapi.send_photo(group, caption="what is BECA?")
+        botapi.wait_for_messages(3, chat_id=group["id"])
+        settle(botapi)
+        botapi.privacy_mode = False  # the bot sees every message, as an admin bot would
+        botapi.send_photo(group, caption="what is QFMM?")
+        settle(botapi)
+    answers = {m["reply_to_message"]["message_id"]: m["text"] for m in botapi.sent_messages()}
+    assert len(answers) == 3, answers
+    assert "LEMOA" in answers[ask["message_id"]]
+    assert "Vikram Misri" in answers[mention["message_id"]]
+    assert "2020" in answers[follow["message_id"]]
+    assert [m["message_id"] for m in botapi.filtered_by_privacy] == [chatter["message_id"]]

@@ -70,7 +70,7 @@ START_TEXT = (
 )
 HELP_TEXT = (
     "<b>How to ask</b>\n"
-    "• Here: send any question as a message.\n"
+    "• Here: send any question as a message, or as the caption of a photo.\n"
     "• In a group: <code>/ask your question</code>, mention me "
     "(<code>@{username} your question</code>), or reply to one of my messages. "
     "<code>/ask</code> sent as a reply to someone's message looks up that message.\n"
@@ -81,6 +81,9 @@ HELP_TEXT = (
 )
 UNKNOWN_COMMAND = "I don't know that command. Send me a question, or see /help."
 NOT_TEXT = "I can only answer questions sent as text. Send me a question, or see /help."
+CAPTION_COMMAND = (
+    "In a caption I read a question (or /ask and a question); send other commands as text."
+)
 ASK_USAGE = "Add a question after /ask, e.g. <code>/ask who signed the agreement?</code>"
 NEW_TOPIC = "Starting afresh: your next question is read on its own."
 NOT_ALLOWED_HERE = "Sorry, this bot is not available in this chat."
@@ -316,21 +319,22 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @rate_limited
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question: a text, or the caption of a photo or file (a screenshot with a question)."""
     msg = update.effective_message
-    if msg is not None and msg.text is not None:
+    if msg is not None and (text := msg.text or msg.caption):
         state = state_of(context)
-        await answer(state, msg, strip_mention(state, msg.text))
+        await answer(state, msg, strip_mention(state, text))
 
 
 @rate_limited
 async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A group message addressed to the bot (:class:`AddressedToMe`; chatter never gets here,
-    so it never counts against the limit)."""
+    """A group message (text or caption) addressed to the bot (:class:`AddressedToMe`; chatter
+    never gets here, so it never counts against the limit)."""
     msg = update.effective_message
-    if msg is None or msg.text is None:
+    if msg is None or not (text := msg.text or msg.caption):
         return
     state = state_of(context)
-    question = strip_mention(state, msg.text)
+    question = strip_mention(state, text)
     replied = msg.reply_to_message
     if not clean_question(question) and replied is not None and not replies_to_me(state, msg):
         question = replied.text or replied.caption or ""
@@ -341,6 +345,12 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(NOT_TEXT)
+
+
+@rate_limited
+async def on_caption_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(CAPTION_COMMAND)
 
 
 @rate_limited
@@ -639,7 +649,8 @@ def replies_to_me(state: BotState, msg: Message) -> bool:
 
 
 class AddressedToMe(filters.MessageFilter):
-    """Group messages for the bot: an @mention of it, or a reply to one of its messages."""
+    """Group messages for the bot: an @mention of it (in a text or a caption), or a reply to one
+    of its messages."""
 
     def __init__(self, state: BotState) -> None:
         super().__init__(name="AddressedToMe")
@@ -649,12 +660,40 @@ class AddressedToMe(filters.MessageFilter):
         return replies_to_me(self.state, message) or mentions_me(self.state, message)
 
 
+def caption_command(msg: Message) -> tuple[str, str] | None:
+    """The command a caption starts with and the bot it names ("" for none): ``/ask@Bot`` is
+    ``("ask", "bot")`` (PTB's CommandHandler and filters.COMMAND read only texts)."""
+    entities = msg.caption_entities
+    if not msg.caption or not entities:
+        return None
+    first = entities[0]
+    if first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
+        return None
+    name, _, to = msg.parse_caption_entity(first)[1:].lower().partition("@")
+    return name, to
+
+
+class CaptionCommand(filters.MessageFilter):
+    """A caption that starts with a command: with ``name``, that command for this bot; without,
+    any command (as filters.COMMAND for texts)."""
+
+    def __init__(self, state: BotState, name: str | None = None) -> None:
+        super().__init__(name=f"CaptionCommand({name or ''})")
+        self.state, self.command = state, name
+
+    def filter(self, message: Message) -> bool:
+        found = caption_command(message)
+        if found is None or self.command is None:
+            return found is not None
+        name, to = found
+        return name == self.command and to in ("", self.state.username.lower())
+
+
 def mentions_me(state: BotState, msg: Message) -> bool:
-    for ent in msg.entities or ():
-        if (
-            ent.type == MessageEntity.MENTION
-            and msg.parse_entity(ent).lower() == f"@{state.username}".lower()
-        ):
+    kinds = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    found = msg.parse_entities(kinds) if msg.text else msg.parse_caption_entities(kinds)
+    for ent, text in found.items():
+        if ent.type == MessageEntity.MENTION and text.lower() == f"@{state.username}".lower():
             return True
         if ent.type == MessageEntity.TEXT_MENTION and ent.user and ent.user.id == state.bot_id:
             return True
@@ -681,6 +720,9 @@ def register(app: Application, state: BotState) -> None:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     to_me = AddressedToMe(state)
+    # a question: a text, or the caption of a photo or file, that starts with no command
+    caption_ask, caption_cmd = CaptionCommand(state, "ask"), CaptionCommand(state)
+    question = (filters.TEXT & ~filters.COMMAND) | (filters.CAPTION & ~caption_cmd)
     migration = filters.StatusUpdate.MIGRATE
     app.add_handler(MessageHandler(migration, on_migration), group=-2)
     app.add_handler(TypeHandler(Update, gate), group=-1)
@@ -692,11 +734,15 @@ def register(app: Application, state: BotState) -> None:
     app.add_handler(CommandHandler("ask", on_ask))
     app.add_handler(CommandHandler("reload", on_reload))
     app.add_handler(CommandHandler("stats", on_stats))
+    app.add_handler(MessageHandler(caption_ask, on_ask))
+    app.add_handler(MessageHandler(private & caption_cmd & ~caption_ask, on_caption_command))
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text))
-    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND & to_me, on_group_text))
+    app.add_handler(MessageHandler(private & question, on_private_text))
+    app.add_handler(MessageHandler(groups & question & to_me, on_group_text))
     app.add_handler(
-        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_private_other)
+        MessageHandler(
+            private & ~filters.TEXT & ~filters.CAPTION & ~filters.StatusUpdate.ALL, on_private_other
+        )
     )
     app.add_handler(CallbackQueryHandler(on_press))
     app.add_handler(InlineQueryHandler(on_inline))
