@@ -216,7 +216,8 @@ def context_key(state: BotState, ask: Message) -> tuple[str | None, float | None
 async def answer(
     state: BotState, ask: Message, question: str, reply_to: Message | None = None
 ) -> None:
-    """Answer ``question`` (asked in ``ask``) as a reply to ``reply_to`` (default ``ask``)."""
+    """Answer ``question`` (asked in ``ask``) as a reply to ``reply_to`` (default ``ask``). The
+    handler that calls it has counted ``ask`` against the limit (:func:`rate_limited`)."""
     target = reply_to or ask
     q = clean_question(question)
     if not q:
