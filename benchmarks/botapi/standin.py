@@ -1473,8 +1473,8 @@ class BotAPIStandIn:
         (Telegram's docs list commands and replies; mentions are delivered here to be lenient.)"""
         if not self.privacy_mode or msg["chat"]["type"] == "private":
             return True
-        text = msg.get("text", "")
-        for ent in msg.get("entities", []):
+        text = msg.get("text", msg.get("caption", ""))  # a caption's entities count alike
+        for ent in msg.get("entities", msg.get("caption_entities", [])):
             piece = text.encode("utf-16-le")[
                 ent["offset"] * 2 : (ent["offset"] + ent["length"]) * 2
             ]
@@ -1529,6 +1529,41 @@ class BotAPIStandIn:
             if anonymous_admin:
                 msg["sender_chat"] = copy.deepcopy(chat_obj)
                 self._messages[chat_obj["id"]][msg["message_id"]] = msg
+            if self._reaches_bot(msg):
+                self._enqueue({"message": copy.deepcopy(msg)})
+            else:
+                self.filtered_by_privacy.append(copy.deepcopy(msg))
+            return copy.deepcopy(msg)
+
+    def send_photo(
+        self,
+        chat: JSON | int,
+        caption: str | None = None,
+        from_user: JSON | int | None = None,
+        reply_to: JSON | None = None,
+    ) -> JSON:
+        """A user sends a photo, with ``caption`` if given (``caption_entities`` as Telegram adds
+        them); delivered like :meth:`send_text` (privacy mode reads the caption's entities)."""
+        chat_obj = self._chat(chat)
+        with self._lock:
+            target = None
+            if reply_to is not None:
+                target = self._messages[chat_obj["id"]].get(reply_to["message_id"])
+                if target is None:
+                    raise ValueError("reply_to message is not stored in that chat")
+            sender = self._user(from_user, chat_obj)
+            msg = self._new_message(chat_obj, sender, "", [], reply_to=target)
+            del msg["text"]
+            n = msg["message_id"]
+            msg["photo"] = [
+                {"file_id": f"photo-{n}-{w}", "file_unique_id": f"p{n}{w}", "width": w, "height": w}
+                for w in (90, 800)
+            ]
+            if caption:
+                msg["caption"] = caption
+                entities = self._auto_entities(caption)
+                if entities:
+                    msg["caption_entities"] = entities
             if self._reaches_bot(msg):
                 self._enqueue({"message": copy.deepcopy(msg)})
             else:

@@ -70,7 +70,7 @@ START_TEXT = (
 )
 HELP_TEXT = (
     "<b>How to ask</b>\n"
-    "• Here: send any question as a message.\n"
+    "• Here: send any question as a message, or as the caption of a photo.\n"
     "• In a group: <code>/ask your question</code>, mention me "
     "(<code>@{username} your question</code>), or reply to one of my messages. "
     "<code>/ask</code> sent as a reply to someone's message looks up that message.\n"
@@ -81,6 +81,9 @@ HELP_TEXT = (
 )
 UNKNOWN_COMMAND = "I don't know that command. Send me a question, or see /help."
 NOT_TEXT = "I can only answer questions sent as text. Send me a question, or see /help."
+CAPTION_COMMAND = (
+    "In a caption I read a question (or /ask and a question); send other commands as text."
+)
 ASK_USAGE = "Add a question after /ask, e.g. <code>/ask who signed the agreement?</code>"
 NEW_TOPIC = "Starting afresh: your next question is read on its own."
 NOT_ALLOWED_HERE = "Sorry, this bot is not available in this chat."
@@ -112,6 +115,27 @@ def admin_only(func: Handler) -> Handler:
     return wrapper
 
 
+def private_report(why: str) -> Callable[[Handler], Handler]:
+    """An admin report answers only in a private chat; in a group it would show the whole group
+    what only admins may see, so the admin is told ``why`` instead (under :func:`admin_only`:
+    anyone else gets its usual refusal)."""
+
+    def decorate(func: Handler) -> Handler:
+        @functools.wraps(func)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            chat, msg = update.effective_chat, update.effective_message
+            if msg is None:
+                return
+            if chat is None or chat.type != ChatType.PRIVATE:
+                await msg.reply_text(f"Ask me this in a private chat: {why}.")
+                return
+            await func(update, context)
+
+        return wrapper
+
+    return decorate
+
+
 def sender_key(msg: Message) -> int:
     """Whom a message counts against: the user, or for anonymous admins and channels posting
     in a group, the chat they post as (they all share Telegram's one GroupAnonymousBot id)."""
@@ -128,8 +152,22 @@ async def limited(state: BotState, msg: Message) -> bool:
         return False
     if verdict == "notify":
         await msg.reply_text(RATE_LIMITED, do_quote=True)
-    log.info("rate limit: %s question from %s", verdict, key)
+    log.info("rate limit: %s message from %s", verdict, key)
     return True
+
+
+def rate_limited(func: Handler) -> Handler:
+    """Every message the bot replies to counts against its sender's question limit: questions
+    and every command alike (one notice, then silence). Outermost, so refusals count too."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = update.effective_message
+        if msg is None or await limited(state_of(context), msg):
+            return
+        await func(update, context)
+
+    return wrapper
 
 
 # -- answering ---------------------------------------------------------------------------------
@@ -170,24 +208,17 @@ def context_key(state: BotState, ask: Message) -> tuple[str | None, float | None
     bot's answers, read with the question that answer was for."""
     if ask.chat.type == ChatType.PRIVATE:
         return str(ask.chat_id), CONTEXT_TTL
-    replied = ask.reply_to_message
-    if (
-        replied is not None
-        and not is_topic_root(replied)
-        and replied.from_user is not None
-        and replied.from_user.id == state.bot_id
-    ):
-        return f"{ask.chat_id}:{replied.message_id}", None
+    if replies_to_me(state, ask):
+        return f"{ask.chat_id}:{ask.reply_to_message.message_id}", None
     return None, None
 
 
 async def answer(
     state: BotState, ask: Message, question: str, reply_to: Message | None = None
 ) -> None:
-    """Answer ``question`` (asked in ``ask``) as a reply to ``reply_to`` (default ``ask``)."""
+    """Answer ``question`` (asked in ``ask``) as a reply to ``reply_to`` (default ``ask``). The
+    handler that calls it has counted ``ask`` against the limit (:func:`rate_limited`)."""
     target = reply_to or ask
-    if await limited(state, ask):
-        return
     q = clean_question(question)
     if not q:
         await target.reply_text(EMPTY_HINT, do_quote=True)
@@ -226,6 +257,7 @@ async def answer(
 # -- commands and messages -----------------------------------------------------------------------
 
 
+@rate_limited
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is not None:
@@ -233,6 +265,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(START_TEXT)
 
 
+@rate_limited
 async def on_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/new: the next question is read on its own (the chat forgets its last question)."""
     msg = update.effective_message
@@ -241,6 +274,7 @@ async def on_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(NEW_TOPIC)
 
 
+@rate_limited
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         text = START_TEXT + "\n\n" + HELP_TEXT.format(username=esc(state_of(context).username))
@@ -255,15 +289,17 @@ async def sources_page(state: BotState, start: int) -> tuple[Reply, InlineKeyboa
     return reply, paging.sources_keyboard(start, reply.shown, len(articles), step)
 
 
+@rate_limited
 async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
-    state = state_of(context)
-    if msg is None or await limited(state, msg):
+    if msg is None:
         return
+    state = state_of(context)
     reply, markup = await sources_page(state, 0)
     await msg.reply_text(reply.html, reply_markup=markup)
 
 
+@rate_limited
 async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is None:
@@ -282,39 +318,43 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(ASK_USAGE, do_quote=True)
 
 
+@rate_limited
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question: a text, or the caption of a photo or file (a screenshot with a question)."""
     msg = update.effective_message
-    if msg is not None and msg.text is not None:
+    if msg is not None and (text := msg.text or msg.caption):
         state = state_of(context)
-        await answer(state, msg, strip_mention(state, msg.text))
+        await answer(state, msg, strip_mention(state, text))
 
 
+@rate_limited
 async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Only messages addressed to the bot: an @mention or a reply to one of its messages."""
+    """A group message (text or caption) addressed to the bot (:class:`AddressedToMe`; chatter
+    never gets here, so it never counts against the limit)."""
     msg = update.effective_message
-    if msg is None or msg.text is None:
+    if msg is None or not (text := msg.text or msg.caption):
         return
     state = state_of(context)
+    question = strip_mention(state, text)
     replied = msg.reply_to_message
-    to_me = (
-        replied is not None
-        and not is_topic_root(replied)
-        and replied.from_user is not None
-        and replied.from_user.id == state.bot_id
-    )
-    if not (to_me or mentions_me(state, msg)):
-        return  # chatter: never answered
-    question = strip_mention(state, msg.text)
-    if not clean_question(question) and replied is not None and not to_me:
+    if not clean_question(question) and replied is not None and not replies_to_me(state, msg):
         question = replied.text or replied.caption or ""
     await answer(state, msg, question)
 
 
+@rate_limited
 async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(NOT_TEXT)
 
 
+@rate_limited
+async def on_caption_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(CAPTION_COMMAND)
+
+
+@rate_limited
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(UNKNOWN_COMMAND)
@@ -519,6 +559,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # -- admin ---------------------------------------------------------------------------------------
 
 
+@rate_limited
 @admin_only
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = state_of(context)
@@ -538,7 +579,9 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(f"{what}: {e.n_articles} articles, {e.n_passages} passages{problems}.")
 
 
+@rate_limited
 @admin_only
+@private_report("it shows the bot's internal figures")
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = state_of(context)
     msg = update.effective_message
@@ -565,7 +608,9 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+@rate_limited
 @admin_only
+@private_report("it lists other people's questions")
 async def on_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Questions the articles didn't answer, most asked first (what articles to add)."""
     state = state_of(context)
@@ -594,12 +639,62 @@ def is_topic_root(msg: Message) -> bool:
     return msg.forum_topic_created is not None
 
 
+def replies_to_me(state: BotState, msg: Message) -> bool:
+    replied = msg.reply_to_message
+    return (
+        replied is not None
+        and not is_topic_root(replied)
+        and replied.from_user is not None
+        and replied.from_user.id == state.bot_id
+    )
+
+
+class AddressedToMe(filters.MessageFilter):
+    """Group messages for the bot: an @mention of it (in a text or a caption), or a reply to one
+    of its messages."""
+
+    def __init__(self, state: BotState) -> None:
+        super().__init__(name="AddressedToMe")
+        self.state = state
+
+    def filter(self, message: Message) -> bool:
+        return replies_to_me(self.state, message) or mentions_me(self.state, message)
+
+
+def caption_command(msg: Message) -> tuple[str, str] | None:
+    """The command a caption starts with and the bot it names ("" for none): ``/ask@Bot`` is
+    ``("ask", "bot")`` (PTB's CommandHandler and filters.COMMAND read only texts)."""
+    entities = msg.caption_entities
+    if not msg.caption or not entities:
+        return None
+    first = entities[0]
+    if first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
+        return None
+    name, _, to = msg.parse_caption_entity(first)[1:].lower().partition("@")
+    return name, to
+
+
+class CaptionCommand(filters.MessageFilter):
+    """A caption that starts with a command: with ``name``, that command for this bot; without,
+    any command (as filters.COMMAND for texts)."""
+
+    def __init__(self, state: BotState, name: str | None = None) -> None:
+        super().__init__(name=f"CaptionCommand({name or ''})")
+        self.state, self.command = state, name
+
+    def filter(self, message: Message) -> bool:
+        found = caption_command(message)
+        if found is None or self.command is None:
+            return found is not None
+        name, to = found
+        return name == self.command and to in ("", self.state.username.lower())
+
+
 def mentions_me(state: BotState, msg: Message) -> bool:
-    for ent in msg.entities or ():
-        if (
-            ent.type == MessageEntity.MENTION
-            and msg.parse_entity(ent).lower() == f"@{state.username}".lower()
-        ):
+    kinds = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    found = msg.parse_entities(kinds) if msg.text else msg.parse_caption_entities(kinds)
+    for ent, text in found.items():
+        if ent.type == MessageEntity.MENTION and text.lower() == f"@{state.username}".lower():
             return True
         if ent.type == MessageEntity.TEXT_MENTION and ent.user and ent.user.id == state.bot_id:
             return True
@@ -625,6 +720,10 @@ def register(app: Application, state: BotState) -> None:
     app.bot_data["state"] = state
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    to_me = AddressedToMe(state)
+    # a question: a text, or the caption of a photo or file, that starts with no command
+    caption_ask, caption_cmd = CaptionCommand(state, "ask"), CaptionCommand(state)
+    question = (filters.TEXT & ~filters.COMMAND) | (filters.CAPTION & ~caption_cmd)
     migration = filters.StatusUpdate.MIGRATE
     app.add_handler(MessageHandler(migration, on_migration), group=-2)
     app.add_handler(TypeHandler(Update, gate), group=-1)
@@ -636,11 +735,15 @@ def register(app: Application, state: BotState) -> None:
     app.add_handler(CommandHandler("ask", on_ask))
     app.add_handler(CommandHandler("reload", on_reload))
     app.add_handler(CommandHandler("stats", on_stats))
+    app.add_handler(MessageHandler(caption_ask, on_ask))
+    app.add_handler(MessageHandler(private & caption_cmd & ~caption_ask, on_caption_command))
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text))
-    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, on_group_text))
+    app.add_handler(MessageHandler(private & question, on_private_text))
+    app.add_handler(MessageHandler(groups & question & to_me, on_group_text))
     app.add_handler(
-        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_private_other)
+        MessageHandler(
+            private & ~filters.TEXT & ~filters.CAPTION & ~filters.StatusUpdate.ALL, on_private_other
+        )
     )
     app.add_handler(CallbackQueryHandler(on_press))
     app.add_handler(InlineQueryHandler(on_inline))
