@@ -4,7 +4,10 @@ Tables here (each created with ``CREATE TABLE IF NOT EXISTS``; other modules kee
 tables in the same file):
 
 - ``conversation_context``: the last question of each chat (its carried words and time), so a
-  restart keeps follow-ups working. Keyed by a text key: the chat id for private chats.
+  restart keeps follow-ups working. Keyed by a text key: the chat id for private chats; a bot
+  sets :attr:`ContextStore.scope` to its own id, which prefixes its keys (a private chat's id is
+  the user's, the same for every bot that shares the folder). Keys from before the prefix are
+  left alone and deleted after a week like any other.
 - ``unanswered``: questions that got no confident answer, question text and time only (no user
   or chat ids), so the operator learns which articles to add. Entries older than
   :data:`UNANSWERED_DAYS` days are dropped.
@@ -50,10 +53,12 @@ class _Table:
 
 
 class ContextStore(_Table):
-    """Conversation contexts by key (``conversation.ContextMemory``)."""
+    """Conversation contexts by key (``conversation.ContextMemory``); keys are kept under
+    ``scope`` when one is set (the bot's id)."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, scope: str = "") -> None:
         super().__init__(state_dir)
+        self.scope = scope
         with self._lock:
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS conversation_context ("
@@ -61,7 +66,11 @@ class ContextStore(_Table):
                 " at REAL NOT NULL)"
             )
 
+    def _key(self, key: str) -> str:
+        return f"{self.scope}/{key}" if self.scope else key
+
     def get(self, key: str) -> Context | None:
+        key = self._key(key)
         with self._lock:
             row = self._conn.execute(
                 "SELECT question, words, at FROM conversation_context WHERE key = ?", (key,)
@@ -75,6 +84,7 @@ class ContextStore(_Table):
         return Context(row[0], words, float(row[2]))
 
     def put(self, key: str, context: Context) -> None:
+        key = self._key(key)
         with self._lock:
             self._conn.execute(
                 "INSERT OR REPLACE INTO conversation_context (key, question, words, at)"
@@ -87,6 +97,7 @@ class ContextStore(_Table):
             )
 
     def forget(self, key: str) -> None:
+        key = self._key(key)
         with self._lock:
             self._conn.execute("DELETE FROM conversation_context WHERE key = ?", (key,))
 

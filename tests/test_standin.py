@@ -336,6 +336,21 @@ def test_get_updates_offset_confirms(botapi: BotAPIStandIn, chat: dict):
     assert botapi.pending_updates() == []
 
 
+def test_update_ids_can_restart_lower_and_a_stale_offset_then_drops_them():
+    with BotAPIStandIn(first_update_id=5_000_000) as api:
+        chat = api.private_chat(CHAT, "Alice")
+        api.send_text(chat, "high")
+        (first,) = ok(call(api, "getUpdates"))
+        assert first["update_id"] == 5_000_000
+        assert ok(call(api, "getUpdates", offset=5_000_001)) == []
+        api.restart_update_ids(1234)
+        api.send_text(chat, "one")
+        api.send_text(chat, "two")
+        assert [u["update_id"] for u in ok(call(api, "getUpdates"))] == [1234, 1235]
+        assert ok(call(api, "getUpdates", offset=5_000_001)) == []  # an old offset: gone
+        assert api.pending_updates() == []
+
+
 def test_long_poll_wakes_on_push(botapi: BotAPIStandIn, chat: dict):
     threading.Timer(0.3, botapi.send_text, (chat, "wake up")).start()
     started = time.monotonic()

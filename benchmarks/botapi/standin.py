@@ -534,6 +534,7 @@ class BotAPIStandIn:
         token: str = "123456:TEST-token_abcdefghijklmnopqrstuv",
         username: str = "QuoteTestBot",
         bot_id: int = 123456,
+        first_update_id: int = 1,
     ) -> None:
         self.token, self.username, self.bot_id = token, username, bot_id
         self.bot_user: JSON = {
@@ -561,7 +562,7 @@ class BotAPIStandIn:
         self._meta: dict[int, JSON] = {}  # forum/topics/left/blocked/next id per chat
         self._messages: dict[int, dict[int, JSON]] = {}
         self._queue: list[JSON] = []
-        self._next_update_id = 1
+        self._next_update_id = first_update_id
         self._confirmed_offset = 0
         self._poll_generation = 0
         self._allowed_updates: frozenset[str] = _DEFAULT_ALLOWED
@@ -1635,6 +1636,13 @@ class BotAPIStandIn:
             }
         )
         return query_id
+
+    def restart_update_ids(self, next_id: int) -> None:
+        """Telegram restarts the update id sequence (after a week without updates it picks the
+        next id at random, possibly lower): the next update gets ``next_id``. ``getUpdates`` keeps
+        its offset rule, so an offset above ``next_id`` confirms (drops) the new updates."""
+        with self._cond:
+            self._next_update_id = next_id
 
     def push_raw_update(self, update: JSON) -> JSON:
         """Enqueue any update dict (update_id is assigned); returns it with its update_id."""

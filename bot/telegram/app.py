@@ -111,6 +111,9 @@ async def _retrying(what: str, call: Callable[[], Any], stop: asyncio.Event) -> 
 async def _post_init(app: Application, state: BotState) -> None:
     state.username = app.bot.username or ""
     state.bot_id = app.bot.id
+    # another token may share STATE_DIR: the journal and follow-ups are this bot's own
+    state.journal.bind(app.bot.id)
+    state.contexts.scope = str(app.bot.id)
     try:
         await app.bot.set_my_commands(handlers.COMMANDS)
     except TelegramError as exc:  # the command menu is a nicety: serve without it

@@ -595,6 +595,12 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     e = state.engine
     j = state.journal
     total, waiting = j.counts()
+    last = j.last_update()
+    last_text = (
+        f"{last[0]} at {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(last[1]))}"
+        if last
+        else "none yet"
+    )
     await msg.reply_text(
         "<b>Stats</b>\n"
         f"uptime: {up // 3600}h {up % 3600 // 60}m {up % 60}s\n"
@@ -603,6 +609,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f"median search latency: {median}\n"
         f"articles: {e.n_articles}, passages: {e.n_passages}\n"
         f"journal: {total} updates, {waiting} waiting\n"
+        f"last update: {last_text}\n"
         f"sends possibly duplicated: {j.counter('possible_duplicates')}, "
         f"outcome unknown: {j.counter('unknown_outcome')}"
     )

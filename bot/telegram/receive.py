@@ -1,10 +1,16 @@
 """Receiving updates: the bot's own ``getUpdates`` loop and its webhook server.
 
 Both journal an update before Telegram is told it was received: the next ``getUpdates`` offset
-confirms only what is on disk, and the webhook answers 200 only after the write. An update id
-already in the journal (a webhook replay) is not handled again. A 401 (token revoked) or 409
-(another instance polling) that persists for :data:`CONFIRM_SECONDS` ends the bot
-(:class:`Fatal`, with the exit status).
+confirms only what is on disk, and the webhook answers 200 only after the write. An update this
+bot journalled in the last 26 hours (a redelivery, a webhook replay) is not handled again.
+
+Update ids follow Telegram's rules, not a high-water mark: after a quiet week Telegram may start
+them again lower. So polling starts without an offset (Telegram hands over every update it still
+keeps, up to 24 hours, and the journal recognises those it has) and an offset only ever confirms
+ids received by this process, sent once: after the request carrying it succeeded, the next one
+has none again, so an old high offset never confirms away a new, lower sequence. A 401 (token
+revoked) or 409 (another instance polling) that persists for :data:`CONFIRM_SECONDS` ends the
+bot (:class:`Fatal`, with the exit status).
 """
 
 from __future__ import annotations
@@ -56,16 +62,17 @@ class Fatal(Exception):
 
 
 async def poll(app: Application, journal: Journal, scheduler: Scheduler) -> None:
-    """Long-poll ``getUpdates``; journal each batch before its offset confirms it. Returns only
+    """Long-poll ``getUpdates``; journal each batch before an offset confirms it. Returns only
     by raising :class:`Fatal` (or being cancelled)."""
-    last = journal.last_update_id()
-    offset: int | None = last + 1 if last > 0 else None
+    offset: int | None = None  # confirms the last batch of this process; sent until it is done
     delay = 0.5
     trouble_since: float | None = None
     while True:
         try:
             updates = await app.bot.get_updates(
-                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                offset=offset,
+                timeout=0 if offset is not None else POLL_TIMEOUT,
+                allowed_updates=ALLOWED_UPDATES,
             )
         except (InvalidToken, Conflict) as exc:
             now = time.monotonic()
@@ -85,6 +92,7 @@ async def poll(app: Application, journal: Journal, scheduler: Scheduler) -> None
             continue
         trouble_since, delay = None, 0.5
         if not updates:
+            offset = None  # confirmed: Telegram forgot everything below it
             continue
         fresh = journal.record([u.to_dict() for u in updates])
         offset = max(u.update_id for u in updates) + 1

@@ -97,7 +97,8 @@ class BotState:
         if cq is None or not isinstance(cq.message, Message):
             return False
         key = (cq.message.chat.id, cq.message.message_id)
-        return self.latest_press.get(key, update.update_id) > update.update_id
+        # by queue order, not by id: Telegram may restart its ids lower
+        return self.latest_press.get(key, update.update_id) != update.update_id
 
     def showing(self, key: tuple[int, int], html: str, markup: object) -> bool:
         """Record that message ``key`` shows ``html`` with ``markup``; False when it already
