@@ -21,30 +21,32 @@ loss). Every module keeps its own tables there (``CREATE TABLE IF NOT EXISTS``).
 
 Rows older than :data:`KEEP_SECONDS` are pruned; the highest pruned update id is kept, so an
 older replay is still recognised.
+
+A full, read-only or removed state folder does not end the bot: the journal goes on in memory
+and is written to the file when the folder takes writes again (bot/statedb.py; one log line
+each way). Meanwhile "journalled before it is confirmed" holds in memory only: a kill loses the
+updates received and not yet answered.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..state import connect
+from ..statedb import StateDB
 
 KEEP_SECONDS = 7 * 24 * 3600
 
 
-def open_journal_db(state_dir: Path) -> sqlite3.Connection:
+def open_journal_db(state_dir: Path) -> StateDB:
     """The shared state database (``bot.state.connect``), with every commit synced to disk: an
-    update confirmed to Telegram must survive a power loss."""
-    conn = connect(state_dir)
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
+    update confirmed to Telegram must survive a power loss. A :class:`~bot.statedb.StateDB`:
+    while the state folder takes no writes (full, read-only) the journal is kept in memory."""
+    return StateDB(state_dir, pragmas=("PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000"))
 
 
 _SCHEMA = """
