@@ -40,6 +40,7 @@ import re
 import sqlite3
 import tempfile
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ log = logging.getLogger("bot.state")
 
 STATE_FILE = "bot.sqlite3"
 
-RETRY_SECONDS = 5.0
+RETRY_SECONDS = 2.0  # between test writes while the folder takes no writes
+MAX_RETRY_SECONDS = 60.0  # between attempts to write back that fail although the test write did
 _STORAGE_CODES = {
     sqlite3.SQLITE_PERM,
     sqlite3.SQLITE_READONLY,
@@ -159,7 +161,7 @@ class _Folder:
                 self.written = 0
                 log.error(
                     "%s; answering from memory meanwhile (a kill or restart before then loses "
-                    "what is kept there), trying again every %.0f s",
+                    "what is kept there), checking every %.0f s",
                     _UNTIL[what].format(dir=self.path, exc=exc),
                     RETRY_SECONDS,
                 )
@@ -188,9 +190,9 @@ class _Folder:
                 )
 
     def _retry(self) -> None:
-        wake = threading.Event()
+        delay = RETRY_SECONDS
         while True:
-            wake.wait(RETRY_SECONDS)
+            time.sleep(delay)
             with self.lock:
                 dbs = list(self.down)
                 if not dbs:
@@ -198,8 +200,8 @@ class _Folder:
                     return
             if probe(self.path) is not None:
                 continue
-            for db in dbs:
-                db.recover()
+            if not all([db.recover() for db in dbs]):  # (a large write-back is not cheap)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
 
 
 _FOLDERS: dict[str, _Folder] = {}
@@ -251,6 +253,7 @@ class StateDB:
         self._folder = _folder(self.state_dir)
         self._disk: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None  # the file's device and inode when opened
+        self.lost = 0  # changes not written when closed (the folder still took no writes)
         try:
             self._disk = self._open()
         except (OSError, sqlite3.Error) as exc:
@@ -338,6 +341,7 @@ class StateDB:
         saying how many are lost if that fails."""
         with self._lock:
             if self._mem is not None and not self.recover() and self._redo:
+                self.lost = len(self._redo)
                 log.warning(
                     "%d change(s) to the state tables %s were kept only in memory and are lost "
                     "(the state folder still takes no writes)",
@@ -368,8 +372,8 @@ class StateDB:
         """Before a write: the file is still at its path. SQLite (WAL) goes on writing to a
         file removed or unmounted under it, which no restart would find again."""
         try:
-            now = _identity(self.path)
-        except FileNotFoundError:
+            now: tuple[int, int] | None = _identity(self.path)
+        except OSError:
             now = None
         if now != self._file:
             raise FileNotFoundError(
@@ -377,64 +381,70 @@ class StateDB:
             )
 
     def _note_ddl(self, script: bool, text: str) -> None:
+        """Keep a schema statement (run again in memory, or on a new file); while in memory, a
+        table it names is first read from the file."""
         self._ddl.append((script, text))
-        for name in _CREATE_TABLE.findall(text):
-            if name not in self._tables:
-                self._tables.append(name)
+        new = [n for n in _CREATE_TABLE.findall(text) if n not in self._tables]
+        self._tables.extend(new)
+        if self._mem is not None and new:
+            self._seed(None, new)
 
     def _degrade(self, exc: BaseException) -> None:
-        """Move to memory: the tables copied from the file (if it can be read), the open
+        """Move to memory: the tables copied from the file (as far as it can be read), the open
         transaction carried out again there."""
         disk, self._disk = self._disk, None
         if disk is not None:
             with contextlib.suppress(sqlite3.Error):
                 disk.rollback()
-        mem = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        try:
-            self._copy_in(disk, mem)
-        except sqlite3.Error:  # unreadable too: start from the empty tables
-            mem.close()
-            mem = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._mem = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._redo = []
+        self._seed(disk, self._tables)
         for script, text in self._ddl:
             with contextlib.suppress(sqlite3.Error):
-                (mem.executescript if script else mem.execute)(text)
+                (self._mem.executescript if script else self._mem.execute)(text)
         if disk is not None:
             with contextlib.suppress(sqlite3.Error):
                 disk.close()
-        self._mem, self._redo = mem, []
         for _, sql, params in self._tx or ():
-            mem.execute(sql, params)
+            self._mem.execute(sql, params)
         self._folder.failed(self, exc)
 
-    def _copy_in(self, disk: sqlite3.Connection | None, mem: sqlite3.Connection) -> None:
-        """This owner's tables (schema and rows) from the file into ``mem``."""
-        if not self._tables:
-            return
-        src = disk or self._read_only()
-        if src is None:
+    def _seed(self, disk: sqlite3.Connection | None, tables: list[str]) -> None:
+        """Copy ``tables`` (schema, rows, indexes) from the file into memory; one that cannot
+        be read starts empty."""
+        assert self._mem is not None
+        have = {r[0] for r in self._mem.execute("SELECT name FROM sqlite_master")}
+        tables = [t for t in tables if t not in have]
+        src = disk if disk is not None or not tables else self._read_only()
+        if src is None or not tables:
             return
         try:
-            marks = ",".join("?" * len(self._tables))
-            schema = src.execute(
-                f"SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ({marks}) "
-                "AND sql IS NOT NULL ORDER BY type = 'index'",
-                self._tables,
-            ).fetchall()
-            mem.execute("BEGIN")
-            for kind, name, sql in schema:
-                mem.execute(sql)
-                if kind == "table":
+            for name in tables:
+                try:
+                    schema = src.execute(
+                        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
+                        "ORDER BY type = 'index'",
+                        (name,),
+                    ).fetchall()
                     rows = src.execute(f"SELECT * FROM {_quote(name)}").fetchall()
+                except sqlite3.Error:
+                    continue
+                if not schema:
+                    continue
+                with self._mem:
+                    self._mem.execute("BEGIN")
+                    self._mem.execute(schema[0][0])
                     if rows:
                         marks = ",".join("?" * len(rows[0]))
-                        mem.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})", rows)
-            mem.execute("COMMIT")
+                        self._mem.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})", rows)
+                    for (sql,) in schema[1:]:
+                        self._mem.execute(sql)
         finally:
             if src is not disk:
                 src.close()
 
     def _read_only(self) -> sqlite3.Connection | None:
-        """The file opened for reading only (start-up in a folder that takes no writes)."""
+        """The file opened for reading only (at start-up in a folder that takes no writes)."""
         if not self.path.is_file():
             return None
         uri = "file:" + urllib.parse.quote(str(self.path))
@@ -442,12 +452,13 @@ class StateDB:
         if not Path(str(self.path) + "-wal").exists():  # the file alone is the whole database
             modes.append("?immutable=1")
         for mode in modes:
+            conn = None
             try:
                 conn = sqlite3.connect(uri + mode, uri=True, check_same_thread=False)
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 return conn
             except sqlite3.Error:
-                with contextlib.suppress(UnboundLocalError, sqlite3.Error):
+                if conn is not None:
                     conn.close()
         return None
 
