@@ -27,7 +27,11 @@ if it can be read (so updates left unanswered before are still answered) and the
 Only a STATE_DIR that is not a folder, or a file there that is not an SQLite database, is an
 error (a configuration error: raised, the bot exits 2).
 
-The file is never memory-mapped (``mmap_size=0``); WAL's ``-shm`` index is (see bot/state.py).
+No SIGBUS: the database file is never memory-mapped (``mmap_size=0``, also SQLite's default).
+WAL's ``-shm`` index is, but SQLite writes every page of it before mapping it, so no space
+there is an error too (``SQLITE_IOERR_SHMSIZE``, the "disk I/O error" of a start on a full
+disk), not a fault. ``locking_mode=EXCLUSIVE`` (index in the heap) would lock every other
+process out of the file while the bot runs: ``python -m bot unanswered``, online backups.
 """
 
 from __future__ import annotations
