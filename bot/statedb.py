@@ -298,6 +298,15 @@ class StateDB:
                 self._redo.append((sql, params))
             return cur
 
+    def executemany(self, sql: str, seq: Any) -> sqlite3.Cursor | None:
+        """``execute`` for each parameter set (outside a transaction each is its own commit, as
+        with a connection in autocommit mode)."""
+        cur = None
+        with self._lock:
+            for params in seq:
+                cur = self.execute(sql, params)
+        return cur
+
     def executescript(self, script: str) -> None:
         with self._lock:
             self._note_ddl(True, script)

@@ -30,6 +30,7 @@ def test_a_transaction_cut_by_a_full_disk_goes_on_in_memory_and_is_written_back(
         j.answered(3, 33)
         j.bump("possible_duplicates")
         page = j.new_page(5, "What is LEMOA?")
+        j.conn.executemany("INSERT INTO migrations VALUES (?, ?)", [(-7, -1007), (-8, -1008)])
         (state / "filler").unlink()
         assert j.conn.recover() and not j.conn.in_memory
         j.close()
@@ -40,6 +41,7 @@ def test_a_transaction_cut_by_a_full_disk_goes_on_in_memory_and_is_written_back(
         assert row == (33,)
         assert again.counter("possible_duplicates") == 1
         assert again.page(page, 5).question == "What is LEMOA?"
+        assert again.migrated_to(-7) == -1007 and again.migrated_to(-8) == -1008
         again.close()
 
 
