@@ -13,38 +13,32 @@ tables in the same file):
   :data:`UNANSWERED_DAYS` days are dropped.
 
 Every object holds its own connection behind a lock, so the bot's worker threads may share it.
+The connections are :class:`bot.statedb.StateDB`: when the state folder is full, read-only or
+gone, a handler's write is kept in memory instead of failing (a follow-up's context, an
+unanswered question are then not persisted until the folder takes writes again; one log line).
+:func:`connect` (WAL mode) is defined there too.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from .conversation import Context
+from .statedb import STATE_FILE, StateDB, connect
 
-STATE_FILE = "bot.sqlite3"
+__all__ = ["STATE_FILE", "ContextStore", "UnansweredLog", "connect"]
+
 UNANSWERED_DAYS = 90
 CONTEXT_KEEP_SECONDS = 7 * 86_400  # stored contexts older than this are deleted
 MAX_QUESTION_CHARS = 500  # a logged question is cut to this many characters
 
 
-def connect(state_dir: Path) -> sqlite3.Connection:
-    """The state database (created with its folder if missing), WAL mode."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        state_dir / STATE_FILE, timeout=10, check_same_thread=False, isolation_level=None
-    )
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
-
-
 class _Table:
     def __init__(self, state_dir: Path) -> None:
-        self._conn = connect(Path(state_dir))
+        self._conn = StateDB(Path(state_dir))
         self._lock = threading.Lock()
 
     def close(self) -> None:

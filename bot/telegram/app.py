@@ -5,7 +5,9 @@ Stopping (SIGTERM, SIGINT): fetching stops at once, updates in hand get :data:`S
 seconds, the rest stay in the journal, a running index build is cancelled, and the process exits
 0 within 10 s. SIGHUP reloads the corpus. The process exits non-zero with one log line when the
 bot cannot serve: token rejected (401, exit 2) or another instance polling with the same token
-(409, exit 3).
+(409, exit 3). A bad STATE_DIR (not a folder, no SQLite database in it) is exit 2 too; a full or
+read-only one is not an exit: the bot answers from memory until it takes writes again
+(bot/statedb.py).
 """
 
 from __future__ import annotations
@@ -229,7 +231,12 @@ async def serve(settings: Settings, engine: Engine, stop: asyncio.Event | None =
             await asyncio.wait_for(app.shutdown(), 2)
         _, waiting_n = journal.counts()
         journal.close()
-        log.info("stopped (%d update(s) left for after the restart)", waiting_n)
+        if journal.conn.lost and waiting_n:  # the state folder still takes no writes
+            log.warning(
+                "stopped (%d update(s) not yet answered, kept in memory only: lost)", waiting_n
+            )
+        else:
+            log.info("stopped (%d update(s) left for after the restart)", waiting_n)
     return code
 
 

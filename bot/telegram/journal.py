@@ -31,6 +31,11 @@ adopted by the first bot that binds (the one that wrote them, unless the token w
 the same time as the upgrade).
 
 Rows older than :data:`KEEP_SECONDS` are pruned.
+
+A full, read-only or removed state folder does not end the bot: the journal goes on in memory
+and is written to the file when the folder takes writes again (bot/statedb.py; one log line
+each way). Meanwhile "journalled before it is confirmed" holds in memory only: a kill loses the
+updates received and not yet answered.
 """
 
 from __future__ import annotations
@@ -38,13 +43,12 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..state import connect
+from ..statedb import StateDB
 
 log = logging.getLogger("bot.telegram")
 
@@ -55,13 +59,11 @@ REDELIVERY_SECONDS = 26 * 3600
 BACKWARDS_SLACK = 1000
 
 
-def open_journal_db(state_dir: Path) -> sqlite3.Connection:
+def open_journal_db(state_dir: Path) -> StateDB:
     """The shared state database (``bot.state.connect``), with every commit synced to disk: an
-    update confirmed to Telegram must survive a power loss."""
-    conn = connect(state_dir)
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
+    update confirmed to Telegram must survive a power loss. A :class:`~bot.statedb.StateDB`:
+    while the state folder takes no writes (full, read-only) the journal is kept in memory."""
+    return StateDB(state_dir, pragmas=("PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000"))
 
 
 _SCHEMA = [
@@ -97,11 +99,11 @@ _SCHEMA = [
 UNBOUND = 0  # rows journalled before they were keyed by bot: adopted by the first bot to bind
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+def _columns(conn: StateDB, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: StateDB) -> None:
     """Key a journal written before updates and pages were kept per bot (in the caller's
     transaction): its rows get :data:`UNBOUND`; the old high-water mark goes."""
     old = _columns(conn, "updates")
