@@ -217,6 +217,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .conversation import Conversation
     from .corpus import check_folder
     from .evaluate import (
+        Bm25sPeer,
+        PeerMissing,
         evaluate,
         gold_files,
         read_set,
@@ -243,10 +245,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    peers = []
+    if args.peers:
+        try:
+            peers.append(Bm25sPeer(corpus))
+        except (PeerMissing, OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     engine = _engine(args, settings)
     results = [
         ("project", evaluate(engine.search, questions, conversation=lambda: Conversation(engine)))
     ]
+    results += [(p.name, evaluate(p.search, questions)) for p in peers]
     if args.json:
         print(report_json(results, args.files, str(corpus), args.half))
         return 0
@@ -417,6 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="only the odd or even tuning half: by the number in the id (n001 is odd); "
         "SQuAD-style lines by their line number in the file (default: all)",
+    )
+    e.add_argument(
+        "--peers",
+        action="store_true",
+        help="also score bm25s (dev extras) on the same questions over the non-empty lines of "
+        "the same files (it never abstains, and reads each conversation turn alone)",
     )
     e.add_argument("--json", action="store_true", help="the measures as one JSON object")
     e.add_argument("--missed", action="store_true", help="also list the questions missed")

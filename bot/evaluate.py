@@ -14,11 +14,15 @@ Three kinds of line, told apart by their fields:
 
 Measures over the top 3 hits: success@1, success@3 and MRR@3 (strict), lenient success@3 (the
 SQuAD-style questions only), false-abstain rate, abstain accuracy.
+
+``Bm25sPeer`` is the reference system of ``eval --peers``: bm25s over the non-empty lines of each
+article file. bm25s is a dev extra, imported only there; the bot never needs it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -272,6 +276,65 @@ def evaluate(
                     question += f"  (read with: {' '.join(answer.reading.carried)})"
             _score(res, f"{q.get('id')}.{k}", turn, question, hits)
     return res
+
+
+# -- the peer: bm25s over lines ----------------------------------------------------------------
+
+
+class PeerMissing(Exception):
+    """bm25s (or PyStemmer) is not installed."""
+
+
+class Bm25sPeer:
+    """bm25s (PyStemmer English stemmer, English stopwords, its default BM25) over the
+    non-empty lines of each ``.txt`` file of ``folder``; a hit is one line. Never abstains."""
+
+    name = "bm25s"
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            import bm25s
+            import Stemmer
+        except ImportError as exc:
+            raise PeerMissing(
+                f"--peers needs bm25s and PyStemmer ({exc.name} is not installed): "
+                "pip install -e '.[dev]'"
+            ) from None
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each build at DEBUG
+        self._bm25s = bm25s
+        self._stemmer = Stemmer.Stemmer("english")
+        self.lines: list[tuple[str, int, str]] = []  # (file, 1-based line, text)
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() != ".txt" or path.name.startswith(".") or not path.is_file():
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            for n, line in enumerate(text.split("\n"), 1):
+                if line.strip():
+                    self.lines.append((path.name, n, line))
+        if not self.lines:
+            raise ValueError(f"{folder}: no non-empty line in a .txt file for bm25s")
+        self.retriever = bm25s.BM25()
+        self.retriever.index(self._tokenize([t for _, _, t in self.lines]), show_progress=False)
+
+    def _tokenize(self, texts: list[str]) -> Any:
+        return self._bm25s.tokenize(
+            texts, stopwords="en", stemmer=self._stemmer, show_progress=False
+        )
+
+    def search(self, question: str, top: int = 3) -> list[Hit]:
+        k = min(top, len(self.lines))
+        tokens = self._bm25s.tokenize(
+            [question], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
+        )
+        docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
+        out = []
+        for d, s in zip(docs[0], scores[0], strict=True):
+            file, n, text = self.lines[int(d)]
+            out.append(
+                Hit(file=file, line_start=n, line_end=n, score=float(s), text=text, title=None)
+            )
+        return out
 
 
 # -- reports -----------------------------------------------------------------------------------

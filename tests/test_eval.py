@@ -1,9 +1,12 @@
 """``python -m bot eval``: the shared format, SQuAD-style sets (strict by line, lenient by text,
-unanswerable), several files at once, --half, --json, and bad input."""
+unanswerable), several files at once, --half, --peers (bm25s), --json, and bad input."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -11,7 +14,9 @@ from bot.engine import build_engine
 from bot.evaluate import read_set
 
 from .helpers.cli import run
-from .search_fixtures import DATA
+from .search_fixtures import DATA, PROJECT
+
+HAVE_BM25S = importlib.util.find_spec("bm25s") is not None
 
 ARTICLE_A = [
     "The Northern Cape",
@@ -184,6 +189,35 @@ def test_several_files_of_both_formats_are_scored_together(tmp_path):
     assert m["lenient_success@3"] is None
 
 
+@pytest.mark.skipif(not HAVE_BM25S, reason="bm25s (dev extras) is not installed")
+def test_peers_adds_a_bm25s_row_on_the_same_questions(squad_set, tmp_path):
+    corpus, ans, none = squad_set
+    env = {"INDEX_DIR": str(tmp_path / "index")}
+    r = run("eval", "--peers", str(ans), str(none), "--corpus", str(corpus), env=env)
+    assert r.returncode == 0, r.stderr
+    rows = r.stdout.splitlines()[2:]
+    assert [row.split()[0] for row in rows] == ["project", "bm25s"]
+    got = eval_json("--peers", str(ans), str(none), "--corpus", str(corpus), tmp_path=tmp_path)
+    b = got["systems"]["bm25s"]
+    assert (b["answerable"], b["unanswerable"]) == (3, 2)
+    assert b["abstain_ok"] == 0 and b["false_abstain"] == 0  # it never abstains
+    assert "s1" not in b["missed"]  # one line holds every word of s1's question
+
+
+def test_peers_without_bm25s_is_a_one_line_error(squad_set):
+    corpus, ans, _ = squad_set
+    code = (
+        "import sys; sys.modules['bm25s'] = None; from bot.cli import main; "
+        f"sys.exit(main(['eval', '--peers', {str(ans)!r}, '--corpus', {str(corpus)!r}]))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=60
+    )
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: --peers needs bm25s") and "[dev]" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("lines", "where", "says"),
     [
@@ -222,3 +256,24 @@ def test_answers_in_files_outside_the_corpus_is_an_error_not_zero(squad_set):
     r = run("eval", str(ans))  # the default corpus has no a.txt
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "a.txt" in r.stderr and "--corpus" in r.stderr
+
+
+def test_the_real_squad_copy_with_the_bm25s_anchor():
+    squad = DATA / "squad"
+    files = sorted((squad / "corpus").glob("*.txt"))
+    paragraphs = sum(
+        len([x for x in f.read_text("utf-8").split("\n") if x.strip()]) - 1 for f in files
+    )
+    assert (len(files), paragraphs) == (36, 1216)  # as shared/eval's README has them
+    args = ["eval", "--json", "--corpus", str(squad / "corpus")]
+    args += [str(squad / "squad_ans.jsonl"), str(squad / "squad_none.jsonl")]
+    r = run(*args, *(["--peers"] if HAVE_BM25S else []))
+    assert r.returncode == 0, r.stderr
+    systems = json.loads(r.stdout)["systems"]
+    p = systems["project"]
+    assert (p["answerable"], p["unanswerable"], p["squad_answerable"]) == (250, 120, 250)
+    if HAVE_BM25S:  # shared/eval's anchor: strict 0.80 / 0.87, lenient 0.90, no abstaining
+        b = systems["bm25s"]
+        got = [round(b[k], 2) for k in ("success@1", "success@3", "lenient_success@3")]
+        assert got == [0.80, 0.87, 0.90]
+        assert b["abstain_ok"] == b["false_abstain"] == 0
