@@ -64,11 +64,17 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format bot tests tools benchmarks
 	$(VENV)/bin/ruff check --fix bot tests tools benchmarks
 
-## eval: the question sets in tests/data (questions, then conversations)
-eval: $(RUNTIME)
+## eval: the question sets in tests/data (questions, then conversations, then SQuAD), each
+## with bm25s beside the project (a dev extra, hence $(STAMP)); make eval HALF=even for a half
+HALF ?= all
+eval: $(STAMP)
 	@for f in dev natural extra fresh heldout dialogues-dev; do \
-		echo "== tests/data/$$f.jsonl"; $(PY) -m bot eval tests/data/$$f.jsonl || exit 1; \
+		echo "== tests/data/$$f.jsonl"; \
+		$(PY) -m bot eval --peers --half $(HALF) tests/data/$$f.jsonl || exit 1; \
 	done
+	@echo "== tests/data/squad (squad_ans.jsonl + squad_none.jsonl)"
+	@$(PY) -m bot eval --peers --half $(HALF) --corpus tests/data/squad/corpus \
+		tests/data/squad/squad_ans.jsonl tests/data/squad/squad_none.jsonl
 
 ## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages
 BENCH_STAMP := $(VENV)/.installed-bench

@@ -215,17 +215,56 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .conversation import Conversation
-    from .evaluate import evaluate, load_questions, report
+    from .corpus import check_folder
+    from .evaluate import (
+        Bm25sPeer,
+        PeerMissing,
+        evaluate,
+        gold_files,
+        read_set,
+        report_json,
+        report_missed,
+        report_table,
+    )
 
-    path = Path(args.file)
+    questions = []
     try:
-        questions = load_questions(path)
-    except (OSError, ValueError) as exc:
+        for name in args.files:
+            questions += read_set(Path(name), args.half)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"error: cannot read question set: {exc}", file=sys.stderr)
         return 2
+    corpus = _corpus(args, settings)
+    check_folder(corpus)
+    absent = sorted(f for f in gold_files(questions) if not (corpus / f).is_file())
+    if absent:
+        print(
+            f"error: the answers are in {absent[0]}, which is not in {corpus}"
+            + (f" (nor {len(absent) - 1} other file(s))" if len(absent) > 1 else "")
+            + "; give the set's article folder with --corpus DIR",
+            file=sys.stderr,
+        )
+        return 2
+    peers = []
+    if args.peers:
+        try:
+            peers.append(Bm25sPeer(corpus))
+        except (PeerMissing, OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     engine = _engine(args, settings)
-    res = evaluate(engine.search, questions, top=3, conversation=lambda: Conversation(engine))
-    print(report(res))
+    results = [
+        ("project", evaluate(engine.search, questions, conversation=lambda: Conversation(engine)))
+    ]
+    results += [(p.name, evaluate(p.search, questions)) for p in peers]
+    if args.json:
+        print(report_json(results, args.files, str(corpus), args.half))
+        return 0
+    if args.missed:
+        for name, res in results:
+            if res.missed:
+                print(f"{name} missed:\n{report_missed(res)}")
+    print(report_table(results))
     return 0
 
 
@@ -369,9 +408,34 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "eval",
         parents=[corpus],
-        help="score a question or conversation set (.jsonl) over the top 3 passages",
+        help="score question sets (.jsonl) over the top 3 passages",
+        description="Score question sets over the top 3 passages: success@1, success@3, "
+        "lenient success@3 (SQuAD-style questions), MRR@3, false-abstain rate, abstain "
+        "accuracy; several files are scored together, one row per system.",
     )
-    e.add_argument("file", help="JSON lines: {id, question, answers} or {id, turns: [...]}")
+    e.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="JSON lines: {id, question, answers: [{file, quote}]} or {id, turns: [...]}; "
+        "SQuAD style {id, question, file, line, answers: [texts]}, or {id, question} "
+        "(unanswerable)",
+    )
+    e.add_argument(
+        "--half",
+        choices=("all", "odd", "even"),
+        default="all",
+        help="only the odd or even tuning half: by the number in the id (n001 is odd); "
+        "SQuAD-style lines by their line number in the file (default: all)",
+    )
+    e.add_argument(
+        "--peers",
+        action="store_true",
+        help="also score bm25s (dev extras) on the same questions over the non-empty lines of "
+        "the same files (it never abstains, and reads each conversation turn alone)",
+    )
+    e.add_argument("--json", action="store_true", help="the measures as one JSON object")
+    e.add_argument("--missed", action="store_true", help="also list the questions missed")
     e.set_defaults(func=cmd_eval)
     u = sub.add_parser(
         "unanswered", help="questions without a confident answer, most frequent first"
