@@ -4,7 +4,8 @@ An article file is plain text, one paragraph per line, as scraped from a news si
 article body it carries page furniture: repeated title lines, site banners, tag lines,
 "Read More" / "Related News" blocks with other stories' headlines, comment forms, widget credits.
 Furniture is recognised by general rules (where it stands, whether it reads as prose, known
-markers) and is never indexed. The headline and date of an article are kept as metadata.
+markers: generic web-page phrases listed in ``data/furniture.txt``) and is never indexed. The
+headline and date of an article are kept as metadata.
 """
 
 from __future__ import annotations
@@ -91,21 +92,37 @@ _DATELINE = re.compile(
     r"(?:\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?)?\W*$",
     re.IGNORECASE,
 )
-# Markers of page furniture (case-insensitive): whole-line forms, and credits anywhere in a line.
-_FURNITURE_MARKERS = re.compile(
-    r"""^\W*(?:
-        read\ more|also\ read|read\ also|related(?:\ (?:news|stories|articles|posts|topics))?
-        |more\ (?:news|stories)|recommended(?:\ for\ you)?|trending(?:\ now)?|you\ may\ also\ like
-        |leave\ a\ (?:reply|comment)|post\ a\ comment|comments?|\d+\ comments?
-        |your\ email\ address\ will\ not\ be\ published.*|required\ fields\ are\ marked.*
-        |join\ .{0,40}\b(?:whatsapp|telegram|facebook|group|channel|community)\b.*
-        |follow\ us.*|subscribe.*|sign\ up.*|share\ (?:this|on).*|click\ here.*
-        |advertisement|sponsored|(?:source|image|photo|credit|courtesy|via)\s*:.{0,60}
-        |(?:©|\(c\)|copyright).*|tags?\s*:.*|filed\ under.*|share|tweet|print|email
-    )\W*$""",
-    re.IGNORECASE | re.VERBOSE,
+FURNITURE_FILE = Path(__file__).with_name("data") / "furniture.txt"
+
+
+def _read_furniture(path: Path) -> dict[str, list[str]]:
+    """The sections of the furniture list (see its header): {section: entries}."""
+    sections: dict[str, list[str]] = {"line": [], "links": [], "anywhere": []}
+    current = None
+    for raw in path.read_text("utf-8").splitlines():
+        entry = raw.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if entry.startswith("[") and entry.endswith("]") and entry[1:-1] in sections:
+            current = sections[entry[1:-1]]
+        elif current is None:
+            raise ValueError(f"{path.name}: an entry before the first [section]: {entry!r}")
+        else:
+            current.append(entry)
+    return sections
+
+
+def _whole_line(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile(r"^\W*(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\W*$", re.I)
+
+
+# Markers of page furniture (generic web-page phrases, case ignored): whole-line forms, and
+# phrases anywhere in a short line
+_FURNITURE_LISTS = _read_furniture(FURNITURE_FILE)
+_FURNITURE_MARKERS = _whole_line(_FURNITURE_LISTS["line"] + _FURNITURE_LISTS["links"])
+_FURNITURE_ANYWHERE = re.compile(
+    r"\b(?:" + "|".join(re.escape(p) for p in _FURNITURE_LISTS["anywhere"]) + r")\b", re.I
 )
-_FURNITURE_ANYWHERE = re.compile(r"\bpowered by\b|\ball rights reserved\b|\bbanner\b", re.I)
 
 
 def strip_byline(line: str) -> str:
@@ -138,7 +155,7 @@ def is_prose(line: str, marker: bool | None = None) -> bool:
 
 # every line _FURNITURE_ANYWHERE matches holds one of these, lower-cased (exactly so for an
 # ASCII line; other lines go to the pattern): most lines are ruled out without it
-_ANYWHERE_HINTS = ("powered by", "all rights reserved", "banner")
+_ANYWHERE_HINTS = tuple(p.lower() for p in _FURNITURE_LISTS["anywhere"])
 
 
 def is_furniture_marker(line: str) -> bool:

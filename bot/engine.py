@@ -41,6 +41,7 @@ import numpy as np
 
 from . import lexicon
 from .corpus import (
+    FURNITURE_FILE,
     CorpusProblem,
     article_text,
     check_folder,
@@ -266,7 +267,7 @@ def _code_version() -> str:
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
     for name in ANALYSIS_MODULES:  # by file: the builder is not imported to serve a saved index
         h.update(Path(__file__).with_name(f"{name}.py").read_bytes())
-    for data in lexicon.DATA_FILES:
+    for data in (*lexicon.DATA_FILES, FURNITURE_FILE):
         h.update(data.read_bytes() if data.exists() else b"")
     return h.hexdigest()[:16]
 
