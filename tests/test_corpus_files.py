@@ -391,4 +391,4 @@ def test_files_deleted_or_garbled_while_the_bot_runs(botapi, tmp_path, caplog):
 def test_open_engine_raises_a_clear_error_for_a_folder_of_only_bad_files(only_bad, tmp_path):
     folder, _ = only_bad
     with pytest.raises(CorpusError, match="no usable article"):
-        open_engine(folder, Settings(index_dir=tmp_path / "index"))
+        open_engine(folder, Settings(index_dir=tmp_path / "index", max_file_bytes=LIMIT))
