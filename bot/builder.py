@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import logging
 import mmap
 import os
@@ -24,7 +25,16 @@ from typing import BinaryIO
 import numpy as np
 
 from .analysis import TermIds, analyze_word, terms
-from .corpus import Article, CorpusError, CorpusProblem, article_file_names, load_article
+from .corpus import (
+    Article,
+    CorpusError,
+    CorpusProblem,
+    SharedLines,
+    article_file_names,
+    file_keys,
+    load_article,
+    shared_lines,
+)
 from .index import BM25Index
 from .spelling import SpellIndex, spellable
 from .store import ArticleMeta, PassageStore, find_acronyms, points_back
@@ -106,12 +116,17 @@ def chunk_of_articles(
 
 
 def chunk_of_files(
-    paths: list[str], folder: str, max_bytes: int, tids: TermIds | None = None
+    paths: list[str],
+    folder: str,
+    max_bytes: int,
+    tids: TermIds | None = None,
+    shared: SharedLines | None = None,
 ) -> Chunk:
+    """One chunk of article files; ``shared``: the corpus's ``corpus.shared_lines``."""
     articles: list[Article] = []
     problems: list[CorpusProblem] = []
     for path in paths:
-        got = load_article(Path(path), Path(folder), max_bytes)
+        got = load_article(Path(path), Path(folder), max_bytes, shared)
         if isinstance(got, CorpusProblem):
             problems.append(got)
         else:
@@ -122,11 +137,17 @@ def chunk_of_files(
 _WORKER_TERM_IDS: list[TermIds] = []  # a worker process's, kept for all its chunks
 
 
-def _worker_chunk_of_files(paths: list[str], folder: str, max_bytes: int) -> Chunk:
+def _worker_chunk_of_files(
+    paths: list[str], folder: str, max_bytes: int, shared: SharedLines
+) -> Chunk:
     if not _WORKER_TERM_IDS:
         _WORKER_TERM_IDS.append(TermIds())
     with no_cyclic_gc():
-        return chunk_of_files(paths, folder, max_bytes, _WORKER_TERM_IDS[0])
+        return chunk_of_files(paths, folder, max_bytes, _WORKER_TERM_IDS[0], shared)
+
+
+def _file_keys(paths: list[str], folder: str, max_bytes: int) -> list[tuple[str, set[str]]]:
+    return file_keys(map(Path, paths), Path(folder), max_bytes)
 
 
 @contextlib.contextmanager
@@ -277,15 +298,21 @@ def build_from_folder(
     groups = [paths[i : i + FILES_PER_CHUNK] for i in range(0, len(paths), FILES_PER_CHUNK)]
     workers = min(os.cpu_count() or 1, len(groups))
     n = len(groups)
+    # short lines in several files are site furniture: found first, over the whole corpus
     if len(paths) <= PARALLEL_OVER_FILES or workers < 2:
         tids = TermIds()
         with no_cyclic_gc():
+            shared = shared_lines(_file_keys(paths, base, max_bytes))
             index, store, problems = assemble(
-                (chunk_of_files(g, str(folder), max_bytes, tids) for g in groups), progress
+                (chunk_of_files(g, base, max_bytes, tids, shared) for g in groups), progress
             )
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool, no_cyclic_gc():
-            chunks = pool.map(_worker_chunk_of_files, groups, [str(folder)] * n, [max_bytes] * n)
+            keys = pool.map(_file_keys, groups, [base] * n, [max_bytes] * n)
+            shared = shared_lines(itertools.chain.from_iterable(keys))
+            chunks = pool.map(
+                _worker_chunk_of_files, groups, [base] * n, [max_bytes] * n, [shared] * n
+            )
             merged = merge(chunks, progress)
         # the workers are gone before the index is built: their memory is not held meanwhile
         with no_cyclic_gc():

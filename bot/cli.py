@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -35,6 +36,7 @@ BARE_COMMAND = (
     "(environment or .env), else the console chat (`chat`)."
 )
 CHAT_HISTORY = "chat_history"  # console chat's readline history, in STATE_DIR
+CHECK_LINE_CHARS = 70  # `check` shows this much of a line it names
 
 
 def clean_text(text: str) -> str:
@@ -291,12 +293,15 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Per article file: its title, the passages indexed and every non-empty line that is not
+    indexed, with the reason (``file:line: reason``); unusable files as problems (exit 1)."""
     from .corpus import (
         ARTICLE_SUFFIX,
         CorpusProblem,
         check_folder,
-        list_article_files,
-        load_article,
+        read_article_file,
+        read_corpus,
+        split_lines,
     )
 
     corpus = _corpus(args, settings)
@@ -304,17 +309,35 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     for p in sorted(corpus.iterdir()):
         if p.suffix.lower() != ARTICLE_SUFFIX and not p.name.startswith(".") and p.is_file():
             print(f"ignored: {clean_text(p.name)}: not a {ARTICLE_SUFFIX} file")
-    articles = problems = passages = 0
-    for path in list_article_files(corpus):
-        got = load_article(path, corpus, settings.max_file_bytes)
+    articles = problems = passages = lines = 0
+    reasons: Counter[str] = Counter()
+    for got in read_corpus(corpus, settings.max_file_bytes):
         if isinstance(got, CorpusProblem):
             print(f"problem: {got.file}: {got.reason}")
             problems += 1
-        else:
-            articles += 1
-            passages += len(got.passages)
+            continue
+        articles += 1
+        passages += len(got.passages)
+        text = read_article_file(corpus / got.file, corpus, settings.max_file_bytes)[0] or ""
+        file_lines = split_lines(text)
+        filled = sum(1 for ln in file_lines if ln.strip())
+        print(
+            f"{clean_text(got.file)}: {len(got.passages)} passage(s) hold "
+            f"{filled - len(got.not_indexed)} of {filled} non-empty line(s); title: {got.title}"
+        )
+        for line, reason in got.not_indexed:
+            shown = " ".join(file_lines[line - 1].split()) if line <= len(file_lines) else ""
+            if len(shown) > CHECK_LINE_CHARS:
+                shown = shown[: CHECK_LINE_CHARS - 1] + "…"
+            print(f"  {clean_text(got.file)}:{line}: {reason}: {clean_text(shown)!r}")
+            reasons[reason] += 1
+        lines += len(got.not_indexed)
     if not articles:
         print(f"problem: {corpus}: no usable article ({ARTICLE_SUFFIX} file)")
+    if reasons:
+        print(f"{lines} non-empty line(s) not indexed:")
+        for reason, n in reasons.most_common():
+            print(f"  {n:6d}  {reason}")
     print(f"{articles} article(s), {passages} passage(s), {problems} problem(s) in {corpus}")
     return 1 if problems or not articles else 0
 
@@ -442,7 +465,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     u.add_argument("--limit", type=int, default=30, metavar="N", help="show N (default 30)")
     u.set_defaults(func=cmd_unanswered)
-    k = sub.add_parser("check", parents=[corpus], help="list corpus problems; exit 1 if any")
+    k = sub.add_parser(
+        "check",
+        parents=[corpus],
+        help="per file: passages indexed, each line not indexed and why; problems (exit 1)",
+    )
     k.set_defaults(func=cmd_check)
     i = sub.add_parser("index", parents=[corpus], help="rebuild the saved index now")
     i.set_defaults(func=cmd_index)

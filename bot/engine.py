@@ -41,6 +41,7 @@ import numpy as np
 
 from . import lexicon
 from .corpus import (
+    FURNITURE_FILE,
     CorpusProblem,
     article_text,
     check_folder,
@@ -246,7 +247,10 @@ def quote_pieces(text: str) -> list[str]:
 
 
 def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) -> bool:
-    """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file."""
+    """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file,
+    character for character except for whitespace: a run of spaces and line breaks matches any
+    other such run (a hard-wrapped paragraph is quoted with a space where the file breaks the
+    line)."""
     name, first, last, text = hit.file, hit.line_start, hit.line_end, hit.text
     if "/" in name or "\\" in name or name in ("", ".", ".."):
         return False
@@ -256,7 +260,15 @@ def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) 
     cited = lines[first - 1] if first == last else "\n".join(lines[first - 1 : last])
     if text and text in cited:  # verbatim as a whole (no text skipped)
         return True
-    return all(piece and piece in cited for piece in quote_pieces(text))
+    pieces = quote_pieces(text)
+    if all(piece and piece in cited for piece in pieces):
+        return True
+    folded = _fold_space(cited)
+    return all((f := _fold_space(piece)) and f in folded for piece in pieces)
+
+
+def _fold_space(text: str) -> str:
+    return " ".join(text.split())
 
 
 @cache
@@ -266,7 +278,7 @@ def _code_version() -> str:
     h = hashlib.sha1(str(CACHE_FORMAT).encode())
     for name in ANALYSIS_MODULES:  # by file: the builder is not imported to serve a saved index
         h.update(Path(__file__).with_name(f"{name}.py").read_bytes())
-    for data in lexicon.DATA_FILES:
+    for data in (*lexicon.DATA_FILES, FURNITURE_FILE):
         h.update(data.read_bytes() if data.exists() else b"")
     return h.hexdigest()[:16]
 

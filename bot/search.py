@@ -32,7 +32,7 @@ import numpy as np
 
 from .analysis import terms
 from .answers import STRICT_KINDS, answer_spans, contradicts
-from .corpus import Passage
+from .corpus import Passage, reading_text
 from .excerpt import Excerpt, make_excerpt, sentence_spans
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
@@ -402,7 +402,7 @@ class Searcher:
         """Whether a passage holds a span of the kind of answer asked for (:data:`ANSWER_BONUS`
         in ranking)."""
         of = answer_spans if spans is None else spans
-        return bool(of(self.store.text(doc), plan.answer_type, plan.question_terms))
+        return bool(of(reading_text(self.store.text(doc)), plan.answer_type, plan.question_terms))
 
     @staticmethod
     def _has_answer_kind(ex: Excerpt, plan: QueryPlan) -> bool:
@@ -425,7 +425,7 @@ class Searcher:
         """The passage and its excerpt for the question; None when nothing of it is quoted."""
         p = self.store.passage(doc)
         ex = make_excerpt(
-            p.text,
+            reading_text(p.text),  # a hard-wrapped paragraph read as one (offsets kept)
             plan.highlight_terms,
             plan.answer_type,
             highlight=highlight,

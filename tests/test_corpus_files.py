@@ -391,4 +391,34 @@ def test_files_deleted_or_garbled_while_the_bot_runs(botapi, tmp_path, caplog):
 def test_open_engine_raises_a_clear_error_for_a_folder_of_only_bad_files(only_bad, tmp_path):
     folder, _ = only_bad
     with pytest.raises(CorpusError, match="no usable article"):
-        open_engine(folder, Settings(index_dir=tmp_path / "index"))
+        open_engine(folder, Settings(index_dir=tmp_path / "index", max_file_bytes=LIMIT))
+
+
+def test_check_lists_per_file_the_passages_and_each_line_not_indexed_with_its_reason(tmp_path):
+    r = run("check", "--corpus", str(CORPUS_DIR), env=_env(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    corpus = load_corpus(CORPUS_DIR)
+    named = 0
+    for art in corpus.articles:
+        assert f"{art.file}: {len(art.passages)} passage(s) hold " in r.stdout
+        for n, reason in art.not_indexed:
+            assert r.stdout.count(f"  {art.file}:{n}: {reason}: ") == 1, (art.file, n)
+            named += 1
+    assert named == 19 and f"{named} non-empty line(s) not indexed:" in r.stdout
+    assert "003_720ff74dff0efb45.txt: 5 passage(s) hold 5 of 12 non-empty line(s)" in r.stdout
+    # the furniture of the five articles, each with what it is
+    assert "003_720ff74dff0efb45.txt:14: a headline-like line after the article's last" in r.stdout
+    assert "002_a85791ee8d2e1584.txt:21: a headline in a link list" in r.stdout
+    assert "004_c5481a9a9945fb77.txt:42: page furniture" in r.stdout
+    assert "004_c5481a9a9945fb77.txt:4: title" in r.stdout
+
+
+def test_check_finds_no_paragraph_of_wikipedia_articles_unindexed(tmp_path):
+    """One paragraph a line, some ending in [citation needed], [n 1] or a colon: only the
+    title line of each file is not indexed (it is the title)."""
+    folder = PROJECT / "tests" / "data" / "ingest" / "wikipedia"
+    r = run("check", "--corpus", str(folder), env={"INDEX_DIR": str(tmp_path / "index")})
+    assert r.returncode == 0, r.stdout + r.stderr
+    named = [ln for ln in r.stdout.splitlines() if ln.startswith("  ") and ".txt:" in ln]
+    assert len(named) == 4 and all(":1: title" in ln for ln in named), named
+    assert "4 non-empty line(s) not indexed:" in r.stdout

@@ -82,3 +82,37 @@ def test_a_quote_stands_only_in_a_plain_file_or_a_symlink_inside_the_folder(engi
     st = os.stat(folder / "plain.txt")
     os.utime(folder / "plain.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
     assert not quote_in_file(dataclasses.replace(hit, file="plain.txt"), folder)
+
+
+WRAPPED = (
+    "The survey team reached the northern harbour on the morning of 4 March and began by "
+    "measuring the depth of the channel at low tide. The deepest point they found was eleven "
+    "metres, near the old lighthouse, and the shallowest was under two metres at the mouth of "
+    "the river, where the silt settles every spring after the floods."
+)
+
+
+def test_a_quote_across_a_hard_wrapped_line_break_stands_and_nothing_else_is_forgiven(tmp_path):
+    """A hard-wrapped paragraph is quoted with a space where the file breaks the line: the
+    check folds whitespace, and only whitespace."""
+    from .helpers.wrap import fold_s
+
+    (tmp_path / "survey.txt").write_text("Harbour survey\n\n" + fold_s(WRAPPED, 60) + "\n")
+    e = build_engine(tmp_path)
+    (hit,) = e.search("How deep was the deepest point of the channel?", top=1)
+    assert hit.line_start < hit.line_end and "\n" not in hit.text
+    lines = (tmp_path / "survey.txt").read_text().split("\n")[hit.line_start - 1 : hit.line_end]
+    assert hit.text not in "\n".join(lines)  # it crosses a line break...
+    assert quote_in_file(hit, tmp_path)  # ...and stands
+    assert not e.needs_rebuild
+    words = hit.text.split()
+    for forged in (
+        hit.text.replace("eleven", "twelve"),
+        hit.text.replace("eleven metres", "elevenmetres"),  # not whitespace: letters glued
+        " ".join(words[:3] + words[4:]),  # a word left out
+        hit.text.replace(",", ""),
+    ):
+        assert forged != hit.text
+        assert not quote_in_file(dataclasses.replace(hit, text=forged), tmp_path), forged
+    spaced = dataclasses.replace(hit, text=hit.text.replace(" ", "  \n "))
+    assert quote_in_file(spaced, tmp_path)
