@@ -97,6 +97,9 @@ class Settings:
     group_sends_per_minute: int = 18
     state_dir: Path = PROJECT_ROOT / ".state"
     unanswered_log: bool = True
+    dense: str = "auto"  # the sentence model (bot/dense.py): auto | on | off
+    dense_max_passages: int = 20_000  # larger corpora are searched by BM25 alone
+    vector_dir: Path | None = None  # passage vectors kept between builds (None: INDEX_DIR/vectors)
 
     @property
     def token_ok(self) -> bool:
@@ -135,6 +138,10 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
             "WEBHOOK_URL needs WEBHOOK_SECRET (A-Z, a-z, 0-9, _ and -, 1-256 characters): "
             "without it anyone who can reach the port could post forged updates"
         )
+    dense = (get("DENSE") or "auto").lower()
+    if dense not in ("auto", "on", "off"):
+        raise ConfigError(f"DENSE must be auto, on or off, got {dense!r}")
+    vectors = get("VECTOR_DIR")
     corpus = get("CORPUS_DIR")
     index = get("INDEX_DIR")
     state = get("STATE_DIR")
@@ -167,6 +174,11 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         ),
         state_dir=Path(state) if state else PROJECT_ROOT / ".state",
         unanswered_log=_switch("UNANSWERED_LOG", get("UNANSWERED_LOG") or "on"),
+        dense=dense,
+        dense_max_passages=_int(
+            "DENSE_MAX_PASSAGES", get("DENSE_MAX_PASSAGES") or "20000", 0, 10_000_000
+        ),
+        vector_dir=Path(vectors) if vectors else None,
     )
 
 

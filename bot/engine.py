@@ -48,6 +48,7 @@ from .corpus import (
     read_article_file,
     split_lines,
 )
+from .dense import DIM, PassageVectors, VectorCache, load_embedder
 from .index import BM25Index
 from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -312,10 +313,48 @@ def cache_folder(index_dir: Path, corpus_dir: Path) -> Path:
     return index_dir / f"index-{key}"
 
 
+VECTORS_FILE = "vectors.npy"
+
+
+def passage_vectors(
+    st: PassageStore, settings: object = None, saved: np.ndarray | None = None
+) -> PassageVectors | None:
+    """The sentence model's vectors of the passages (``dense.py``), or None: ``DENSE=off``, the
+    model not installed (``auto``), or more passages than ``DENSE_MAX_PASSAGES``. ``saved``:
+    the vectors a saved index holds (used when they fit); new ones are made through the vector
+    cache (``VECTOR_DIR``, else ``INDEX_DIR/vectors``)."""
+    mode = str(getattr(settings, "dense", "auto"))
+    limit = int(getattr(settings, "dense_max_passages", 20_000))
+    n = len(st)
+    if mode == "off" or n == 0:
+        return None
+    if n > limit:
+        log.info("%d passages (DENSE_MAX_PASSAGES=%d): search uses BM25 only", n, limit)
+        return None
+    embedder = load_embedder(mode)
+    if embedder is None:
+        return None
+    if saved is not None and saved.shape == (n, DIM) and np.all(np.isfinite(saved)):
+        return PassageVectors(saved, embedder)
+    folder = getattr(settings, "vector_dir", None)
+    index_dir = getattr(settings, "index_dir", None)
+    if folder is None and index_dir is not None:
+        folder = Path(index_dir) / "vectors"
+    texts = [st.passage(i).text for i in range(n)]
+    t0 = time.perf_counter()
+    vectors = VectorCache(folder).vectors(embedder, texts)
+    log.debug("passage vectors for %d passages in %.2f s", n, time.perf_counter() - t0)
+    return PassageVectors(vectors, embedder)
+
+
 def build_engine(
-    corpus_dir: Path, max_file_bytes: int = 5 * 1024 * 1024, progress: bool = False
+    corpus_dir: Path,
+    max_file_bytes: int = 5 * 1024 * 1024,
+    progress: bool = False,
+    settings: object = None,
 ) -> Engine:
-    """Read the corpus and index it in memory. Raises CorpusError when nothing can be served."""
+    """Read the corpus and index it in memory. Raises CorpusError when nothing can be served.
+    ``settings``: the sentence model's settings (``passage_vectors``)."""
     from .builder import build_from_folder  # (serving a saved index needs no builder)
 
     t0 = time.perf_counter()
@@ -331,9 +370,14 @@ def build_engine(
     finally:
         if bar is not None:
             bar.close()
+    vectors = passage_vectors(st, settings)
     dt = time.perf_counter() - t0
     engine = Engine(
-        Searcher(idx, st, st.spell), Path(corpus_dir), problems, dt, max_file_bytes=max_file_bytes
+        Searcher(idx, st, st.spell, vectors),
+        Path(corpus_dir),
+        problems,
+        dt,
+        max_file_bytes=max_file_bytes,
     )
     engine.arrays_checked.set()  # built from the corpus itself
     engine.checked.set()
@@ -448,14 +492,18 @@ def _check_current(folder: Path, manifest: dict, signature: str) -> None:
 
 
 def _load(
-    folder: Path, manifest: dict, check: bool = True
-) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
+    folder: Path, manifest: dict, check: bool = True, settings: object = None
+) -> tuple[BM25Index, PassageStore, list[CorpusProblem], PassageVectors | None]:
     idx = BM25Index.load(folder)
     st = PassageStore.load(folder)
     if check:
         check_arrays(idx, st, folder)
     problems = [CorpusProblem(f, r) for f, r in manifest.get("problems", [])]
-    return idx, st, problems
+    saved = None
+    if os.path.lexists(folder / VECTORS_FILE):
+        _regular_file(folder / VECTORS_FILE)
+        saved = np.load(folder / VECTORS_FILE, allow_pickle=False)
+    return idx, st, problems, passage_vectors(st, settings, saved)
 
 
 def _check_in_background(engine: Engine, folder: Path, manifest: dict) -> None:
@@ -483,6 +531,8 @@ def _save(base: Path, engine: Engine) -> None:
         try:
             engine.searcher.index.save(folder)
             engine.searcher.store.save(folder)
+            if engine.searcher.dense is not None:
+                np.save(folder / VECTORS_FILE, engine.searcher.dense.vectors, allow_pickle=False)
             manifest = {
                 "signature": engine.signature,
                 "corpus": str(engine.corpus_dir.resolve()),
@@ -535,10 +585,12 @@ def open_engine(
                 manifest = _manifest(folder)
                 if signature is not None:
                     _check_current(folder, manifest, signature)
-                idx, st, problems = _load(folder, manifest, check=signature is not None)
+                idx, st, problems, vectors = _load(
+                    folder, manifest, check=signature is not None, settings=settings
+                )
             log.debug("loaded saved index %s", folder)
             engine = Engine(
-                Searcher(idx, st, st.spell),
+                Searcher(idx, st, st.spell, vectors),
                 corpus_dir,
                 problems,
                 time.perf_counter() - t0,
@@ -562,7 +614,7 @@ def open_engine(
     if signature is None:
         signature = corpus_signature(corpus_dir, max_bytes)
     log.info("building index for %s", corpus_dir)
-    engine = build_engine(corpus_dir, max_bytes, progress=progress)
+    engine = build_engine(corpus_dir, max_bytes, progress=progress, settings=settings)
     engine.signature = signature
     engine.max_file_bytes = max_bytes
     log.info(
