@@ -33,9 +33,11 @@ import numpy as np
 from .analysis import terms
 from .answers import STRICT_KINDS, answer_spans, contradicts
 from .corpus import Passage, reading_text
+from .dense import PassageVectors
 from .excerpt import Excerpt, make_excerpt, sentence_spans
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
+from .ranker import Ranker, feature_names, load_ranker
 from .spelling import SpellIndex
 from .store import PassageStore
 
@@ -60,6 +62,10 @@ SELECTED_ARTICLE_BONUS = 2.0  # ranking: a passage of the article the question n
 RANK_LEAD_CREDIT = 1.0  # ranking: credit for words of the article's first passage
 KIND_CHECKED = 10  # the best this many by BM25 are checked for the kind of answer asked for
 COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
+DENSE_CANDIDATES = 10  # passages the sentence model adds to the BM25 stage's candidates
+# hits after the first need at least these log-odds from the ranker (p >= 0.27): the same
+# S@3 on every dev set as no floor, without a third quote that merely shares a word
+LATER_HIT_FLOOR = -1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,11 +220,17 @@ class Searcher:
     """Ranks passages of a :class:`PassageStore` with a :class:`BM25Index`."""
 
     def __init__(
-        self, index: BM25Index, store: PassageStore, spell: SpellIndex | None = None
+        self,
+        index: BM25Index,
+        store: PassageStore,
+        spell: SpellIndex | None = None,
+        dense: PassageVectors | None = None,
     ) -> None:
         self.index = index
         self.store = store
         self.spell = spell
+        self.dense = dense
+        self.ranker: Ranker = load_ranker(dense is not None)
         self._lex = Vocabulary(
             vocab=index.vocab,
             correct=spell.correct if spell is not None else (lambda w: None),
@@ -257,7 +269,8 @@ class Searcher:
         made: dict[int, tuple[Passage, Excerpt] | None] = {}  # excerpts made, by passage
         seen: set[str] = set()
         floor = None  # later hits must rank at least this (a share of the best candidate's rank)
-        for c in self.candidates(plan, spans):
+        cands = list(self.candidates(plan, spans))
+        for c in cands:
             if floor is None:
                 floor = MIN_RELATIVE_SCORE * c.rank
             elif hits and c.rank < floor:
@@ -279,7 +292,10 @@ class Searcher:
                 if len(hits) >= top:
                     break
         if hits:
-            return Answer(question, hits=tuple(hits))
+            # the question is answered: which passages answer it best, BM25's evidence and
+            # the sentence model's weighed together (``ranker.py``)
+            ranked = self._ranked_hits(plan, question, context, cands, top, highlight, spans)
+            return Answer(question, hits=tuple(ranked or hits))
         related: list[Hit] = []
         for c in held_back:
             got = made[c.doc] if c.doc in made else self._excerpt(c.doc, plan, highlight, spans)
@@ -291,6 +307,75 @@ class Searcher:
                 if len(related) >= top:
                     break
         return Answer(question, related=tuple(related))
+
+    def features(
+        self, plan: QueryPlan, question: str, context: Sequence[str], cands: list[Candidate]
+    ) -> tuple[list[int], list[float], np.ndarray]:
+        """The candidates of the BM25 stage and those the sentence model adds: their passages,
+        BM25 scores and :data:`ranker.FEATURES` (one row each)."""
+        docs = [c.doc for c in cands]
+        scores = [c.score for c in cands]
+        top_rank = cands[0].rank if cands and cands[0].rank > 0 else 1.0
+        top_score = cands[0].score if cands and cands[0].score > 0 else 1.0
+        rows = [
+            [
+                1 / (1 + k),
+                c.rank / top_rank,
+                c.score / top_score,
+                c.coverage,
+                float(c.complete),
+                1.0,
+            ]
+            for k, c in enumerate(cands)
+        ]
+        if self.dense is not None:
+            text = question if not context else question + " " + " ".join(context)
+            sims = self.dense.similarities(text)
+            order = np.argsort(-sims, kind="stable")
+            place = np.empty(len(order), dtype=np.int64)
+            place[order] = np.arange(len(order))
+            seen = set(docs)
+            extra = [int(d) for d in order[: DENSE_CANDIDATES + len(docs)] if int(d) not in seen]
+            extra = extra[:DENSE_CANDIDATES]
+            if extra:
+                ev = self._evidence(plan, np.array(extra, dtype=np.int32))
+                for j, d in enumerate(extra):
+                    docs.append(d)
+                    scores.append(0.0)
+                    rows.append([0.0, 0.0, 0.0, ev.coverage[j], float(ev.complete[j]), 0.0])
+            best = float(sims[order[0]]) if len(order) else 0.0
+            for k, d in enumerate(docs):
+                rows[k] += [float(sims[d]), float(sims[d]) - best, 1 / (1 + float(place[d]))]
+        width = len(feature_names(self.dense is not None))
+        x = np.array(rows, dtype=np.float64).reshape(len(rows), width)
+        return docs, scores, x
+
+    def _ranked_hits(
+        self,
+        plan: QueryPlan,
+        question: str,
+        context: Sequence[str],
+        cands: list[Candidate],
+        top: int,
+        highlight: bool,
+        spans: _SpansMemo,
+    ) -> list[Hit]:
+        docs, scores, x = self.features(plan, question, context, cands)
+        fused = self.ranker.score(x)
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for k in np.argsort(-fused, kind="stable").tolist():
+            if hits and fused[k] < LATER_HIT_FLOOR:
+                break  # no padding with passages the ranker thinks unlikely to answer
+            got = self._excerpt(docs[k], plan, highlight, spans)
+            if got is None:
+                continue
+            hit = self._hit(docs[k], scores[k], *got)
+            if self._new(hit, seen):
+                hits.append(hit)
+                if len(hits) >= top:
+                    break
+        return hits
 
     @staticmethod
     def _new(hit: Hit, seen: set[str]) -> bool:
