@@ -147,6 +147,9 @@ def start_process(
         RATE_LIMIT_COUNT="0",
         RELOAD_INTERVAL="0",
         CORPUS_DIR=str(PROJECT / "corpus"),
+        # passage vectors are derived data: one cache for every bot process of a test run, so
+        # each does not embed the same passages again (a per-test INDEX_DIR would)
+        VECTOR_DIR=str(Path(tempfile.gettempdir()) / "quote-bot-test-vectors"),
     )
     full.update(env)
     log = open(tmp_path / log_name, "w")  # noqa: SIM115 - closed with the process
