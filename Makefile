@@ -7,7 +7,7 @@ RUNTIME := $(VENV)/.installed-runtime
 # make ask Q="When was INDUS-X launched?"
 export Q
 
-.PHONY: run ask chat unanswered test lint format bench eval index check clean
+.PHONY: run ask chat unanswered test lint format bench eval fit index check clean
 
 # Recipes that print answers are silent (@): make's own command lines would mix into stdout.
 $(PY):
@@ -85,6 +85,13 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BYTECODE)
 	$(PY) -m benchmarks --passages 100000
+
+## fit: refit the learned ranker and gate (bot/data/ranker.json) on the tuning halves
+FIVE_SETS := tests/data/natural.jsonl tests/data/dev.jsonl tests/data/offtopic.jsonl
+SQUAD := tests/data/squad
+fit: $(STAMP)
+	$(PY) tools/fit_ranker.py --set corpus $(FIVE_SETS) \
+		--set $(SQUAD)/corpus $(SQUAD)/squad_ans.jsonl $(SQUAD)/squad_none.jsonl tests/data/offtopic.jsonl
 
 index: $(RUNTIME)
 	$(BYTECODE)

@@ -18,6 +18,13 @@ Features (all in [0, 1] or close to it, so the weights read as importances):
 - ``cos``: cosine similarity of question and passage (sentence model).
 - ``cos_gap``: that similarity minus the best similarity of any passage.
 - ``cos_pos``: 1 / (1 + place) in the sentence model's order.
+
+A second fitted model, the **gate**, decides whether the articles speak of what was asked at
+all: from the question's best candidate (its log-odds and coverage), the best coverage of any
+candidate and, with the sentence model, how near the nearest passage is. Below its threshold
+(``gate.threshold``, chosen on the tuning halves so that at most 1 % of the answerable
+questions fall below it) the question gets no quote in any tier: "What is the capital of
+France?" is not answered with a passage about private capital.
 """
 
 from __future__ import annotations
@@ -42,10 +49,32 @@ FEATURES = (
     "cos_pos",
 )
 DENSE_FEATURES = frozenset({"cos", "cos_gap", "cos_pos"})
+GATE_FEATURES = ("top_logodds", "top_coverage", "best_coverage", "max_cos", "top_cos")
+DENSE_GATE_FEATURES = frozenset({"max_cos", "top_cos"})
 
 
 def feature_names(dense: bool) -> tuple[str, ...]:
     return FEATURES if dense else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
+
+
+def gate_names(dense: bool) -> tuple[str, ...]:
+    return (
+        GATE_FEATURES if dense else tuple(f for f in GATE_FEATURES if f not in DENSE_GATE_FEATURES)
+    )
+
+
+def gate_features(x: np.ndarray, fused: np.ndarray, dense: bool) -> np.ndarray:
+    """The gate's features of one question, from its candidates' rows ``x`` (columns:
+    :func:`feature_names`) and their log-odds ``fused``."""
+    names = feature_names(dense)
+    cov = x[:, names.index("coverage")]
+    top = int(np.argmax(fused))
+    row = [float(fused[top]), float(cov[top]), float(cov.max())]
+    if dense:
+        cos = x[:, names.index("cos")]
+        best = float(cos[0] - x[0, names.index("cos_gap")])  # cos_gap = cos - the best cos
+        row += [best, float(cos[top])]
+    return np.array(row, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -61,14 +90,44 @@ class Ranker:
         return x @ self.weights + self.bias
 
 
+@dataclass(frozen=True)
+class Gate(Ranker):
+    """A fitted logistic regression over :func:`gate_names`: whether the question is about
+    the articles at all; ``threshold`` on its log-odds."""
+
+    threshold: float = -np.inf
+
+    def open(self, row: np.ndarray) -> bool:
+        return float(self.score(row)) >= self.threshold
+
+
+def _part(spec: dict, key: str, names: tuple[str, ...], path: Path) -> tuple[np.ndarray, float]:
+    part = spec[key]
+    if tuple(part["features"]) != names:
+        raise ValueError(
+            f"{path}: {key} features {part['features']} do not match the code's; refit it"
+        )
+    return np.array(part["weights"], dtype=np.float64), float(part["bias"])
+
+
 @cache
 def load_ranker(dense: bool, path: Path = WEIGHTS_FILE) -> Ranker:
     spec = json.loads(path.read_text(encoding="utf-8"))
-    part = spec["dense" if dense else "bm25"]
-    names = tuple(part["features"])
-    if names != feature_names(dense):
-        raise ValueError(f"{path}: features {names} do not match the code's; refit it")
-    return Ranker(names, np.array(part["weights"], dtype=np.float64), float(part["bias"]))
+    names = feature_names(dense)
+    weights, bias = _part(spec, "dense" if dense else "bm25", names, path)
+    return Ranker(names, weights, bias)
+
+
+@cache
+def load_gate(dense: bool, path: Path = WEIGHTS_FILE) -> Gate | None:
+    """The gate fitted for this kind of search, or None when none was fitted."""
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    key = "gate_dense" if dense else "gate_bm25"
+    if key not in spec:
+        return None
+    names = gate_names(dense)
+    weights, bias = _part(spec, key, names, path)
+    return Gate(names, weights, bias, float(spec[key]["threshold"]))
 
 
 def fit_logistic(

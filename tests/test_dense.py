@@ -126,3 +126,26 @@ def test_weights_for_other_features_are_refused(tmp_path):
     bad.write_text(json.dumps({"bm25": {"features": ["x"], "weights": [1], "bias": 0}}))
     with pytest.raises(ValueError, match="refit"):
         load_ranker(False, bad)
+
+
+def held_out_off_topic() -> list[str]:
+    """The even half of tests/data/offtopic.jsonl (the odd half fits the gate)."""
+    rows = [json.loads(x) for x in (DATA / "offtopic.jsonl").read_text("utf-8").splitlines()]
+    return [q["question"] for q in rows if int(q["id"][1:]) % 2 == 0]
+
+
+def test_off_topic_questions_get_no_quote_in_any_tier(engine):
+    questions = held_out_off_topic() + ["What is the capital of France?"]
+    assert len(questions) >= 20
+    quoted = {}
+    for q in questions:
+        got = engine.answer(q)
+        if got.hits or got.related:
+            quoted[q] = [h.text[:60] for h in got.hits or got.related]
+    assert not quoted, quoted
+
+
+def test_an_answerable_question_still_passes_the_gate(engine):
+    # the gate closes on off-topic questions, not on short ones about the articles
+    for q in ("What is LEMOA?", "when was indus x launched", "hegseth jaishankar pentagon"):
+        assert engine.search(q), q
