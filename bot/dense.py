@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 VOCAB_FILE = Path(__file__).with_name("data") / "minilm" / "vocab.txt"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-MAX_TOKENS = 128  # the model's training length: longer texts are cut (their start is kept)
+MAX_TOKENS = 256  # sentence-transformers' length for this model: longer texts keep their start
 DIM = 384
 MODES = ("auto", "on", "off")
 _MAX_WORD_CHARS = 100  # BERT's limit: a longer word is [UNK]
@@ -239,7 +239,8 @@ class VectorCache:
 
     @staticmethod
     def key(text: str) -> bytes:
-        return hashlib.blake2b((MODEL_SHA256 + "\0" + text).encode(), digest_size=16).digest()
+        seed = f"{MODEL_SHA256}\0{MAX_TOKENS}\0{text}"
+        return hashlib.blake2b(seed.encode(), digest_size=16).digest()
 
     def vectors(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
         keys = [self.key(t) for t in texts]

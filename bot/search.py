@@ -291,11 +291,8 @@ class Searcher:
             if not self._has_answer_kind(got[1], plan):
                 held_back.append(c)
                 continue
-            hit = self._hit(c.doc, c.score, *got)
-            if self._new(hit, seen):
-                hits.append(hit)
-                if len(hits) >= top:
-                    break
+            hits.append(self._hit(c.doc, c.score, *got))
+            break  # one confident passage answers the question; the ranker orders the hits
         if not (hits or held_back):
             return Answer(question)
         # BM25's evidence and the sentence model's weighed together (``ranker.py``)
@@ -306,7 +303,7 @@ class Searcher:
         ):
             return Answer(question)  # off the articles' topic: no quote in any tier
         if hits:  # the question is answered: the passages that answer it best, best first
-            ranked = self._ranked_hits(plan, docs, scores, fused, top, highlight, spans)
+            ranked = self._ranked_hits(plan, docs, scores, fused, top, highlight, spans, made)
             return Answer(question, hits=tuple(ranked or hits))
         related: list[Hit] = []
         near = self._similarity(docs, x)
@@ -381,17 +378,20 @@ class Searcher:
         top: int,
         highlight: bool,
         spans: _SpansMemo,
+        made: dict[int, tuple[Passage, Excerpt] | None],
     ) -> list[Hit]:
-        """The best ``top`` passages by the ranker's log-odds ``fused``, as hits."""
+        """The best ``top`` passages by the ranker's log-odds ``fused``, as hits (``made``:
+        the excerpts already made, by passage)."""
         hits: list[Hit] = []
         seen: set[str] = set()
         for k in np.argsort(-fused, kind="stable").tolist():
             if hits and fused[k] < LATER_HIT_FLOOR:
                 break  # no padding with passages the ranker thinks unlikely to answer
-            got = self._excerpt(docs[k], plan, highlight, spans)
+            d = docs[k]
+            got = made[d] if d in made else self._excerpt(d, plan, highlight, spans)
             if got is None:
                 continue
-            hit = self._hit(docs[k], scores[k], *got)
+            hit = self._hit(d, scores[k], *got)
             if self._new(hit, seen):
                 hits.append(hit)
                 if len(hits) >= top:

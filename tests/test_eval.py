@@ -277,3 +277,7 @@ def test_the_real_squad_copy_with_the_bm25s_anchor():
         got = [round(b[k], 2) for k in ("success@1", "success@3", "lenient_success@3")]
         assert got == [0.80, 0.87, 0.90]
         assert b["abstain_ok"] == b["false_abstain"] == 0
+        # issue 22: at least as good as bm25s on text nobody tuned on, from the same run
+        assert p["success@1"] >= b["success@1"], p
+        assert p["success@3"] >= b["success@3"] + 0.03 - 1e-9, p
+    assert p["false_abstain_rate"] <= 0.03, p

@@ -124,6 +124,8 @@ def main() -> int:
     ap.add_argument("--set", nargs="+", action="append", required=True, metavar="DIR FILE",
                     help="a corpus folder and the question files asked of it")  # fmt: skip
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--closed", type=float, default=0.01,
+                    help="share of answerable tuning questions the gate may close on")  # fmt: skip
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = ap.parse_args()
     spec: dict = {}
@@ -163,8 +165,8 @@ def main() -> int:
         names = gate_names(dense)
         weights, bias = fit_logistic(x, y, args.l2, np.concatenate(gw))
         scores = x @ weights + bias
-        # at most 1 % of the answerable questions below the threshold
-        threshold = float(np.quantile(scores[y > 0], 0.01)) - 1e-6
+        # at most --closed of the answerable questions below the threshold
+        threshold = float(np.quantile(scores[y > 0], args.closed)) - 1e-6
         spec["gate_" + kind] = {
             "features": list(names),
             "weights": [round(float(w), 6) for w in weights],
