@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.dense import VOCAB_FILE, WordPiece, load_embedder
+from bot.dense import MAX_TOKENS, VOCAB_FILE, WordPiece, load_embedder
 from bot.engine import open_engine
 from bot.ranker import Ranker, feature_names, fit_logistic, load_ranker
 
@@ -31,7 +31,7 @@ def corpus_lines() -> list[str]:
 def test_tokenizer_gives_hugging_faces_ids():
     tokenizers = pytest.importorskip("tokenizers")
     theirs = tokenizers.BertWordPieceTokenizer(str(VOCAB_FILE), lowercase=True)
-    theirs.enable_truncation(128)
+    theirs.enable_truncation(MAX_TOKENS)
     ours = WordPiece()
     questions = [
         json.loads(line)["question"]
