@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 import threading
 import unicodedata
@@ -149,8 +150,11 @@ def _model_path() -> Path:
 class Embedder:
     """Texts -> unit vectors (float32, :data:`DIM` wide). Thread-safe."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         import onnxruntime as ort
+
+        if threads is None:  # two threads: 41 vs 69 ms a passage, 5.2 vs 7.0 ms a question
+            threads = max(1, min(4, os.cpu_count() or 1))
 
         path = _model_path()
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
