@@ -68,7 +68,7 @@ format: $(STAMP)
 ## with bm25s beside the project (a dev extra, hence $(STAMP)); make eval HALF=even for a half
 HALF ?= all
 eval: $(STAMP)
-	@for f in dev natural extra fresh heldout dialogues-dev; do \
+	@for f in dev natural extra fresh heldout hinglish offtopic dialogues-dev; do \
 		echo "== tests/data/$$f.jsonl"; \
 		$(PY) -m bot eval --peers --half $(HALF) tests/data/$$f.jsonl || exit 1; \
 	done

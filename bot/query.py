@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
+from pathlib import Path
 
 from .analysis import _TOKEN_RE, analyze_word
 from .answers import ordinal_heads
@@ -86,6 +87,21 @@ SHORTHAND = {
     "1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth",
     "6th": "sixth", "7th": "seventh", "8th": "eighth", "9th": "ninth", "10th": "tenth",
 }  # fmt: skip
+HINGLISH_FILE = Path(__file__).with_name("data") / "hinglish.tsv"
+
+
+def _hinglish() -> dict[str, str]:
+    """Romanized Hindi function and question words (``data/hinglish.tsv``): the English they
+    stand for, or nothing."""
+    out = {}
+    for line in HINGLISH_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, _, english = line.partition("\t")
+            out[word.strip().lower()] = english.strip()
+    return out
+
+
+SHORTHAND.update(_hinglish())
 
 # Talk about the chat, the bot or the articles, greetings and politeness: never content.
 FRAMING_WORDS = _words(
