@@ -15,6 +15,9 @@ Features (all in [0, 1] or close to it, so the weights read as importances):
 - ``coverage``: the share of the question's meaning the passage holds (``search.Evidence``).
 - ``complete``: the passage holds every word the question requires.
 - ``from_bm25``: the passage is among the BM25 stage's candidates.
+- ``topical``: coverage with the words of the article's lead counted in full (within an
+  article, what tells passages apart is the rest of the question).
+- ``selected``: the passage's article is the one the question names ("the Hicks readout").
 - ``cos``: cosine similarity of question and passage (sentence model).
 - ``cos_gap``: that similarity minus the best similarity of any passage.
 - ``cos_pos``: 1 / (1 + place) in the sentence model's order.
@@ -44,6 +47,8 @@ FEATURES = (
     "coverage",
     "complete",
     "from_bm25",
+    "topical",
+    "selected",
     "cos",
     "cos_gap",
     "cos_pos",

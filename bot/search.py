@@ -340,21 +340,23 @@ class Searcher:
             ]
             for k, c in enumerate(cands)
         ]
+        sims = None
         if self.dense is not None:
             text = question if not context else question + " " + " ".join(context)
             sims = self.dense.similarities(text)
             order = np.argsort(-sims, kind="stable")
-            place = np.empty(len(order), dtype=np.int64)
-            place[order] = np.arange(len(order))
             seen = set(docs)
             extra = [int(d) for d in order[: DENSE_CANDIDATES + len(docs)] if int(d) not in seen]
-            extra = extra[:DENSE_CANDIDATES]
-            if extra:
-                ev = self._evidence(plan, np.array(extra, dtype=np.int32))
-                for j, d in enumerate(extra):
-                    docs.append(d)
-                    scores.append(0.0)
-                    rows.append([0.0, 0.0, 0.0, ev.coverage[j], float(ev.complete[j]), 0.0])
+            docs += extra[:DENSE_CANDIDATES]
+            scores += [0.0] * (len(docs) - len(scores))
+        ev = self._evidence(plan, np.array(docs, dtype=np.int32)) if docs else None
+        for k in range(len(rows), len(docs)):  # the sentence model's own candidates
+            rows.append([0.0, 0.0, 0.0, ev.coverage[k], float(ev.complete[k]), 0.0])  # type: ignore[union-attr]
+        for k, row in enumerate(rows):
+            row += [ev.topical[k], float(ev.selected[k])]  # type: ignore[union-attr]
+        if sims is not None:
+            place = np.empty(len(order), dtype=np.int64)
+            place[order] = np.arange(len(order))
             best = float(sims[order[0]]) if len(order) else 0.0
             for k, d in enumerate(docs):
                 rows[k] += [float(sims[d]), float(sims[d]) - best, 1 / (1 + float(place[d]))]

@@ -42,6 +42,8 @@ from bot.ranker import (  # noqa: E402
     fit_logistic,
     gate_features,
     gate_names,
+    load_gate,
+    load_ranker,
 )
 
 
@@ -119,6 +121,26 @@ def gate_rows(searcher, questions: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(xs), np.array(ys)
 
 
+def _neutral_start(path: Path) -> None:
+    """Weights the search can start with when the file's features are not the code's (a
+    feature added or removed): the BM25 stage's own order, no gate."""
+    try:
+        load_ranker(True, path)
+        load_ranker(False, path)
+    except (OSError, KeyError, ValueError):
+        spec = {
+            kind: {
+                "features": list(feature_names(dense)),
+                "weights": [1.0 if n == "bm25_pos" else 0.0 for n in feature_names(dense)],
+                "bias": 0.0,
+            }
+            for kind, dense in (("dense", True), ("bm25", False))
+        }
+        path.write_text(json.dumps(spec) + "\n", encoding="utf-8")
+        load_ranker.cache_clear()
+        load_gate.cache_clear()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", nargs="+", action="append", required=True, metavar="DIR FILE",
@@ -128,6 +150,7 @@ def main() -> int:
                     help="share of answerable tuning questions the gate may close on")  # fmt: skip
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = ap.parse_args()
+    _neutral_start(args.out)
     spec: dict = {}
     for dense in (True, False):
         settings = dataclasses.replace(Settings(), dense="on" if dense else "off", vector_dir=None)
