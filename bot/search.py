@@ -12,9 +12,12 @@ Three steps, each a function below:
    discount, the words of its article's lead paragraph and, when it opens with a pronoun, of the
    passage before it) and whether its excerpt holds the kind of answer asked for (a date for
    "when", a number for "how many", ...).
-3. **Selection**, three tiers: *confident* hits hold most of the question and the kind of answer
-   asked for; when there are none, *related* passages (clearly labelled by every front end as
-   "the articles don't say exactly") hold a fair part of it; else nothing. Chit-chat gets
+3. **Selection**, three tiers: a question is answered when a candidate holds most of it and
+   the kind of answer asked for; then its *confident* hits are the candidates (and the sentence
+   model's nearest passages, ``dense.py``) in the learned order of ``ranker.py``. When none
+   does, *related* passages (clearly labelled by every front end as "the articles don't say
+   exactly") hold a fair part of it and are near it in meaning; else nothing. A fitted gate
+   (``ranker.py``) gives nothing at all to questions off the articles' topic. Chit-chat gets
    neither.
 
 The one object that leaves for the front ends is :class:`Answer` (a list of :class:`Hit`);
@@ -53,8 +56,6 @@ MIN_COVERAGE_SHORT = 0.5  # ... for questions of at most SHORT_QUESTION words
 SHORT_QUESTION = 3
 # A related passage (shown only when nothing answers confidently) holds this share.
 RELATED_COVERAGE = 0.3
-# Later hits must score at least this share of the best one: no padding with loose matches.
-MIN_RELATIVE_SCORE = 0.35
 CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
 LEAD_CREDIT = 0.5  # credit for words of the article's first passage
 ANSWER_BONUS = 1.15
@@ -273,13 +274,8 @@ class Searcher:
         held_back: list[Candidate] = []  # related, excerpted only if nothing answers
         made: dict[int, tuple[Passage, Excerpt] | None] = {}  # excerpts made, by passage
         seen: set[str] = set()
-        floor = None  # later hits must rank at least this (a share of the best candidate's rank)
         cands = list(self.candidates(plan, spans))
         for c in cands:
-            if floor is None:
-                floor = MIN_RELATIVE_SCORE * c.rank
-            elif hits and c.rank < floor:
-                break  # nor does any after it: they could only be related, and hits are found
             if c.coverage < RELATED_COVERAGE:
                 continue
             if c.coverage < need or not c.complete:
