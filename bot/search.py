@@ -108,7 +108,8 @@ class Answer:
 
 class Candidate(NamedTuple):
     """A passage worth a look: its BM25 score, the share of the question it holds, and the
-    key it is ranked by (score, coverage and the asked-for kind together)."""
+    key it is ranked by (score, coverage and the asked-for kind together); its
+    :class:`Evidence` too, for the learned order (``ranker.py``)."""
 
     doc: int
     score: float
@@ -116,6 +117,8 @@ class Candidate(NamedTuple):
     rank: float
     # holds every word the question requires and numbers nothing otherwise (else: related)
     complete: bool = True
+    topical: float = 0.0  # coverage with the article lead's words in full
+    selected: bool = False  # of the article the question names
 
 
 # (a NamedTuple's own __new__ is a Python function: 30 calls a question)
@@ -270,7 +273,7 @@ class Searcher:
         spans = _SpansMemo()
         # a short question must be held nearly whole; a long one carries words of context
         need = MIN_COVERAGE_SHORT if plan.own_words <= SHORT_QUESTION else MIN_COVERAGE
-        hits: list[Hit] = []
+        answered = False  # a candidate holds most of the question and the kind asked for
         held_back: list[Candidate] = []  # related, excerpted only if nothing answers
         made: dict[int, tuple[Passage, Excerpt] | None] = {}  # excerpts made, by passage
         seen: set[str] = set()
@@ -287,9 +290,9 @@ class Searcher:
             if not self._has_answer_kind(got[1], plan):
                 held_back.append(c)
                 continue
-            hits.append(self._hit(c.doc, c.score, *got))
+            answered = True
             break  # one confident passage answers the question; the ranker orders the hits
-        if not (hits or held_back):
+        if not (answered or held_back):
             return Answer(question)
         # BM25's evidence and the sentence model's weighed together (``ranker.py``)
         docs, scores, x = self.features(plan, question, context, cands)
@@ -298,9 +301,10 @@ class Searcher:
             gate_features(x, fused, self.dense is not None)
         ):
             return Answer(question)  # off the articles' topic: no quote in any tier
-        if hits:  # the question is answered: the passages that answer it best, best first
+        if answered:  # the passages that answer it best, best first (the confident one among
+            # them: its excerpt is made, so the list is never empty)
             ranked = self._ranked_hits(plan, docs, scores, fused, top, highlight, spans, made)
-            return Answer(question, hits=tuple(ranked or hits))
+            return Answer(question, hits=tuple(ranked))
         related: list[Hit] = []
         near = self._similarity(docs, x)
         for c in held_back:
@@ -333,24 +337,25 @@ class Searcher:
                 c.coverage,
                 float(c.complete),
                 1.0,
+                c.topical,
+                float(c.selected),
             ]
             for k, c in enumerate(cands)
         ]
-        sims = None
         if self.dense is not None:
             text = question if not context else question + " " + " ".join(context)
             sims = self.dense.similarities(text)
             order = np.argsort(-sims, kind="stable")
             seen = set(docs)
             extra = [int(d) for d in order[: DENSE_CANDIDATES + len(docs)] if int(d) not in seen]
-            docs += extra[:DENSE_CANDIDATES]
-            scores += [0.0] * (len(docs) - len(scores))
-        ev = self._evidence(plan, np.array(docs, dtype=np.int32)) if docs else None
-        for k in range(len(rows), len(docs)):  # the sentence model's own candidates
-            rows.append([0.0, 0.0, 0.0, ev.coverage[k], float(ev.complete[k]), 0.0])  # type: ignore[union-attr]
-        for k, row in enumerate(rows):
-            row += [ev.topical[k], float(ev.selected[k])]  # type: ignore[union-attr]
-        if sims is not None:
+            extra = extra[:DENSE_CANDIDATES]
+            if extra:  # the sentence model's own candidates: their evidence, no BM25 stage
+                ev = self._evidence(plan, np.array(extra, dtype=np.int32))
+                for j, d in enumerate(extra):
+                    docs.append(d)
+                    scores.append(0.0)
+                    rows.append([0.0, 0.0, 0.0, ev.coverage[j], float(ev.complete[j]), 0.0,
+                                 ev.topical[j], float(ev.selected[j])])  # fmt: skip
             place = np.empty(len(order), dtype=np.int64)
             place[order] = np.arange(len(order))
             best = float(sims[order[0]]) if len(order) else 0.0
@@ -446,7 +451,7 @@ class Searcher:
         # best rank first, ties by the lower passage number (two stable sorts)
         order = sorted(range(len(docs_l)), key=docs_l.__getitem__)
         order.sort(key=ranks.__getitem__, reverse=True)
-        whole = ev.complete
+        whole, topical = ev.complete, ev.topical
         i = 0
         while i < len(order):
             k = order[i]
@@ -461,7 +466,10 @@ class Searcher:
                     )
                     order.insert(at, k)
                     continue
-            yield _new_candidate(Candidate, (docs_l[k], sc[k], coverage[k], ranks[k], whole[k]))
+            yield _new_candidate(
+                Candidate,
+                (docs_l[k], sc[k], coverage[k], ranks[k], whole[k], topical[k], selected[k]),
+            )
             i += 1
 
     def _evidence(self, plan: QueryPlan, docs: np.ndarray) -> Evidence:
