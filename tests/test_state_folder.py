@@ -95,6 +95,29 @@ def unit_restarts(code: int) -> bool:
     return restart == "always" or (restart == "on-failure" and code != 0)
 
 
+def ask_while(botapi, proc, chat, line: str) -> list[dict]:
+    """Ask :data:`QUESTIONS` (after one answered question) while the folder takes no writes:
+    each is answered, and the log says ``line``; the messages asked."""
+    asked = [botapi.send_text(chat, q) for q in QUESTIONS]
+    botapi.wait_for_messages(4, chat_id=chat["id"], timeout=15)
+    botapi.wait_for(lambda: line in proc.log_path.read_text(), what="the line")
+    return asked
+
+
+def resumed(botapi, proc, state, chat) -> dict:
+    """Once the folder takes writes again: the log says journalling resumed, and a question
+    asked then is answered and in the journal on disk; that question's message."""
+    botapi.wait_for(
+        lambda: "journalling resumed" in proc.log_path.read_text(),
+        timeout=30,
+        what="journalling to resume",
+    )
+    after = botapi.send_text(chat, "What is COMCASA?")
+    botapi.wait_for_messages(5, chat_id=chat["id"], timeout=15)
+    botapi.wait_for(lambda: journalled(state, after), what="the journal on disk")
+    return after
+
+
 def test_a_full_state_folder_while_running_is_one_line_and_journalling_resumes(botapi, tmp_path):
     """Found (issue 21, item 3): with the state folder full, the journal's write raised inside
     the getUpdates loop; the process exited 1 and none of 3 questions was answered."""
@@ -106,20 +129,9 @@ def test_a_full_state_folder_while_running_is_one_line_and_journalling_resumes(b
             botapi.send_text(chat, "When was INDUS-X launched?")
             botapi.wait_for_messages(1, chat_id=chat["id"], timeout=30)
             fill(state)
-            asked = [botapi.send_text(chat, q)["message_id"] for q in QUESTIONS]
-            botapi.wait_for_messages(4, chat_id=chat["id"], timeout=15)
-            botapi.wait_for(
-                lambda: "state folder full" in proc.log_path.read_text(), what="the line"
-            )
+            asked = [m["message_id"] for m in ask_while(botapi, proc, chat, "state folder full")]
             (state / "filler").unlink()
-            botapi.wait_for(
-                lambda: "journalling resumed" in proc.log_path.read_text(),
-                timeout=30,
-                what="journalling to resume",
-            )
-            after = botapi.send_text(chat, "What is COMCASA?")
-            botapi.wait_for_messages(5, chat_id=chat["id"], timeout=15)
-            botapi.wait_for(lambda: journalled(state, after), what="the journal on disk")
+            after = resumed(botapi, proc, state, chat)
             out = stop_process(proc)
             db = sqlite3.connect(state / "bot.sqlite3")
             unanswered = [q for (q,) in db.execute("SELECT question FROM unanswered")]
@@ -151,21 +163,10 @@ def test_a_read_only_state_folder_while_running_is_one_line_and_journalling_resu
             first = botapi.send_text(chat, "When was INDUS-X launched?")
             botapi.wait_for_messages(1, chat_id=chat["id"], timeout=30)
             with tmpfs(state, read_only=True):
-                asked = [botapi.send_text(chat, q) for q in QUESTIONS]
-                botapi.wait_for_messages(4, chat_id=chat["id"], timeout=15)
-                botapi.wait_for(
-                    lambda: "state folder read-only" in proc.log_path.read_text(), what="the line"
-                )
+                asked = ask_while(botapi, proc, chat, "state folder read-only")
                 assert proc.poll() is None  # alive (no SIGBUS)
                 _mount("-o", "remount,rw", str(state))
-                botapi.wait_for(
-                    lambda: "journalling resumed" in proc.log_path.read_text(),
-                    timeout=30,
-                    what="journalling to resume",
-                )
-                after = botapi.send_text(chat, "What is COMCASA?")
-                botapi.wait_for_messages(5, chat_id=chat["id"], timeout=15)
-                botapi.wait_for(lambda: journalled(state, after), what="the journal on disk")
+                after = resumed(botapi, proc, state, chat)
                 # and the updates answered before, and from memory
                 assert all(journalled(state, m) for m in [first, *asked])
                 out = stop_process(proc)
