@@ -43,7 +43,15 @@ DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _DATE = Folded(DATE_RE.pattern)  # (DATE_RE itself gives datelines their text as written)
-YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+# a year of the last thousand years (history as well as news), its decade ("the 1060s"), a
+# century ("the 11th century") or an era-marked year ("AD 800", "44 BC")
+_CENTURY = r"(?:1\d|20)"  # the first two digits of a year
+_YEAR = _CENTURY + r"\d{2}"
+YEAR_RE = re.compile(
+    r"\b" + _YEAR + r"s?\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)[ -]century\b"
+    r"|\b\d{1,4} (?:AD|BC|BCE|CE)\b|\bAD \d{1,4}\b"
+)
 # Dates written without a year, month-and-year forms, and year ranges.
 # a day of a month: "May 24", "June 21st", "21 of June"
 _MONTH_DAY_PARTS = (
@@ -56,8 +64,8 @@ _LOOSE_DATE = Folded(
         (
             _MONTH_DAY_PARTS[0] + r"(?:,? (?:last|this|next) year)?",
             _MONTH_DAY_PARTS[1],
-            r"(?:in |by |since |from )?" + MONTHS + r",? (?:1[89]|20)\d{2}\b",
-            r"(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)?\d{2}\b",
+            r"(?:in |by |since |from )?" + MONTHS + r",? " + _YEAR + r"\b",
+            _YEAR + r"\s*[-–]\s*" + _CENTURY + r"?\d{2}\b",
             r"(?:last|this|next) (?:year|month|week)\b",
         )
     )
@@ -89,7 +97,7 @@ _COUNT = re.compile(
     r"|\b" + _NUMBER_WORDS + r"\b(?= (?!of\b|another\b)\w)",  # not "one of", "one another"
     re.IGNORECASE,
 )
-_YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d{2}\s*[-–]\s*(?:1[89]|20)\d{2}\b")
+_YEAR_RANGE = re.compile(r"\b" + _YEAR + r"\s*[-–]\s*" + _YEAR + r"\b")
 _AMOUNT = re.compile(
     r"(?:[$€£₹]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|crore|lakh|bn|mn|m|k))?"
     r"|\b\d[\d,.]*\s?(?:million|billion|trillion|crore|lakh)?\s?"

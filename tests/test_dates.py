@@ -23,6 +23,17 @@ def test_dates_in_their_usual_shapes():
     assert "2016" in got and "2025-2035" in got
 
 
+def test_years_of_history_decades_and_centuries_are_dates_too():
+    """Not only this century's news: "When was the Battle of Hastings?" is answered by
+    "In 1066, ..." and "when did X go up against Y?" by "In the 1060s, ..."."""
+    text = "In 1066, the duke won; in the 1060s they fought; by the 11th century, and in AD 800."
+    got = spans_text(text, date_spans(text))
+    assert got == ["1066", "1060s", "11th century", "AD 800"]
+    for year in ("1066", "1650"):
+        assert spans_text(year, answers.answer_spans(year, "year")) == [year]
+    assert count_spans("In 1066 the duke won") == []
+
+
 def test_counts_are_not_model_names_or_years():
     text = "It flies the MH 60R, the C 17 and the P-8I since 2016; three squadrons and 12 jets."
     got = spans_text(text, count_spans(text))
