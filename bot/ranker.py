@@ -18,6 +18,8 @@ Features (all in [0, 1] or close to it, so the weights read as importances):
 - ``topical``: coverage with the words of the article's lead counted in full (within an
   article, what tells passages apart is the rest of the question).
 - ``selected``: the passage's article is the one the question names ("the Hicks readout").
+- ``sentence``: the largest share of the question's own words (by specificity) that one
+  sentence of the passage holds together.
 - ``cos``: cosine similarity of question and passage (sentence model).
 - ``cos_gap``: that similarity minus the best similarity of any passage.
 - ``cos_pos``: 1 / (1 + place) in the sentence model's order.
@@ -49,6 +51,7 @@ FEATURES = (
     "from_bm25",
     "topical",
     "selected",
+    "sentence",
     "cos",
     "cos_gap",
     "cos_pos",

@@ -63,6 +63,7 @@ SELECTED_ARTICLE_BONUS = 2.0  # ranking: a passage of the article the question n
 RANK_LEAD_CREDIT = 1.0  # ranking: credit for words of the article's first passage
 KIND_CHECKED = 10  # the best this many by BM25 are checked for the kind of answer asked for
 COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
+SENTENCE_MEMO = 50_000  # passages whose sentences' terms are kept (a few KB each)
 DENSE_CANDIDATES = 10  # passages the sentence model adds to the BM25 stage's candidates
 # hits after the first need at least these log-odds from the ranker (p >= 0.27): the same
 # S@3 on every dev set as no floor, without a third quote that merely shares a word
@@ -240,6 +241,7 @@ class Searcher:
         self.dense = dense
         self.ranker: Ranker = load_ranker(dense is not None)
         self.gate: Gate | None = load_gate(dense is not None)
+        self._sentences: dict[int, list[frozenset[str]]] = {}  # _sentence_terms's memo
         self._lex = Vocabulary(
             vocab=index.vocab,
             correct=spell.correct if spell is not None else (lambda w: None),
@@ -361,9 +363,39 @@ class Searcher:
             best = float(sims[order[0]]) if len(order) else 0.0
             for k, d in enumerate(docs):
                 rows[k] += [float(sims[d]), float(sims[d]) - best, 1 / (1 + float(place[d]))]
+        best = self._sentence_share(plan, docs)
+        for k in range(len(rows)):
+            rows[k].insert(8, best[k])
         width = len(feature_names(self.dense is not None))
         x = np.array(rows, dtype=np.float64).reshape(len(rows), width)
         return docs, scores, x
+
+    def _sentence_share(self, plan: QueryPlan, docs: list[int]) -> list[float]:
+        """For each passage, the largest share of the question's own words (by weight) that
+        one of its sentences holds: an answer usually stands in the sentence that holds the
+        question's words together, not scattered over a paragraph."""
+        words = plan.words[: plan.own_words]
+        total = sum(w.weight for w in words) or 1.0
+        out = []
+        for d in docs:
+            best = 0.0
+            for held in self._sentence_terms(d):
+                share = sum(w.weight for w in words if not held.isdisjoint(w.terms))
+                best = max(best, share)
+            out.append(best / total)
+        return out
+
+    def _sentence_terms(self, doc: int) -> list[frozenset[str]]:
+        """The terms of each sentence of a passage, worked out once (a bounded memo)."""
+        got = self._sentences.get(doc)
+        if got is None:
+            if len(self._sentences) >= SENTENCE_MEMO:
+                self._sentences.clear()
+            text = reading_text(self.store.text(doc))
+            got = self._sentences[doc] = [
+                frozenset(terms(text[s:e])) for s, e in sentence_spans(text)
+            ]
+        return got
 
     def _similarity(self, docs: list[int], x: np.ndarray) -> dict[int, float] | None:
         """The sentence model's similarity of each candidate to the question (None without)."""
