@@ -279,8 +279,5 @@ def test_the_real_squad_copy_with_the_bm25s_anchor():
         assert b["abstain_ok"] == b["false_abstain"] == 0
         # issue 22: at least as good as bm25s on text nobody tuned on, from the same run
         assert p["success@1"] >= b["success@1"], p
-        # (issue 22 asks for + 0.03: 0.900 against 0.872 today is + 0.028, one question short)
-        assert p["success@3"] >= b["success@3"] + 0.02, p
-    # issue 22 asks for at most 0.03: 8 of 250 (0.032) abstain today, all by the coverage
-    # rules (the gate closes on none of them); this floor keeps it from growing
-    assert p["false_abstain"] <= 8, p
+        assert p["success@3"] >= b["success@3"] + 0.03, p
+    assert p["false_abstain_rate"] <= 0.03, p
