@@ -36,7 +36,7 @@ def main() -> int:
     ap.add_argument("--half", default="even", choices=("odd", "even", "all"))
     args = ap.parse_args()
     off = read_set(DATA / "offtopic.jsonl", args.half)
-    print("| gate threshold | corpus | false abstain | abstain accuracy | off-topic with no quote |")
+    print("| gate threshold | corpus | false abstain | abstain accuracy | off-topic, no quote |")
     print("|---|---|---|---|---|")
     for name, folder, files in CORPORA:
         engine = build_engine(folder, settings=dataclasses.replace(Settings(), dense="on"))
@@ -50,11 +50,12 @@ def main() -> int:
                 searcher.gate = dataclasses.replace(fitted, threshold=fitted.threshold + shift)
                 label = "fitted" if shift == 0 else f"fitted {shift:+g}"
             res = evaluate(searcher.search, questions)
-            quiet = [not (a.hits or a.related) for a in map(searcher.answer,
-                                                             (q["question"] for q in off))]  # fmt: skip
+            answers = [searcher.answer(q["question"]) for q in off]
+            quiet = [not (a.hits or a.related) for a in answers]
             m = res.metrics()
-            print(f"| {label} | {name} | {m['false_abstain_rate']:.3f} | "
-                  f"{m['abstain_accuracy']:.2f} | {np.mean(quiet):.2f} ({sum(quiet)}/{len(off)}) |")  # fmt: skip
+            silent = f"{np.mean(quiet):.2f} ({sum(quiet)}/{len(off)})"
+            fa, ok = m["false_abstain_rate"], m["abstain_accuracy"]
+            print(f"| {label} | {name} | {fa:.3f} | {ok:.2f} | {silent} |")
         searcher.gate = fitted
     return 0
 
