@@ -14,6 +14,11 @@ those words only when it needs them:
   topic word is specific in English (``lexicon.specificity``) and either found in at most a
   quarter of the passages (BM25 idf) or not in the corpus at all.
 
+"Tell me more" ("more on that", "go on", "what else?") continues the last answer's best quote in
+its article (``continuation.py``): the rest of its passage, then the passages after it, skipping
+those already quoted; "more" again goes on from there. The context keeps the quotes' places
+for that (:class:`continuation.Quote`).
+
 A self-contained question is read on its own, even right after another. Carried words never
 override the message's own: a word the message has is not carried, and in an ellipsis the new
 words take the place of the last words of the earlier question ("What is iDEX?" then "and
@@ -32,6 +37,8 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from .analysis import terms
+from .continuation import Quote
+from .excerpt import ELLIPSIS
 from .lexicon import specificity
 from .query import content_words, is_framing
 from .search import Answer as SearchAnswer
@@ -74,6 +81,24 @@ _PERSONAL = frozenset(
 _DEMONSTRATIVE = frozenset(["that", "this", "these", "those", "there"])
 _ELLIPSIS = re.compile(r"^\W*(?:and|also|or|but|(?:and\s+)?(?:what|how)\s+about)\b", re.I)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# "tell me more", "more on that", "go on", "what else?": the text that continues the last quote
+# (English phrases, after politeness and fillers are dropped; not corpus words)
+_FILLER = (
+    r"(?:ok(?:ay)?|so|and|yes|yeah|great|thanks|thank you|please|pls|now"
+    r"|(?:can|could|would) you)"
+)
+_ABOUT_IT = r"(?:\s+(?:on|about)\s+(?:that|this|it|them|those|him|her))?"
+_MORE = re.compile(
+    rf"(?:{_FILLER}\s+)*(?:"
+    rf"(?:(?:tell|give|show|say)\s+(?:me\s+|us\s+)?)?(?:some\s+|a\s+bit\s+|a\s+little\s+)?"
+    rf"more(?:\s+(?:details?|info|information|context))?{_ABOUT_IT}"
+    r"|go\s+on|carry\s+on|continue|keep\s+going|and\s+then|then\s+what|what\s+next"
+    r"|what\s+happen(?:s|ed)?\s+(?:next|then|after(?:wards?)?)|what\s+else|anything\s+else"
+    rf"|elaborate{_ABOUT_IT}|expand{_ABOUT_IT})"
+    rf"(?:\s+{_FILLER})*",
+    re.I,
+)
+MAX_QUOTED = 12  # quotes a chat remembers (a "more" skips them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +108,8 @@ class Context:
     question: str
     words: tuple[str, ...]  # words a follow-up may carry, in question order
     at: float  # time.time() when it was asked
+    # the quotes given for it, the one "more" continues after first (then those it skips)
+    quoted: tuple[Quote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +118,15 @@ class Reading:
 
     message: str
     carried: tuple[str, ...] = ()
+    # "tell me more": what continues this quote (and passages not to give again)
+    after: Quote | None = None
+    skip: tuple[Quote, ...] = ()
 
     @property
     def note(self) -> str | None:
         """Interface text that shows the carried words ("Reading this with: LEMOA")."""
+        if self.after is not None:
+            return "Continuing after the last quote"
         return f"Reading this with: {' '.join(self.carried)}" if self.carried else None
 
 
@@ -139,9 +171,23 @@ def is_reset(message: str) -> bool:
     return head.split("@", 1)[0] in RESET_COMMANDS
 
 
+def is_more(message: str) -> bool:
+    """ "tell me more", "more on that", "go on", "what else?": asks for what comes next."""
+    return bool(_MORE.fullmatch(" ".join(_WORD.findall(message))))
+
+
 class Searchable(Protocol):
     def answer(
         self, question: str, top: int = 3, highlight: bool = True, context: Sequence[str] = ()
+    ) -> SearchAnswer: ...
+
+    def more(
+        self,
+        after: Quote,
+        skip: Sequence[Quote] = (),
+        words: str = "",
+        top: int = 3,
+        highlight: bool = True,
     ) -> SearchAnswer: ...
 
     def idf(self, term: str) -> float | None: ...
@@ -192,10 +238,12 @@ class ContextRules:
         ttl: float | None = CONTEXT_TTL,
     ) -> Reading:
         """How to read ``message`` after ``previous`` (None, or older than ``ttl``: alone)."""
-        if previous is None or not previous.words:
+        if previous is None or not (previous.words or previous.quoted):
             return Reading(message)
         if ttl is not None and now - previous.at > ttl:
             return Reading(message)
+        if previous.quoted and is_more(message):
+            return Reading(message, previous.words, previous.quoted[0], previous.quoted[1:])
         own = _content_words(message)
         topics = [w.start for w in own if self.is_topic_word(w.surface, w.terms)]
         # too little to search with: no topic word, and little meaning in its words together
@@ -224,7 +272,17 @@ class ContextRules:
 
     def remember(self, reading: Reading, hits: Sequence[Hit], now: float) -> Context:
         """The context for the next message: the words of this reading (carried ones first)
-        that the quoted passages hold; all of them when nothing was quoted."""
+        that the quoted passages hold, all of them when nothing was quoted; and the quotes.
+        After "more", the words stay and "more" again continues after its last quote."""
+        if reading.after is not None:
+            if not hits:
+                quoted = (reading.after, *reading.skip)
+            else:  # "more" again: the rest of a passage cut short, else after the last one
+                given = [Quote.of(h) for h in hits]
+                cut = [k for k, h in enumerate(hits) if h.text.endswith(" " + ELLIPSIS)]
+                k = cut[0] if cut else len(given) - 1
+                quoted = (given[k], *given[:k], *given[k + 1 :], reading.after, *reading.skip)
+            return Context(reading.message, reading.carried, now, quoted[:MAX_QUOTED])
         own = [w.surface for w in _content_words(reading.message) if not is_framing(w.surface)]
         words = list(reading.carried) + own
         if hits:
@@ -237,7 +295,19 @@ class ContextRules:
             if key and key not in seen:
                 seen.add(key)
                 unique.append(w)
-        return Context(reading.message, tuple(unique[-MAX_CARRIED:]), now)
+        given = tuple(Quote.of(h) for h in hits[:MAX_QUOTED])
+        return Context(reading.message, tuple(unique[-MAX_CARRIED:]), now, given)
+
+    def search(self, reading: Reading, top: int = 3, highlight: bool = True) -> SearchAnswer:
+        """The search's answer to a reading: what continues the last quote ("more"), else the
+        message read with its carried words."""
+        if reading.after is not None:
+            return self.engine.more(
+                reading.after, reading.skip, " ".join(reading.carried), top, highlight
+            )
+        return self.engine.answer(
+            reading.message, top=top, highlight=highlight, context=reading.carried
+        )
 
     def answer(
         self,
@@ -251,9 +321,7 @@ class ContextRules:
         """Read ``message`` after ``previous``, search, and say what to remember."""
         now = time.time() if now is None else now
         reading = self.read(previous, message, now, ttl)
-        result = self.engine.answer(
-            reading.message, top=top, highlight=highlight, context=reading.carried
-        )
+        result = self.search(reading, top, highlight)
         if result.chitchat:  # "thanks", "ok": read alone, and the chat's topic stays
             kept = previous if previous is not None else Context(message, (), now)
             return Answer(Reading(message), result, kept)

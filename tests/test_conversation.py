@@ -9,7 +9,7 @@ import pytest
 from bot.conversation import CONTEXT_TTL, Context, ContextRules, Conversation, is_reset
 from bot.evaluate import is_correct
 
-from .search_fixtures import PROJECT
+from .search_fixtures import PROJECT, assert_verbatim
 
 DIALOGUES = PROJECT / "tests" / "data" / "dialogues-dev.jsonl"
 
@@ -169,3 +169,51 @@ def test_a_pronoun_after_the_messages_own_topic_word_does_not_point_back(engine)
     assert answer.reading.carried == ()
     answer = chat.ask("What did he say about INDUS-X?")  # "he": nothing before it names anyone
     assert "Hegseth" in answer.reading.carried
+
+
+# -- more on that -----------------------------------------------------------------------------
+
+
+def test_more_on_that_gives_the_passages_after_the_last_quote(engine):
+    chat = Conversation(engine)
+    first = chat.ask("what did hegseth say about modi and trump").hits[0]
+    assert (first.file, first.line_start) == ("002_a85791ee8d2e1584.txt", 16)
+    more = chat.ask("go on")
+    assert more.reading.after is not None and more.reading.note
+    assert "long and expanding history of collaboration" in more.hits[0].text
+    lines = [h.line_start for h in more.hits]
+    assert all(h.file == first.file for h in more.hits) and lines == sorted(lines)
+    assert lines[0] == 17 and len(more.hits) == 3
+    for h in more.hits:
+        assert_verbatim(h)
+    # "more" again goes on after what it gave; at the article's end there is nothing more
+    again = chat.ask("more please")
+    assert again.hits == [] and again.result.chitchat is False
+
+
+def test_more_gives_the_rest_of_a_passage_cut_short_then_skips_what_was_quoted(engine):
+    chat = Conversation(engine)
+    chat.ask("what is the quad")  # quotes 001 line 18, then passages of two other articles
+    more = chat.ask("tell me more")
+    cut = more.hits[0]
+    assert (cut.file, cut.line_start) == ("001_de34fc66b35126ee.txt", 20)
+    assert cut.text.endswith(" …")  # longer than an excerpt: its rest comes next
+    rest = chat.ask("tell me more").hits
+    assert rest and rest[0].text.startswith("… ") and rest[0].line_start == 20
+    assert_verbatim(rest[0])
+    assert all(h.line_start != 22 for h in rest)  # line 22 was given already
+
+
+def test_more_after_nothing_quoted_is_not_a_continuation(engine):
+    chat = Conversation(engine)
+    assert chat.ask("How do I cook pasta carbonara?").hits == []
+    assert chat.ask("tell me more").reading.after is None
+    assert Conversation(engine).ask("tell me more").hits == []
+
+
+def test_a_question_that_asks_more_about_something_named_is_a_question(engine):
+    chat = Conversation(engine)
+    chat.ask("what is lemoa")
+    answer = chat.ask("tell me more about comcasa")
+    assert answer.reading.after is None
+    assert "COMCASA" in answer.hits[0].text
