@@ -7,8 +7,10 @@ those words only when it needs them:
 
 - it is short and refers back: a personal pronoun with no topic word of the message before
   it ("when was *it* signed?", but not "what did Hegseth say about *his* visit?"), a
-  demonstrative in a message without a topic word ("was *that* in person?"), or an ellipsis
-  ("*and* DIU?", "*what about* the navy?");
+  demonstrative in a message without a topic word ("was *that* in person?"), an ellipsis
+  ("*and* DIU?", "*what about* the navy?"), "else" ("who *else* was there?": searched without
+  the word, the names carried are then not its answer) or a count without its noun ("how
+  many *did* they buy?");
 - or it has too little of its own to search with: none of its words names a topic and together
   they weigh little ("which systems exactly?", not "What US weapons does India have?"). A
   topic word is specific in English (``lexicon.specificity``) and either found in at most a
@@ -20,11 +22,15 @@ those already quoted; "more" again goes on from there. The context keeps the quo
 for that (:class:`continuation.Quote`).
 
 A self-contained question is read on its own, even right after another. Carried words never
-override the message's own: a word the message has is not carried, and in an ellipsis the new
-words take the place of the last words of the earlier question ("What is iDEX?" then "and
-DIU?" asks about DIU alone). The search ranks carried words at reduced weight and never counts
-them as the question's content (``Searcher.add_context``). Context expires after
-:data:`CONTEXT_TTL` seconds; ``/new`` and ``/start`` forget it.
+override the message's own: a word the message has is not carried, and in an ellipsis each new
+word takes the place of the last earlier word of its kind -- a number or ordinal, a topic
+word, another word -- else of the last one ("What is iDEX?" then "and DIU?" asks about DIU
+alone; "the third summit" then "and the first one?" about the first summit). A message of
+question words and pronouns alone ("what was it about?") asks about the carried words; without
+a question word ("thanks for that!") it is chit-chat, which keeps the topic. The search ranks
+carried words at reduced weight and never counts them as the question's content
+(``query.make_plan``). Context expires after :data:`CONTEXT_TTL` seconds; ``/new`` and
+``/start`` forget it.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from typing import NamedTuple, Protocol
 
 from .analysis import terms
 from .continuation import Quote
+from .dates import NUMBER_NAMES, ORDINAL_WORDS
 from .excerpt import ELLIPSIS
 from .lexicon import specificity
 from .query import content_words, is_framing
@@ -80,6 +87,21 @@ _PERSONAL = frozenset(
 )
 _DEMONSTRATIVE = frozenset(["that", "this", "these", "those", "there"])
 _ELLIPSIS = re.compile(r"^\W*(?:and|also|or|but|(?:and\s+)?(?:what|how)\s+about)\b", re.I)
+# "who else ...?": someone other than those named before (the words before point back; "else"
+# itself is in no passage)
+_ELSE = re.compile(
+    r"\b(?:who|whom|what|where|which|when|any(?:one|body|thing|where)|some(?:one|body|thing|where))"
+    r"(\s+else)\b",
+    re.I,
+)
+# "how many did they buy?": a count of what was named before (the counted noun is left out)
+_COUNT_BACK = re.compile(
+    r"^\W*(?:and\s+|so\s+)?how\s+(?:many|much)\s+"
+    r"(?:did|do|does|were|was|are|is|have|has|had|will|would|can|could)\b",
+    re.I,
+)
+# "and the first one?": "one" stands for a word said before; it takes no word's place
+_PROFORMS = frozenset(["one", "ones"])
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # "tell me more", "more on that", "go on", "what else?": the text that continues the last quote
 # (English phrases, after politeness and fillers are dropped; not corpus words)
@@ -259,6 +281,9 @@ class ContextRules:
             or (thin and w in _DEMONSTRATIVE)
             for m in _WORD.finditer(message)
         )
+        other = _ELSE.search(message)
+        if other or _COUNT_BACK.match(message):
+            pointer = True
         refers = pointer and len(own) <= SHORT_MESSAGE
         ellipsis = bool(_ELLIPSIS.match(message)) and len(own) <= SHORT_MESSAGE
         if not (ellipsis or refers or thin):
@@ -266,9 +291,33 @@ class ContextRules:
         own_terms = {t for w in own for t in w.terms}
         earlier = [w for w in previous.words if not own_terms.intersection(terms(w))]
         if ellipsis and own:
-            # "and DIU?" after "What is iDEX?": the new words take the place of the last ones
-            earlier = earlier[: max(0, len(earlier) - len(own))]
+            # "and DIU?" after "What is iDEX?": the new words take the place of earlier ones
+            earlier = self._replaced(earlier, own)
+        if other:  # searched without "else": the names carried are not its answer
+            message = message[: other.start(1)] + message[other.end(1) :]
         return Reading(message, tuple(earlier[-MAX_CARRIED:]))
+
+    def _kind(self, surface: str, word_terms: Sequence[str]) -> str:
+        """What a word is, for an ellipsis: a number or an ordinal, a topic word, or another."""
+        low = surface.lower()
+        if low[:1].isdigit() or low in ORDINAL_WORDS or low in NUMBER_NAMES:
+            return "number"
+        return "topic" if self.is_topic_word(surface, word_terms) else "other"
+
+    def _replaced(self, earlier: list[str], own: Sequence[_Word]) -> list[str]:
+        """The earlier words an ellipsis keeps: each new word takes the place of the last
+        earlier word of its kind (:meth:`_kind`: "and the first one?" after "the third
+        summit"), else of the last earlier word; "one" takes none."""
+        kept = list(earlier)
+        kinds = [self._kind(w, terms(w)) for w in kept]
+        for w in own:
+            if w.surface.lower() in _PROFORMS or not kept:
+                continue
+            kind = self._kind(w.surface, w.terms)
+            same = [k for k, have in enumerate(kinds) if have == kind]
+            k = same[-1] if same else len(kept) - 1
+            del kept[k], kinds[k]
+        return kept
 
     def remember(self, reading: Reading, hits: Sequence[Hit], now: float) -> Context:
         """The context for the next message: the words of this reading (carried ones first)

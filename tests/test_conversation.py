@@ -217,3 +217,41 @@ def test_a_question_that_asks_more_about_something_named_is_a_question(engine):
     answer = chat.ask("tell me more about comcasa")
     assert answer.reading.after is None
     assert "COMCASA" in answer.hits[0].text
+
+
+# -- what a follow-up points back to ---------------------------------------------------------
+
+
+def test_who_else_asks_for_others_than_the_names_carried(engine):
+    chat = Conversation(engine)
+    chat.ask("who is marco rubio")
+    answer = chat.ask("who else was at that meeting")
+    assert answer.reading.carried == ("marco", "rubio")
+    assert answer.reading.message == "who was at that meeting"  # "else" is in no passage
+    assert "Anthony Albanese" in answer.hits[0].text  # (read alone: only related passages)
+    assert Conversation(engine).ask("who else was at that meeting").hits == []
+
+
+def test_an_ellipsis_word_takes_the_place_of_the_earlier_word_of_its_kind(engine):
+    chat = Conversation(engine)
+    chat.ask("where is the third indus-x summit")
+    # "first" takes the place of "third" (both ordinals); "one" stands for the summit
+    assert chat.ask("and the first one?").reading.carried == ("indus-x", "summit")
+
+
+def test_how_many_without_its_noun_counts_what_was_named_before(engine):
+    chat = Conversation(engine)
+    chat.ask("which us weapons does india have")
+    assert chat.ask("how many did they buy").reading.carried == ("weapons", "india")
+    assert ContextRules(engine).read(None, "how many did they buy", now=0).carried == ()
+
+
+def test_question_words_and_a_pronoun_alone_ask_about_the_topic(engine):
+    chat = Conversation(engine)
+    chat.ask("what is the 2+2 dialogue")
+    assert chat.ask("thanks for that!").result.chitchat  # no question word: chit-chat
+    answer = chat.ask("what will it do")
+    assert answer.reading.carried == ("2+2", "dialogue")
+    assert "2+2 Ministerial Dialogue" in answer.hits[0].text
+    # ... and with nothing before it, it is nothing to look up
+    assert Conversation(engine).ask("what will it do").result.chitchat
