@@ -116,7 +116,8 @@ _MORE = re.compile(
     rf"more(?:\s+(?:details?|info|information|context))?{_ABOUT_IT}"
     r"|go\s+on|carry\s+on|continue|keep\s+going|and\s+then|then\s+what|what\s+next"
     r"|what\s+happen(?:s|ed)?\s+(?:next|then|after(?:wards?)?)|what\s+else|anything\s+else"
-    rf"|elaborate{_ABOUT_IT}|expand{_ABOUT_IT})"
+    rf"|elaborate{_ABOUT_IT}|expand{_ABOUT_IT}"
+    r"|(?:tell\s+(?:me|us)\s+)?about\s+(?:that|this|it|them|those|him|her))"
     rf"(?:\s+{_FILLER})*",
     re.I,
 )

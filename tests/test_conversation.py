@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from bot.conversation import CONTEXT_TTL, Context, ContextRules, Conversation, is_reset
+from bot.conversation import (
+    CONTEXT_TTL,
+    Context,
+    ContextRules,
+    Conversation,
+    is_more,
+    is_reset,
+)
 from bot.evaluate import is_correct
 
 from .search_fixtures import PROJECT, assert_verbatim
@@ -202,6 +209,26 @@ def test_more_gives_the_rest_of_a_passage_cut_short_then_skips_what_was_quoted(e
     assert rest and rest[0].text.startswith("… ") and rest[0].line_start == 20
     assert_verbatim(rest[0])
     assert all(h.line_start != 22 for h in rest)  # line 22 was given already
+
+
+@pytest.mark.parametrize(
+    ("message", "more"),
+    [
+        ("tell me more", True),
+        ("More on that, please!", True),
+        ("ok go on", True),
+        ("what else?", True),
+        ("can you elaborate", True),
+        ("tell me about him", True),
+        ("what happened next?", True),
+        ("tell me more about COMCASA", False),
+        ("what else did they agree on?", False),
+        ("who else was there?", False),
+        ("more weapons?", False),
+    ],
+)
+def test_what_asks_for_more(message, more):
+    assert is_more(message) is more
 
 
 def test_more_after_nothing_quoted_is_not_a_continuation(engine):
