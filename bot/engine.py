@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from . import lexicon
+from .continuation import Quote, continuation
 from .corpus import (
     FURNITURE_FILE,
     CorpusProblem,
@@ -136,6 +137,19 @@ class Engine:
         if len(hits) == len(got.hits) and len(related) == len(got.related):
             return got  # every quote stands in its file
         return dataclasses.replace(got, hits=tuple(hits), related=tuple(related))
+
+    def more(
+        self,
+        after: Quote,
+        skip: Sequence[Quote] = (),
+        words: str = "",
+        top: int = 3,
+        highlight: bool = True,
+    ) -> Answer:
+        """What continues the quote ``after`` in its article ("tell me more":
+        ``continuation.py``), every quote checked against its article file."""
+        hits = continuation(self.searcher, after, skip, words, top, highlight)
+        return Answer(words, hits=tuple(self.verify_hits(hits)))
 
     def _answer(self, question: str, top: int, highlight: bool, context: Sequence[str]) -> Answer:
         """The searcher's answer, quotes not yet verified. From a saved index served before its

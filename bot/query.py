@@ -260,11 +260,16 @@ class QueryPlan:
         """Whether question word ``bit`` has any term in the corpus."""
         return any(m >> bit & 1 for m in self.masks)
 
+    # the message asks something (a question word: "what was it about?"), whatever its words
+    asks: bool = False
+
     @property
     def bare_question_word(self) -> bool:
-        """A question word alone after an earlier question ("where?", "why?"): it asks for
-        that kind of answer about the words carried from before."""
-        return self.own_words == 0 and bool(self.words) and self.answer_type is not None
+        """A question of question words alone after an earlier question ("where?", "why?",
+        "what was it about?"): it asks about the words carried from before."""
+        return (
+            self.own_words == 0 and bool(self.words) and (self.answer_type is not None or self.asks)
+        )
 
     @property
     def own_terms_found(self) -> bool:
@@ -424,6 +429,7 @@ _TYPE_PATTERNS_ASCII = [
     (name, re.compile(pat.pattern, (pat.flags & ~re.UNICODE) | re.ASCII), _TYPE_NEEDS[name])
     for name, pat in _TYPE_PATTERNS
 ]
+_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 _LEADING_WORD = re.compile(r"^\W*([\w'’]+)\W*")
 # a name is asked for, anywhere in the message ("which shipyards? need names", "what's the
 # campaign called?", "the name of the exercise")
@@ -578,6 +584,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         low = _lowered(q)
     asking, background = _asking_and_background(q)
     plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
+    plan.asks = _QUESTION_WORD.search(asking) is not None
     vocab = lex.vocab
     # (start in the question or -1 for a carried word, surface, (terms, framing, specificity,
     # may be an ordinal), share of its weight)

@@ -3,11 +3,12 @@
 Tables here (each created with ``CREATE TABLE IF NOT EXISTS``; other modules keep their own
 tables in the same file):
 
-- ``conversation_context``: the last question of each chat (its carried words and time), so a
-  restart keeps follow-ups working. Keyed by a text key: the chat id for private chats; a bot
-  sets :attr:`ContextStore.scope` to its own id, which prefixes its keys (a private chat's id is
-  the user's, the same for every bot that shares the folder). Keys from before the prefix are
-  left alone and deleted after a week like any other.
+- ``conversation_context``: the last question of each chat (its carried words, time and the
+  places of the quotes it got, for "more on that"), so a restart keeps follow-ups working (a
+  file from before the ``quoted`` column gets it, empty, when opened). Keyed by a text key: the
+  chat id for private chats; a bot sets :attr:`ContextStore.scope` to its own id, which
+  prefixes its keys (a private chat's id is the user's, the same for every bot that shares the
+  folder). Keys from before the prefix are left alone and deleted after a week like any other.
 - ``unanswered``: questions that got no confident answer, question text and time only (no user
   or chat ids), so the operator learns which articles to add. Entries older than
   :data:`UNANSWERED_DAYS` days are dropped.
@@ -26,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from .continuation import Quote
 from .conversation import Context
 from .statedb import STATE_FILE, StateDB, connect
 
@@ -57,8 +59,13 @@ class ContextStore(_Table):
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS conversation_context ("
                 " key TEXT PRIMARY KEY, question TEXT NOT NULL, words TEXT NOT NULL,"
-                " at REAL NOT NULL)"
+                " at REAL NOT NULL, quoted TEXT NOT NULL DEFAULT '[]')"
             )
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(conversation_context)")}
+            if "quoted" not in columns:  # a state file of a release before "more on that"
+                self._conn.execute(
+                    "ALTER TABLE conversation_context ADD COLUMN quoted TEXT NOT NULL DEFAULT '[]'"
+                )
 
     def _key(self, key: str) -> str:
         return f"{self.scope}/{key}" if self.scope else key
@@ -67,23 +74,34 @@ class ContextStore(_Table):
         key = self._key(key)
         with self._lock:
             row = self._conn.execute(
-                "SELECT question, words, at FROM conversation_context WHERE key = ?", (key,)
+                "SELECT question, words, at, quoted FROM conversation_context WHERE key = ?",
+                (key,),
             ).fetchone()
         if row is None:
             return None
         try:
             words = tuple(str(w) for w in json.loads(row[1]))
+            quoted = tuple(
+                Quote(str(f), int(a), int(b), str(t)) for f, a, b, t in json.loads(row[3])
+            )
         except (ValueError, TypeError):
             return None
-        return Context(row[0], words, float(row[2]))
+        return Context(row[0], words, float(row[2]), quoted)
 
     def put(self, key: str, context: Context) -> None:
         key = self._key(key)
+        quoted = [[q.file, q.line_start, q.line_end, q.tail] for q in context.quoted]
         with self._lock:
             self._conn.execute(
-                "INSERT OR REPLACE INTO conversation_context (key, question, words, at)"
-                " VALUES (?, ?, ?, ?)",
-                (key, context.question, json.dumps(list(context.words)), context.at),
+                "INSERT OR REPLACE INTO conversation_context (key, question, words, at, quoted)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    key,
+                    context.question,
+                    json.dumps(list(context.words)),
+                    context.at,
+                    json.dumps(quoted, ensure_ascii=False),
+                ),
             )
             self._conn.execute(
                 "DELETE FROM conversation_context WHERE at < ?",

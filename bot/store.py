@@ -275,6 +275,21 @@ class PassageStore:
     def same_article(self, i: int, j: int) -> bool:
         return 0 <= j < len(self) and int(self._file_idx[i]) == int(self._file_idx[j])
 
+    def passage_at(self, file: str, line: int) -> int | None:
+        """The passage of ``file`` whose lines hold ``line``, or None (a quote's place, found
+        again: "more on that" continues after it)."""
+        try:
+            k = self._files.index(file)
+        except ValueError:
+            return None
+        first = int(self._file_start[k])
+        end = int(self._file_start[k + 1]) if k + 1 < len(self._files) else len(self)
+        starts = self._lines[first:end, 0]
+        i = first + int(np.searchsorted(starts, line, "right")) - 1
+        if first <= i < end and int(self._lines[i, 0]) <= line <= int(self._lines[i, 1]):
+            return i
+        return None
+
     def passage(self, i: int) -> Passage:
         ls, le = self._lines[i].tolist()
         return Passage(self._files[int(self._file_idx[i])], ls, le, self.text(i))

@@ -17,4 +17,11 @@ def botapi() -> Iterator[BotAPIStandIn]:
 
 
 # Search fixtures over the real corpus (owned by the search tests).
-from .search_fixtures import corpus, corpus_copy, corpus_dir, engine, settings  # noqa: E402, F401
+from .search_fixtures import (  # noqa: E402, F401
+    corpus,
+    corpus_copy,
+    corpus_dir,
+    engine,
+    settings,
+    squad_engine,
+)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.corpus import Corpus, load_corpus
-from bot.engine import Engine, build_engine
+from bot.engine import Engine, build_engine, open_engine
 from bot.excerpt import ELLIPSIS, SEP
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,13 @@ def corpus() -> Corpus:
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return build_engine(CORPUS_DIR)
+
+
+@pytest.fixture(scope="session")
+def squad_engine() -> Engine:
+    """The SQuAD Wikipedia corpus (tests/data/squad/corpus), its index and sentence vectors
+    saved where ``python -m bot eval`` keeps them (the checkout's INDEX_DIR): built once."""
+    return open_engine(DATA / "squad" / "corpus", Settings())
 
 
 def assert_verbatim(hit):

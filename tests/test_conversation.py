@@ -6,10 +6,17 @@ import json
 
 import pytest
 
-from bot.conversation import CONTEXT_TTL, Context, ContextRules, Conversation, is_reset
+from bot.conversation import (
+    CONTEXT_TTL,
+    Context,
+    ContextRules,
+    Conversation,
+    is_more,
+    is_reset,
+)
 from bot.evaluate import is_correct
 
-from .search_fixtures import PROJECT
+from .search_fixtures import PROJECT, assert_verbatim
 
 DIALOGUES = PROJECT / "tests" / "data" / "dialogues-dev.jsonl"
 
@@ -169,3 +176,109 @@ def test_a_pronoun_after_the_messages_own_topic_word_does_not_point_back(engine)
     assert answer.reading.carried == ()
     answer = chat.ask("What did he say about INDUS-X?")  # "he": nothing before it names anyone
     assert "Hegseth" in answer.reading.carried
+
+
+# -- more on that -----------------------------------------------------------------------------
+
+
+def test_more_on_that_gives_the_passages_after_the_last_quote(engine):
+    chat = Conversation(engine)
+    first = chat.ask("what did hegseth say about modi and trump").hits[0]
+    assert (first.file, first.line_start) == ("002_a85791ee8d2e1584.txt", 16)
+    more = chat.ask("go on")
+    assert more.reading.after is not None and more.reading.note
+    assert "long and expanding history of collaboration" in more.hits[0].text
+    lines = [h.line_start for h in more.hits]
+    assert all(h.file == first.file for h in more.hits) and lines == sorted(lines)
+    assert lines[0] == 17 and len(more.hits) == 3
+    for h in more.hits:
+        assert_verbatim(h)
+    # "more" again goes on after what it gave; at the article's end there is nothing more
+    again = chat.ask("more please")
+    assert again.hits == [] and again.result.chitchat is False
+
+
+def test_more_gives_the_rest_of_a_passage_cut_short_then_skips_what_was_quoted(engine):
+    chat = Conversation(engine)
+    chat.ask("what is the quad")  # quotes 001 line 18, then passages of two other articles
+    more = chat.ask("tell me more")
+    cut = more.hits[0]
+    assert (cut.file, cut.line_start) == ("001_de34fc66b35126ee.txt", 20)
+    assert cut.text.endswith(" …")  # longer than an excerpt: its rest comes next
+    rest = chat.ask("tell me more").hits
+    assert rest and rest[0].text.startswith("… ") and rest[0].line_start == 20
+    assert_verbatim(rest[0])
+    assert all(h.line_start != 22 for h in rest)  # line 22 was given already
+
+
+@pytest.mark.parametrize(
+    ("message", "more"),
+    [
+        ("tell me more", True),
+        ("More on that, please!", True),
+        ("ok go on", True),
+        ("what else?", True),
+        ("can you elaborate", True),
+        ("tell me about him", True),
+        ("what happened next?", True),
+        ("tell me more about COMCASA", False),
+        ("what else did they agree on?", False),
+        ("who else was there?", False),
+        ("more weapons?", False),
+    ],
+)
+def test_what_asks_for_more(message, more):
+    assert is_more(message) is more
+
+
+def test_more_after_nothing_quoted_is_not_a_continuation(engine):
+    chat = Conversation(engine)
+    assert chat.ask("How do I cook pasta carbonara?").hits == []
+    assert chat.ask("tell me more").reading.after is None
+    assert Conversation(engine).ask("tell me more").hits == []
+
+
+def test_a_question_that_asks_more_about_something_named_is_a_question(engine):
+    chat = Conversation(engine)
+    chat.ask("what is lemoa")
+    answer = chat.ask("tell me more about comcasa")
+    assert answer.reading.after is None
+    assert "COMCASA" in answer.hits[0].text
+
+
+# -- what a follow-up points back to ---------------------------------------------------------
+
+
+def test_who_else_asks_for_others_than_the_names_carried(engine):
+    chat = Conversation(engine)
+    chat.ask("who is marco rubio")
+    answer = chat.ask("who else was at that meeting")
+    assert answer.reading.carried == ("marco", "rubio")
+    assert answer.reading.message == "who was at that meeting"  # "else" is in no passage
+    assert "Anthony Albanese" in answer.hits[0].text  # (read alone: only related passages)
+    assert Conversation(engine).ask("who else was at that meeting").hits == []
+
+
+def test_an_ellipsis_word_takes_the_place_of_the_earlier_word_of_its_kind(engine):
+    chat = Conversation(engine)
+    chat.ask("where is the third indus-x summit")
+    # "first" takes the place of "third" (both ordinals); "one" stands for the summit
+    assert chat.ask("and the first one?").reading.carried == ("indus-x", "summit")
+
+
+def test_how_many_without_its_noun_counts_what_was_named_before(engine):
+    chat = Conversation(engine)
+    chat.ask("which us weapons does india have")
+    assert chat.ask("how many did they buy").reading.carried == ("weapons", "india")
+    assert ContextRules(engine).read(None, "how many did they buy", now=0).carried == ()
+
+
+def test_question_words_and_a_pronoun_alone_ask_about_the_topic(engine):
+    chat = Conversation(engine)
+    chat.ask("what is the 2+2 dialogue")
+    assert chat.ask("thanks for that!").result.chitchat  # no question word: chit-chat
+    answer = chat.ask("what will it do")
+    assert answer.reading.carried == ("2+2", "dialogue")
+    assert "2+2 Ministerial Dialogue" in answer.hits[0].text
+    # ... and with nothing before it, it is nothing to look up
+    assert Conversation(engine).ask("what will it do").result.chitchat

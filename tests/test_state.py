@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from bot.continuation import Quote
 from bot.conversation import Context, Conversation
 from bot.state import STATE_FILE, UNANSWERED_DAYS, ContextStore, UnansweredLog
 
@@ -27,6 +28,33 @@ def test_a_restarted_bot_reads_a_follow_up_with_the_stored_context(tmp_path, eng
     assert answer.reading.carried == ("LEMOA",)
     other_chat = Conversation(engine, ContextStore(tmp_path), key="8")
     assert other_chat.ask("when was it signed?").reading.carried == ()
+
+
+def test_the_quotes_a_more_continues_after_survive_a_restart(tmp_path, engine):
+    Conversation(engine, ContextStore(tmp_path), key="7").ask("what did hegseth say about trump")
+    stored = ContextStore(tmp_path).get("7")
+    assert stored is not None and stored.quoted[0] == Quote(
+        "002_a85791ee8d2e1584.txt", 16, 16, stored.quoted[0].tail
+    )
+    more = Conversation(engine, ContextStore(tmp_path), key="7").ask("tell me more")
+    assert more.hits and more.hits[0].line_start == 17
+
+
+def test_a_state_file_from_before_the_quotes_column_keeps_its_contexts(tmp_path):
+    conn = sqlite3.connect(tmp_path / STATE_FILE)
+    conn.execute(
+        "CREATE TABLE conversation_context (key TEXT PRIMARY KEY, question TEXT NOT NULL,"
+        " words TEXT NOT NULL, at REAL NOT NULL)"
+    )
+    conn.execute(
+        "INSERT INTO conversation_context VALUES ('42', 'What is LEMOA?', '[\"LEMOA\"]', 1)"
+    )
+    conn.commit()
+    conn.close()
+    store = ContextStore(tmp_path)
+    assert store.get("42") == Context("What is LEMOA?", ("LEMOA",), 1.0)
+    store.put("43", Context("q", ("w",), 2.0, (Quote("a.txt", 3, 4, "end."),)))
+    assert store.get("43") == Context("q", ("w",), 2.0, (Quote("a.txt", 3, 4, "end."),))
 
 
 def test_the_database_is_one_wal_file_in_state_dir(tmp_path):

@@ -40,6 +40,19 @@ def test_a_private_follow_up_is_read_with_the_question_before_it(botapi, engine,
         assert "Reading this with" not in after["text"]
 
 
+def test_tell_me_more_continues_after_the_last_quote_in_the_chat(botapi, engine, tmp_path):
+    with running_bot(botapi, engine, state_dir=tmp_path):
+        chat = botapi.private_chat()
+        botapi.send_text(chat, "what did hegseth say about modi and trump")
+        (first,) = replies(botapi, chat["id"])
+        assert "solid foundation for our relationship" in first["text"]
+        botapi.send_text(chat, "tell me more")
+        more = replies(botapi, chat["id"], 2)[1]
+        assert more["text"].startswith("Continuing after the last quote")
+        assert "long and expanding history of collaboration" in more["text"]
+        assert "solid foundation" not in more["text"]
+
+
 def test_thanks_between_a_question_and_its_follow_up_keeps_the_topic(botapi, engine, tmp_path):
     with running_bot(botapi, engine, state_dir=tmp_path):
         chat = botapi.private_chat()

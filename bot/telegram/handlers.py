@@ -173,9 +173,20 @@ def rate_limited(func: Handler) -> Handler:
 # -- answering ---------------------------------------------------------------------------------
 
 
-async def search(state: BotState, question: str, top: int, carried: tuple[str, ...] = ()) -> Answer:
+async def search(
+    state: BotState,
+    question: str,
+    top: int,
+    carried: tuple[str, ...] = (),
+    reading: Reading | None = None,
+) -> Answer:
+    """The engine's answer; for a reading that continues the last quote ("tell me more"),
+    what follows it (``conversation.ContextRules.search``)."""
     t0 = time.perf_counter()
-    result = await asyncio.to_thread(state.engine.answer, question, top, True, carried)
+    if reading is not None and reading.after is not None:
+        result = await asyncio.to_thread(state.rules.search, reading, top)
+    else:
+        result = await asyncio.to_thread(state.engine.answer, question, top, True, carried)
     state.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
     return result
 
@@ -187,10 +198,12 @@ async def answer_page(
     compact: bool,
     carried: tuple[str, ...] = (),
     note: str | None = None,
+    reading: Reading | None = None,
 ) -> tuple[Reply, bool, Answer]:
     """The page at ``offset`` of the confident hits, or else of the related passages, and
-    whether more follow (the one render call). ``carried``: words a follow-up is read with."""
-    result = await search(state, question, offset + state.page_size + 1, carried)
+    whether more follow (the one render call). ``carried``: words a follow-up is read with;
+    ``reading``: how it was read (a "tell me more" continues the last quote)."""
+    result = await search(state, question, offset + state.page_size + 1, carried, reading)
     if result.chitchat:
         return Reply(html=esc(CHITCHAT), plain=CHITCHAT, shown=0), False, result
     shown = result.hits or result.related
@@ -231,14 +244,16 @@ async def answer(
     if key is not None:
         previous = await asyncio.to_thread(state.contexts.get, key)
         reading = await asyncio.to_thread(state.rules.read, previous, q, now, ttl)
-    reply, more, result = await answer_page(state, q, 0, compact, reading.carried, reading.note)
+    reply, more, result = await answer_page(
+        state, q, 0, compact, reading.carried, reading.note, reading
+    )
     state.stats.questions += 1
     if not result.hits:
         state.stats.no_match += 1
         if state.unanswered is not None and not result.chitchat:
             await asyncio.to_thread(state.unanswered.record, q)
     markup = None
-    if more:
+    if more and reading.after is None:  # (a continuation goes on with "more" again)
         page_id = state.journal.new_page(ask.chat_id, paging.page_question(q, reading.carried))
         markup = paging.more_keyboard(page_id, 0, state.page_size, more)
     sent = await target.reply_text(reply.html, reply_markup=markup, do_quote=True)
