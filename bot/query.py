@@ -35,6 +35,7 @@ from pathlib import Path
 from .analysis import _TOKEN_RE, analyze_word
 from .answers import ordinal_heads
 from .dates import ORDINAL_WORDS
+from .features import DEFAULT, Features
 from .lexicon import (
     irregular_forms_of,
     neighbours,
@@ -56,7 +57,6 @@ SYNONYM_CREDIT = 0.6
 NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MIN_WEIGHT = 1.5
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
-BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
 SELECTOR_WEIGHT = 0.4  # words that say which article is meant ("the Hicks readout")
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
@@ -293,8 +293,9 @@ def strip_controls(question: str) -> str:
     return " ".join(q.split())
 
 
-def clean_question(question: str) -> str:
-    """The question as a person meant it: no command, mentions, links or shorthand."""
+def clean_question(question: str, features: Features = DEFAULT) -> str:
+    """The question as a person meant it: no command, mentions, links or shorthand (the
+    clean-up steps ``features`` switches on)."""
     q = strip_controls(question)
     low = _lowered(q)  # (each step that changes the text reads it anew)
     for shortcut, gap in ((_COMMANDS, ""), (_MENTIONS, " "), (_URLS, " ")):
@@ -302,11 +303,12 @@ def clean_question(question: str) -> str:
             q = shortcut.pattern.sub(gap, q)
             low = _lowered(q)
     words = _WORDISH.findall(low) if low is not None else map(str.lower, _WORDISH.findall(q))
-    if not SHORTHAND.keys().isdisjoint(words):
+    if features.shorthand and not SHORTHAND.keys().isdisjoint(words):
         q = _WORDISH.sub(_expand_shorthand, q)
         low = _lowered(q)
-    q = _us_in_context(q)  # ("us" -> "US": the lower-cased text stays the same)
-    if _FIXED.may_match(low):
+    if features.us_in_context:
+        q = _us_in_context(q)  # ("us" -> "US": the lower-cased text stays the same)
+    if features.fixed_expressions and _FIXED.may_match(low):
         q = _FIXED_EXPRESSIONS.sub(_joined, q)
     return " ".join(q.split())
 
@@ -458,11 +460,17 @@ _SPEAKERS = _Shortcut(
 )
 
 
-def answer_type(question: str) -> str | None:
-    """The kind of span that answers ``question`` (None: any passage that covers it); words
-    that say nothing ("hey", "btw", "quick question:") before it are passed over."""
+def answer_type(question: str, features: Features = DEFAULT) -> str | None:
+    """The kind of span that answers ``question`` (None: any passage that covers it, or
+    ``features.answer_types`` off); words that say nothing ("hey", "btw", "quick question:")
+    before it are passed over (``features.framing``)."""
+    if not features.answer_types:
+        return None
     while (
-        (m := _LEADING_WORD.match(question)) and is_framing(m.group(1)) and m.end() < len(question)
+        features.framing
+        and (m := _LEADING_WORD.match(question))
+        and is_framing(m.group(1))
+        and m.end() < len(question)
     ):
         question = question[m.end() :]
     if not (question.isascii() and question.isprintable()):
@@ -488,13 +496,15 @@ def answer_type(question: str) -> str | None:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
+    """What the plan needs of the index: term ids, idf, and the corpus's own lexicon; and
+    which heuristics read the question (``features``)."""
 
     vocab: Mapping[str, int]  # index term -> id (a read-only mapping once loaded)
     correct: Callable[[str], str | None]  # word -> the corpus word it misspells
     complete: Callable[[str], list[str]]  # clipped word -> corpus words it starts
     expansions: Callable[[str], list[list[str]]]  # acronym term -> its long forms (terms)
     long_forms_starting: Callable[[str], list[tuple[str, list[str]]]]  # term -> (acronym, long)
+    features: Features = DEFAULT
     # (surface, its terms) -> :func:`read_word`'s reading, each distinct word worked out once
     read: Callable[[str, tuple[str, ...]], Reading] = field(init=False, repr=False, compare=False)
 
@@ -520,8 +530,10 @@ class Reading:
 
 def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Reading:
     """Spelling, irregular forms, synonyms, acronyms' long forms, clipped-word completion and
-    vector neighbours of one question word, as index terms with weights and credits."""
+    vector neighbours of one question word, as index terms with weights and credits (those
+    of the heuristics ``lex.features`` switches on)."""
     vocab = lex.vocab
+    features = lex.features
     entries: list[tuple[int, str, float, float, bool]] = []
 
     def add(term: str, weight: float, credit: float, scaled: bool = False) -> None:
@@ -533,24 +545,28 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
     corrected = None
     completed: list[str] = []
     if not any(t in vocab for t in terms) and len(terms) == 1:
-        corrected = _correction(surface, lex)
+        corrected = _correction(surface, lex) if features.spelling else None
         if corrected is not None:
             terms = [t for t in analyze_word(corrected) if t in vocab] or terms
-        else:  # a clipped word ("intel", "info") stands for the corpus words it starts
-            completed = lex.complete(surface)
+        elif features.completion:  # a clipped word ("intel", "info") stands for the corpus
+            completed = lex.complete(surface)  # words it starts
     credit = CORRECTION_CREDIT if corrected else 1.0
     for term in terms:
         add(term, credit, credit, scaled=True)
-        for other in number_forms().get(term, ()):  # "twenty" is "20", at full credit
-            add(other, credit, credit, scaled=True)
-        for other in irregular_forms_of(term):
-            add(other, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
-        for st in synonyms().get(term, ()):
-            add(st, SYNONYM_CREDIT * EXPANSION_BM25_SHARE, SYNONYM_CREDIT)
-        for exp in lex.expansions(term):
-            # the long form as a whole weighs like one word
-            for et in exp:
-                add(et, 1.0 / len(exp), 1.0)
+        if features.number_words:
+            for other in number_forms().get(term, ()):  # "twenty" is "20", at full credit
+                add(other, credit, credit, scaled=True)
+        if features.irregular_forms:
+            for other in irregular_forms_of(term):
+                add(other, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
+        if features.synonyms:
+            for st in synonyms().get(term, ()):
+                add(st, SYNONYM_CREDIT * EXPANSION_BM25_SHARE, SYNONYM_CREDIT)
+        if features.acronyms:
+            for exp in lex.expansions(term):
+                # the long form as a whole weighs like one word
+                for et in exp:
+                    add(et, 1.0 / len(exp), 1.0)
     # a clip stands for everyday words ("intel" -> intelligence), never for a name
     completed = [full for full in completed if zipf(full) >= COMMON_ZIPF]
     stems = {t for full in completed for t in analyze_word(full)}
@@ -558,41 +574,49 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
         (t,) = stems  # ("count" -> country, counterpart) says too little to complete
         add(t, COMPLETION_CREDIT, COMPLETION_CREDIT, scaled=True)
     # words this common ("one", "make") have too many meanings to expand
-    if specificity(surface) >= NEIGHBOUR_MIN_WEIGHT:
+    if features.word_neighbours and specificity(surface) >= NEIGHBOUR_MIN_WEIGHT:
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
             nb_credit = _neighbour_credit(sim)
             add(nb_term, nb_credit * EXPANSION_BM25_SHARE, nb_credit)
-    long_forms = tuple((t, got) for t in terms if (got := lex.long_forms_starting(t)))
+    long_forms = (
+        tuple((t, got) for t in terms if (got := lex.long_forms_starting(t)))
+        if features.acronyms
+        else ()
+    )
     return Reading(tuple(terms), corrected, tuple(entries), long_forms)
 
 
 def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
     """The plan for ``question``. ``context`` (words a follow-up carries from earlier turns)
     joins as further words at :data:`CONTEXT_WEIGHT` of their weight, in ranking and in
-    coverage, after the message's own; a term the message has keeps the message's weight."""
-    q = clean_question(question)
+    coverage, after the message's own; a term the message has keeps the message's weight.
+    The heuristics that read it are those ``lex.features`` switches on."""
+    features = lex.features
+    q = clean_question(question, features)
     # the patterns below are looked for only where they may match (_Shortcut)
     low = _lowered(q)
-    if _FRAMING.may_match(low):
+    framing = features.framing
+    if framing and _FRAMING.may_match(low):
         q = _FRAMING_PHRASES.sub(" ", q)
         low = _lowered(q)
     asking, background = _asking_and_background(q)
-    plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
+    kind = answer_type(asking, features) or (_name_request(q) if features.name_request else None)
+    plan = QueryPlan(text=q, answer_type=kind)
     vocab = lex.vocab
     # (start in the question or -1 for a carried word, surface, (terms, framing, specificity,
     # may be an ordinal), share of its weight)
-    groups = [(start, s, info, 1.0) for start, s, info in _words_of(q) if not info[1]]
+    groups = [(start, s, info, 1.0) for start, s, info in _words_of(q) if not (framing and info[1])]
     del groups[MAX_QUERY_WORDS:]
     n_own = len(groups)
     if context:
         own_terms = {t for _, _, info, _ in groups for t in info[0]}
-        carried = [g for g in _words_of(" ".join(context)) if not g[2][1]]
+        carried = [g for g in _words_of(" ".join(context)) if not (framing and g[2][1])]
         for _, s, info in carried[:MAX_CONTEXT_WORDS]:
             if own_terms.isdisjoint(info[0]):
                 groups.append((-1, s, info, CONTEXT_WEIGHT))
     selectors = (
         [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
-        if _REFERENCE.may_match(low)
+        if features.article_references and _REFERENCE.may_match(low)
         else ()
     )
     all_terms: list[str] = []
@@ -613,7 +637,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             share *= SELECTOR_WEIGHT
         weight = info[2] * share
         if background and any(a <= start < b for a, b in background):
-            weight *= BACKGROUND_WEIGHT
+            weight *= features.background_weight
         reading = read(surface, info[0])
         mask = 1 << bit
         terms = reading.terms
@@ -647,7 +671,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     plan.own_words = n_own
     # phrases of the synonym table ("every year" -> annual)
     present = set(all_terms)
-    if not present.isdisjoint(_phrase_heads()):
+    if features.synonyms and not present.isdisjoint(_phrase_heads()):
         for phrase, single in phrase_synonyms():
             if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
                 _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
@@ -659,16 +683,16 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             if acro not in present and set(long_terms) <= present and acro in vocab:
                 _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     plan.question_terms = frozenset(all_terms)
-    if plan.answer_type in ("person", "identity"):
+    if features.who_role and plan.answer_type in ("person", "identity"):
         plan.required = _role_word(plan, asking)
     # what the question numbers (looked for only when a word may be an ordinal: the common
     # case costs no pattern)
-    if ordinal:
+    if ordinal and features.ordinals:
         plan.ordinals = tuple(ordinal_heads(q))
     # (the asking sentence is part of q: what it holds, q holds)
-    if _SPEAKERS.may_match(low):
+    if features.speaker_names and _SPEAKERS.may_match(low):
         plan.speakers = _speaker_words(plan, asking)
-    if plan.answer_type == "count":
+    if features.count_subject and plan.answer_type == "count":
         plan.counted = _counted(asking)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
