@@ -46,6 +46,9 @@ class Features:
     answer_types: bool = _switch("answer types (a date for 'when', ...)")
     # ranking: a candidate holding a span of the asked kind is ranked this much higher
     answer_bonus: float = _switch("ranking bonus for holding the asked kind", 1.0, 1.15)
+    # a confident hit for a strict kind (year, date, count, duration, amount, long form, name)
+    # holds a span of it in a sentence that holds the question's words; else it is related
+    answer_required: bool = _switch("a hit holds the asked kind (strict kinds)")
     # -- near misses: a passage that names all but the thing asked is related, not a hit --
     who_role: bool = _switch("'who replaced X?' needs what the person did")
     speaker_names: bool = _switch("'what did X say?' needs X by name")

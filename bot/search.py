@@ -523,12 +523,11 @@ class Searcher:
         of = answer_spans if spans is None else spans
         return bool(of(reading_text(self.store.text(doc)), plan.answer_type, plan.question_terms))
 
-    @staticmethod
-    def _has_answer_kind(ex: Excerpt, plan: QueryPlan) -> bool:
+    def _has_answer_kind(self, ex: Excerpt, plan: QueryPlan) -> bool:
         """Typed questions: the quote holds a span of the asked kind in a sentence that holds
         the question's words (``Excerpt.answers``), not just anywhere in the passage; a count of
         "how many X" in a sentence that speaks of X ("the two nations" counts no startups)."""
-        if plan.answer_type not in STRICT_KINDS:
+        if plan.answer_type not in STRICT_KINDS or not self.heuristics.answer_required:
             return True
         if plan.counted and plan.answer_type == "count":
             return any(
