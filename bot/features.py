@@ -26,8 +26,8 @@ class Features:
     """The switches and weights of the question path (see each field's ``what``)."""
 
     # -- clean-up of the message (query.clean_question) --
-    shorthand: bool = _switch("chat shorthand and Hindi-English words read as English")
-    us_in_context: bool = _switch("lower-case 'us' read as the country by the words around it")
+    shorthand: bool = _switch("chat shorthand read as the words it stands for (b4, abt)")
+    hinglish: bool = _switch("romanized Hindi function and question words (kab, kya)")
     framing: bool = _switch("greetings, politeness and talk about the articles weigh nothing")
     fixed_expressions: bool = _switch("'in person', 'face to face' read as one word")
     # -- what a question word stands for in the corpus (query.read_word) --

@@ -4,9 +4,7 @@ The plan is what the ranking and the evidence checks of ``search.py`` work from.
 
 1. **Clean-up** (once, for every front end): control and format characters dropped, @mentions,
    a leading ``/ask`` (or any bot command) and links removed; chat shorthand read as the words it
-   stands for (``r`` -> are, ``b4`` -> before, ``w`` -> with); lower-case ``us`` read as the
-   country where the words around it say so (``india us relations``, ``what us weapons``) and
-   as the pronoun after verbs and prepositions (``tell us``, ``for us``).
+   stands for (``r`` -> are, ``b4`` -> before, ``w`` -> with).
 2. **Words**: analysed as passages are (``analysis.py``); greetings, politeness and talk about
    the chat or the articles ("hey bot", "can someone tell me", "according to the article")
    weigh nothing.
@@ -32,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
 from pathlib import Path
 
-from .analysis import _TOKEN_RE, analyze_word
+from .analysis import _TOKEN_RE, STOPWORDS, analyze_word
 from .answers import ordinal_heads
 from .dates import ORDINAL_WORDS
 from .features import DEFAULT, Features
@@ -78,7 +76,6 @@ SHORTHAND = {
     "yrs": "years", "yr": "year", "rite": "right", "tho": "though", "ppl": "people",
     "govt": "government", "gov": "government", "intl": "international", "info": "information",
     "bc": "because", "coz": "because", "cuz": "because", "msg": "message", "abt.": "about",
-    "def": "defense", "sec": "secretary", "mins": "ministers", "min": "minister",
     "dept": "department", "nat'l": "national", "natl": "national", "2day": "today",
     "tmrw": "tomorrow", "im": "i'm", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't",
     "isnt": "isn't", "wasnt": "wasn't", "cant": "can't", "wont": "won't", "gonna": "going to",
@@ -101,7 +98,14 @@ def _hinglish() -> dict[str, str]:
     return out
 
 
-SHORTHAND.update(_hinglish())
+HINGLISH = _hinglish()
+
+
+@cache
+def _chat_words(shorthand: bool, hinglish: bool) -> dict[str, str]:
+    """The words read as others: chat shorthand, romanized Hindi, both or neither."""
+    return {**(SHORTHAND if shorthand else {}), **(HINGLISH if hinglish else {})}
+
 
 # Talk about the chat, the bot or the articles, greetings and politeness: never content.
 FRAMING_WORDS = _words(
@@ -186,16 +190,6 @@ _COMMANDS = _Shortcut(_COMMAND, re.compile("/"))
 _MENTIONS = _Shortcut(_MENTION, re.compile("@"))
 _URLS = _Shortcut(_URL, re.compile(r"://|www\."))
 _WORDISH = re.compile(r"[\w/'’.]+")
-# lower-case "us" is the pronoun after these words (verbs and prepositions that take an object)
-_PRONOUN_BEFORE = _words(
-    """
-    let tell told give gave show showed help helped for to with of about among between from
-    against like join joined send sent ask asked make made teach taught both all each behind
-    beside towards toward upon without within lets lead led bring brought take took call called
-    told remind reminded brief briefed inform informed keep kept
-    """
-)
-_PRONOUN_AFTER = frozenset({"all", "both", "two", "ourselves"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,42 +297,21 @@ def clean_question(question: str, features: Features = DEFAULT) -> str:
             q = shortcut.pattern.sub(gap, q)
             low = _lowered(q)
     words = _WORDISH.findall(low) if low is not None else map(str.lower, _WORDISH.findall(q))
-    if features.shorthand and not SHORTHAND.keys().isdisjoint(words):
-        q = _WORDISH.sub(_expand_shorthand, q)
+    table = _chat_words(features.shorthand, features.hinglish)
+    if table and not table.keys().isdisjoint(words):
+        q = _WORDISH.sub(partial(_expand_shorthand, table), q)
         low = _lowered(q)
-    if features.us_in_context:
-        q = _us_in_context(q)  # ("us" -> "US": the lower-cased text stays the same)
     if features.fixed_expressions and _FIXED.may_match(low):
         q = _FIXED_EXPRESSIONS.sub(_joined, q)
     return " ".join(q.split())
 
 
-def _expand_shorthand(m: re.Match[str]) -> str:
+def _expand_shorthand(table: dict[str, str], m: re.Match[str]) -> str:
     w = m.group(0)
     low = w.lower()
-    if low in SHORTHAND and not (w.isupper() and len(w) > 1):  # "US", "UN" are not shorthand
-        return SHORTHAND[low]
+    if low in table and not (w.isupper() and len(w) > 1):  # "US", "UN" are not shorthand
+        return table[low]
     return w
-
-
-# a word "us" (as the words of _us_in_context are cut): without one there is nothing to read
-_US_WORD = re.compile(r"(?<![\w'’-])us(?![\w'’-])")
-
-
-def _us_in_context(q: str) -> str:
-    if "us" not in q or not _US_WORD.search(q):
-        return q
-    words = list(re.finditer(r"[\w'’-]+", q))
-    out = q
-    for k, m in enumerate(words):
-        if m.group(0) != "us":
-            continue
-        before = words[k - 1].group(0).lower() if k else ""
-        after = words[k + 1].group(0).lower() if k + 1 < len(words) else ""
-        if before in _PRONOUN_BEFORE or after in _PRONOUN_AFTER:
-            continue
-        out = out[: m.start()] + "US" + out[m.end() :]
-    return out
 
 
 def is_framing(surface: str) -> bool:
@@ -604,13 +577,22 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     plan = QueryPlan(text=q, answer_type=kind)
     vocab = lex.vocab
     # (start in the question or -1 for a carried word, surface, (terms, framing, specificity,
-    # may be an ordinal), share of its weight)
-    groups = [(start, s, info, 1.0) for start, s, info in _words_of(q) if not (framing and info[1])]
+    # may be an ordinal, a stopword in capitals), share of its weight); a stopword in capitals
+    # is a word only where the corpus has it so ("US"; not "WHEN DID THE" of a shouted question)
+    groups = [
+        (start, s, info, 1.0)
+        for start, s, info in _words_of(q)
+        if not (framing and info[1]) and not (info[4] and info[0][0] not in vocab)
+    ]
     del groups[MAX_QUERY_WORDS:]
     n_own = len(groups)
     if context:
         own_terms = {t for _, _, info, _ in groups for t in info[0]}
-        carried = [g for g in _words_of(" ".join(context)) if not (framing and g[2][1])]
+        carried = [
+            g
+            for g in _words_of(" ".join(context))
+            if not (framing and g[2][1]) and not (g[2][4] and g[2][0][0] not in vocab)
+        ]
         for _, s, info in carried[:MAX_CONTEXT_WORDS]:
             if own_terms.isdisjoint(info[0]):
                 groups.append((-1, s, info, CONTEXT_WEIGHT))
@@ -711,20 +693,22 @@ def _phrase_heads() -> frozenset[str]:
     return frozenset(phrase[0] for phrase, _ in phrase_synonyms())
 
 
-_WordInfo = tuple[tuple[str, ...], bool, float, bool]
+_WordInfo = tuple[tuple[str, ...], bool, float, bool, bool]
 _WORD_INFO: dict[str, _WordInfo] = {}  # surface -> _word_info(surface), for up to READINGS_KEPT
 
 
-def _word_info(surface: str) -> tuple[tuple[str, ...], bool, float, bool]:
+def _word_info(surface: str) -> _WordInfo:
     """What the plan needs of one word by itself: its distinct terms (in order), whether it is
-    framing, its specificity, and whether it may be an ordinal ("3rd", "second")."""
+    framing, its specificity, whether it may be an ordinal ("3rd", "second"), and whether it is
+    a stopword written in capitals or dotted ("US", "U.S.": analysed as an acronym)."""
     ts = analyze_word(surface)
     if not ts:
-        return ts, False, 0.0, False
+        return ts, False, 0.0, False, False
     if len(ts) > 1:
         ts = tuple(dict.fromkeys(ts))
     may_be_ordinal = surface[:1].isdigit() or surface.lower() in ORDINAL_WORDS
-    return ts, is_framing(surface), specificity(surface), may_be_ordinal
+    capital_stopword = len(ts) == 1 and ts[0] in STOPWORDS
+    return ts, is_framing(surface), specificity(surface), may_be_ordinal, capital_stopword
 
 
 _new_word = partial(object.__new__, QueryWord)
@@ -847,7 +831,8 @@ def _neighbour_terms(surface: str, own: tuple[str, ...]) -> tuple[tuple[str, flo
     for word, sim in neighbours(surface.lower()):
         if sim < NEIGHBOUR_MIN_SIM:
             break
-        ts = analyze_word(word)
+        # (the table is lower-case: a stopword near "america" is the acronym "US")
+        ts = analyze_word(word) or analyze_word(word.upper())
         if len(ts) != 1 or ts[0] in own or any(ts[0] == t for t, _ in out):
             continue
         out.append((ts[0], sim))
@@ -869,7 +854,7 @@ def content_words(q: str) -> list[tuple[int, str, list[str]]]:
     return [(start, s, list(info[0])) for start, s, info in _words_of(q)]
 
 
-def _words_of(q: str) -> list[tuple[int, str, tuple[tuple[str, ...], bool, float, bool]]]:
+def _words_of(q: str) -> list[tuple[int, str, _WordInfo]]:
     """:func:`content_words` with each word's :func:`_word_info`. The tokenizer's matches do
     not overlap, so the tokens of one word (one match, one span) are each span's terms."""
     out = []
