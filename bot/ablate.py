@@ -14,8 +14,10 @@ union of all of them (every question pooled), and the rule's verdict:
 
 The default sets: issue 22's development sets (the odd and the even half of natural.jsonl,
 dev.jsonl and dialogues-dev.jsonl over the shipped articles, ``CORPUS_DIR``, and the SQuAD
-copy's answerable and unanswerable questions over its own articles) and hinglish.jsonl, the
-only set with the Hindi-English questions the issue names.
+copy's answerable and unanswerable questions over its own articles), then our other sets over
+the shipped articles: extra.jsonl, fresh.jsonl and heldout.jsonl (questions two helpers wrote
+from the articles alone: the nearest we have to people's own) and hinglish.jsonl (the only set
+with the Hindi-English questions the issue names).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from .features import DEFAULT, Features, switches
 
 MAX_COST = 0.01  # success@3 a heuristic may cost any one set
 DATA = PROJECT_ROOT / "tests" / "data"
-SQUAD = DATA / "squad"
+OUR_SETS = ("extra", "fresh", "heldout", "hinglish")  # beside issue 22's, over the articles
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class DevSet:
 
 def default_sets(corpus_dir: Path, data: Path = DATA) -> list[DevSet]:
     """Issue 22's development sets (natural.jsonl's two halves, dev.jsonl, dialogues-dev.jsonl
-    over ``corpus_dir``, the SQuAD copy over its own articles) and hinglish.jsonl."""
+    over ``corpus_dir``, the SQuAD copy over its own articles), then extra.jsonl, fresh.jsonl,
+    heldout.jsonl and hinglish.jsonl over ``corpus_dir``."""
     natural = data / "natural.jsonl"
     squad = data / "squad"
     return [
@@ -56,13 +59,12 @@ def default_sets(corpus_dir: Path, data: Path = DATA) -> list[DevSet]:
         DevSet("natural, even", corpus_dir, read_set(natural, "even")),
         DevSet("dev", corpus_dir, read_set(data / "dev.jsonl")),
         DevSet("dialogues-dev", corpus_dir, read_set(data / "dialogues-dev.jsonl")),
-        # (not one of issue 22's sets: the only one with the Hindi-English questions it names)
-        DevSet("hinglish", corpus_dir, read_set(data / "hinglish.jsonl")),
         DevSet(
             "squad",
             squad / "corpus",
             read_set(squad / "squad_ans.jsonl") + read_set(squad / "squad_none.jsonl"),
         ),
+        *(DevSet(n, corpus_dir, read_set(data / f"{n}.jsonl")) for n in OUR_SETS),
     ]
 
 

@@ -503,9 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar=("DIR", "FILE"),
         help="an article folder and question files scored over it (eval's formats); may be "
-        "repeated (default: natural.jsonl's odd and even halves, dev.jsonl, "
-        "dialogues-dev.jsonl and hinglish.jsonl over CORPUS_DIR, and tests/data/squad over its "
-        "own articles)",
+        "repeated (default: natural.jsonl's odd and even halves, dev.jsonl and "
+        "dialogues-dev.jsonl over CORPUS_DIR, tests/data/squad over its own articles, and "
+        "extra, fresh, heldout and hinglish.jsonl over CORPUS_DIR)",
     )
     b.set_defaults(func=cmd_ablate)
     u = sub.add_parser(
