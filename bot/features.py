@@ -29,7 +29,6 @@ class Features:
     shorthand: bool = _switch("chat shorthand read as the words it stands for (b4, abt)")
     hinglish: bool = _switch("romanized Hindi function and question words (kab, kya)")
     framing: bool = _switch("greetings, politeness and talk about the articles weigh nothing")
-    fixed_expressions: bool = _switch("'in person', 'face to face' read as one word")
     # -- what a question word stands for in the corpus (query.read_word) --
     spelling: bool = _switch("an unknown word read as the closest corpus word")
     completion: bool = _switch("a clipped word read as the corpus word it starts")
@@ -37,7 +36,6 @@ class Features:
     number_words: bool = _switch("numbers in words meet digits ('twenty' ~ 20)")
     synonyms: bool = _switch("the synonym table")
     word_neighbours: bool = _switch("nearest words by static word vectors")
-    acronyms: bool = _switch("acronyms the articles define, both ways")
     # -- the question's sentences --
     # the words of a message's sentences that ask nothing weigh this share
     background_weight: float = _switch("background sentences of a message discounted", 1.0, 0.4)
@@ -52,7 +50,6 @@ class Features:
     # -- near misses: a passage that names all but the thing asked is related, not a hit --
     who_role: bool = _switch("'who replaced X?' needs what the person did")
     speaker_names: bool = _switch("'what did X say?' needs X by name")
-    ordinals: bool = _switch("'the first summit' is not answered by the third")
     name_request: bool = _switch("'what is it called?' needs a name")
     count_subject: bool = _switch("'how many X?' needs a count where X is spoken of")
     # -- evidence and the BM25 stage's order (search.py) --

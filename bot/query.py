@@ -1,4 +1,4 @@
-"""Question -> query plan: chat clean-up, spelling, irregular forms, expansion, acronyms.
+"""Question -> query plan: chat clean-up, spelling, irregular forms, expansion, answer type.
 
 The plan is what the ranking and the evidence checks of ``search.py`` work from. Steps, in order:
 
@@ -13,8 +13,7 @@ The plan is what the ranking and the evidence checks of ``search.py`` work from.
 4. **Irregular forms** (met ~ meet, bought ~ buy) from a lemma table made with lemminflect.
 5. **Expansion**: the synonym table and the nearest words by static MiniLM word vectors
    (``lexicon.py``) add the corpus's own words for the question's, weighted by similarity.
-6. **Acronyms** the articles define, in both directions.
-7. **Answer type**: what kind of span answers the question (date, number, person, place, long
+6. **Answer type**: what kind of span answers the question (date, number, person, place, long
    form, yes/no), used for evidence and excerpt choice.
 
 Each question word keeps its own bit: a passage "holds" a word when any of its terms occurs in it,
@@ -31,8 +30,6 @@ from functools import cache, lru_cache, partial
 from pathlib import Path
 
 from .analysis import _TOKEN_RE, STOPWORDS, analyze_word
-from .answers import ordinal_heads
-from .dates import ORDINAL_WORDS
 from .features import DEFAULT, Features
 from .lexicon import (
     irregular_forms_of,
@@ -171,18 +168,6 @@ _REFERENCE = _Shortcut(
     _ARTICLE_REFERENCE, re.compile("article|piece|stor|readout|report|write|op-?ed")
 )
 
-# Fixed expressions, each made one hyphenated word of its groups (a verb's inflection dropped:
-# "kicked off" -> kick-off), which the synonym table relates to the words they mean.
-_FIXED_EXPRESSIONS = re.compile(
-    r"\b(?:(in) (person)|(face) (to) (face)|(kick)(?:ed|s|ing)? (off))\b", re.I
-)
-_FIXED = _Shortcut(_FIXED_EXPRESSIONS, re.compile("person|face|kick"))
-
-
-def _joined(m: re.Match[str]) -> str:
-    return "-".join(g for g in m.groups() if g).lower()
-
-
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
 _COMMAND = re.compile(r"^\s*/[A-Za-z]\w{0,31}(?:@\w+)?(?=\s|$)")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I)
@@ -231,8 +216,6 @@ class QueryPlan:
     speakers: int = 0
     # what "how many X?" counts: the terms of X and of its synonyms
     counted: frozenset[str] = frozenset()
-    # what the question numbers ("the first and second summits"): (value, terms it numbers)
-    ordinals: tuple[tuple[int, frozenset[str]], ...] = ()
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
         rest = mask
@@ -301,8 +284,6 @@ def clean_question(question: str, features: Features = DEFAULT) -> str:
     if table and not table.keys().isdisjoint(words):
         q = _WORDISH.sub(partial(_expand_shorthand, table), q)
         low = _lowered(q)
-    if features.fixed_expressions and _FIXED.may_match(low):
-        q = _FIXED_EXPRESSIONS.sub(_joined, q)
     return " ".join(q.split())
 
 
@@ -475,8 +456,6 @@ class Vocabulary:
     vocab: Mapping[str, int]  # index term -> id (a read-only mapping once loaded)
     correct: Callable[[str], str | None]  # word -> the corpus word it misspells
     complete: Callable[[str], list[str]]  # clipped word -> corpus words it starts
-    expansions: Callable[[str], list[list[str]]]  # acronym term -> its long forms (terms)
-    long_forms_starting: Callable[[str], list[tuple[str, list[str]]]]  # term -> (acronym, long)
     features: Features = DEFAULT
     # (surface, its terms) -> :func:`read_word`'s reading, each distinct word worked out once
     read: Callable[[str, tuple[str, ...]], Reading] = field(init=False, repr=False, compare=False)
@@ -497,8 +476,6 @@ class Reading:
     # (term id, term, BM25 weight, evidence credit, whether the weight is scaled by the word's
     # share: carried words weigh less)
     entries: tuple[tuple[int, str, float, float, bool], ...]
-    # (term, lex.long_forms_starting(term)) for the terms whose list is not empty, in order
-    long_forms: tuple[tuple[str, list[tuple[str, list[str]]]], ...] = ()
 
 
 def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Reading:
@@ -535,11 +512,6 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
         if features.synonyms:
             for st in synonyms().get(term, ()):
                 add(st, SYNONYM_CREDIT * EXPANSION_BM25_SHARE, SYNONYM_CREDIT)
-        if features.acronyms:
-            for exp in lex.expansions(term):
-                # the long form as a whole weighs like one word
-                for et in exp:
-                    add(et, 1.0 / len(exp), 1.0)
     # a clip stands for everyday words ("intel" -> intelligence), never for a name
     completed = [full for full in completed if zipf(full) >= COMMON_ZIPF]
     stems = {t for full in completed for t in analyze_word(full)}
@@ -551,12 +523,7 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
             nb_credit = _neighbour_credit(sim)
             add(nb_term, nb_credit * EXPANSION_BM25_SHARE, nb_credit)
-    long_forms = (
-        tuple((t, got) for t in terms if (got := lex.long_forms_starting(t)))
-        if features.acronyms
-        else ()
-    )
-    return Reading(tuple(terms), corrected, tuple(entries), long_forms)
+    return Reading(tuple(terms), corrected, tuple(entries))
 
 
 def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
@@ -577,12 +544,12 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     plan = QueryPlan(text=q, answer_type=kind)
     vocab = lex.vocab
     # (start in the question or -1 for a carried word, surface, (terms, framing, specificity,
-    # may be an ordinal, a stopword in capitals), share of its weight); a stopword in capitals
+    # a stopword in capitals), share of its weight); a stopword in capitals
     # is a word only where the corpus has it so ("US"; not "WHEN DID THE" of a shouted question)
     groups = [
         (start, s, info, 1.0)
         for start, s, info in _words_of(q)
-        if not (framing and info[1]) and not (info[4] and info[0][0] not in vocab)
+        if not (framing and info[1]) and not (info[3] and info[0][0] not in vocab)
     ]
     del groups[MAX_QUERY_WORDS:]
     n_own = len(groups)
@@ -591,7 +558,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         carried = [
             g
             for g in _words_of(" ".join(context))
-            if not (framing and g[2][1]) and not (g[2][4] and g[2][0][0] not in vocab)
+            if not (framing and g[2][1]) and not (g[2][3] and g[2][0][0] not in vocab)
         ]
         for _, s, info in carried[:MAX_CONTEXT_WORDS]:
             if own_terms.isdisjoint(info[0]):
@@ -602,7 +569,6 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         else ()
     )
     all_terms: list[str] = []
-    long_forms: list[tuple[str, list[tuple[str, list[str]]]]] = []
     # what QueryPlan.add does, for the words' own readings (one bit each): the same lists and
     # dicts, filled in the same order
     words = plan.words
@@ -611,7 +577,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     where: dict[int, int] = {}  # term id -> its place in ids
     read = lex.read
     own_weights: list[float] = []
-    compound = ordinal = False
+    compound = False
     for bit, (start, surface, info, share) in enumerate(groups):
         selects = False
         if selectors and any(a <= start < b for a, b in selectors):
@@ -625,13 +591,10 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         terms = reading.terms
         words.append(_query_word(surface, terms, weight, reading.corrected, selects, start))
         all_terms.extend(terms)
-        if reading.long_forms:
-            long_forms.extend(reading.long_forms)
         if bit < n_own:
             own_weights.append(weight)
             if not compound and len(terms) > 1 and terms[0] in vocab:
                 compound = True
-        ordinal = ordinal or info[3]
         for tid, term, w, credit, scaled in reading.entries:
             if scaled:
                 w = w * share
@@ -657,20 +620,9 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
         for phrase, single in phrase_synonyms():
             if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
                 _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
-    # a question that spells out a defined long form also finds the acronym
-    # (each term once, in the question's order, the same in every process; the words' readings
-    # hold the terms whose lists are not empty)
-    for starting in dict(long_forms).values() if long_forms else ():
-        for acro, long_terms in starting:
-            if acro not in present and set(long_terms) <= present and acro in vocab:
-                _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     plan.question_terms = frozenset(all_terms)
     if features.who_role and plan.answer_type in ("person", "identity"):
         plan.required = _role_word(plan, asking)
-    # what the question numbers (looked for only when a word may be an ordinal: the common
-    # case costs no pattern)
-    if ordinal and features.ordinals:
-        plan.ordinals = tuple(ordinal_heads(q))
     # (the asking sentence is part of q: what it holds, q holds)
     if features.speaker_names and _SPEAKERS.may_match(low):
         plan.speakers = _speaker_words(plan, asking)
@@ -693,22 +645,21 @@ def _phrase_heads() -> frozenset[str]:
     return frozenset(phrase[0] for phrase, _ in phrase_synonyms())
 
 
-_WordInfo = tuple[tuple[str, ...], bool, float, bool, bool]
+_WordInfo = tuple[tuple[str, ...], bool, float, bool]
 _WORD_INFO: dict[str, _WordInfo] = {}  # surface -> _word_info(surface), for up to READINGS_KEPT
 
 
 def _word_info(surface: str) -> _WordInfo:
     """What the plan needs of one word by itself: its distinct terms (in order), whether it is
-    framing, its specificity, whether it may be an ordinal ("3rd", "second"), and whether it is
-    a stopword written in capitals or dotted ("US", "U.S.": analysed as an acronym)."""
+    framing, its specificity, and whether it is a stopword written in capitals or dotted ("US",
+    "U.S.": analysed as an acronym)."""
     ts = analyze_word(surface)
     if not ts:
-        return ts, False, 0.0, False, False
+        return ts, False, 0.0, False
     if len(ts) > 1:
         ts = tuple(dict.fromkeys(ts))
-    may_be_ordinal = surface[:1].isdigit() or surface.lower() in ORDINAL_WORDS
     capital_stopword = len(ts) == 1 and ts[0] in STOPWORDS
-    return ts, is_framing(surface), specificity(surface), may_be_ordinal, capital_stopword
+    return ts, is_framing(surface), specificity(surface), capital_stopword
 
 
 _new_word = partial(object.__new__, QueryWord)
@@ -801,13 +752,6 @@ def _add_term(
 ) -> None:
     tid = vocab.get(term)
     if tid is None or not mask:
-        return
-    plan.add(tid, mask, weight, credit)
-    plan.highlight_terms[term] = max(plan.highlight_terms.get(term, 0.0), weight)
-
-
-def _add_id(plan: QueryPlan, tid: int, term: str, mask: int, weight: float, credit: float) -> None:
-    if not mask:
         return
     plan.add(tid, mask, weight, credit)
     plan.highlight_terms[term] = max(plan.highlight_terms.get(term, 0.0), weight)

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .analysis import terms
-from .answers import STRICT_KINDS, answer_spans, contradicts
+from .answers import STRICT_KINDS, answer_spans
 from .corpus import Passage, reading_text
 from .dense import PassageVectors
 from .excerpt import Excerpt, make_excerpt, sentence_spans
@@ -244,8 +244,6 @@ class Searcher:
             vocab=index.vocab,
             correct=spell.correct if spell is not None else (lambda w: None),
             complete=spell.completions if spell is not None else (lambda w: []),
-            expansions=store.expansions,
-            long_forms_starting=store.long_forms_starting,
             features=features,
         )
 
@@ -510,11 +508,6 @@ class Searcher:
                 own = [row[t] for t in map(self.index.vocab.get, plan.words[b].terms) if t in row]
                 named = found[own].any(axis=(0, 1)).tolist() if own else [False] * n
                 complete = [c and x for c, x in zip(complete, named, strict=True)]
-        if plan.ordinals:
-            complete = [
-                c and not contradicts(plan.ordinals, self.store.text(d))
-                for c, d in zip(complete, docs.tolist(), strict=True)
-            ]
         return Evidence(coverage, topical, selected, complete)
 
     def _holds_kind(self, doc: int, plan: QueryPlan, spans: _SpansMemo | None = None) -> bool:

@@ -76,12 +76,6 @@ def test_acronym_and_long_form_find_each_other(engine):
     assert by_long and any("(BECA)" in h.text for h in by_long)
 
 
-def test_acronyms_are_found_automatically(engine):
-    found = dict(engine.searcher.store.acronyms_items())
-    for acro in ("lemoa", "beca", "comcasa", "qfmm", "usispf", "diu"):
-        assert acro in found, acro
-
-
 @pytest.mark.parametrize("typo", ["Jaishankr", "Jaishnakar", "Hegsteh", "Misry"])
 def test_small_misspellings_of_names(engine, typo):
     hits = engine.search(f"Who is {typo}?", top=1)

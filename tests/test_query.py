@@ -53,14 +53,6 @@ def test_a_stopword_in_capitals_is_a_word_only_where_the_articles_write_it_so(sm
     assert "Coast Guard" in hit.text
 
 
-def test_fixed_expressions_are_one_word():
-    # "in person" is not about persons: one word
-    assert clean_question("was that in person?") == "was that in-person?"
-    assert clean_question("did they meet face to face") == "did they meet face-to-face"
-    # a phrasal verb in any form is its noun ("kick-off", which the table relates to launch)
-    assert clean_question("when was it Kicked off?") == "when was it kick-off?"
-
-
 def test_greetings_and_talk_about_the_articles_weigh_nothing(small):
     assert words(small, "hey bot, according to the article who thanked the volunteers?") == [
         "thanked",
@@ -180,13 +172,6 @@ def test_who_did_what_needs_a_passage_that_says_it(fairs):
     # ... while who welcomed him is said
     (hit,) = fairs.search("Who welcomed Ian Moore?", top=1)
     assert "welcomed" in hit.text
-
-
-def test_a_passage_about_another_numbered_thing_does_not_answer(fairs):
-    answer = fairs.answer("where were the first and second lamp fairs held")
-    assert not answer.hits
-    (hit,) = fairs.search("where will the 3rd lamp fair be held", top=1)
-    assert [hit.text[a:b] for a, b in hit.answers] == ["Oban"]
 
 
 def test_a_name_asked_for_must_be_there(fairs):
@@ -346,7 +331,7 @@ def test_patterns_are_skipped_only_where_they_cannot_match():
     checks = [
         (v.pattern, v.may_match) for v in vars(query).values() if isinstance(v, query._Shortcut)
     ]
-    assert len(checks) == 7
+    assert len(checks) == 6
     questions = _data_questions() + _SHORTCUT_CASES
     for q in questions + [x.upper() for x in questions]:
         for text in (q, clean_question(q)):
