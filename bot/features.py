@@ -46,6 +46,7 @@ class Features:
     answer_bonus: float = _switch("ranking bonus for holding the asked kind", 1.0, 1.15)
     # a confident hit for a strict kind (year, date, count, duration, amount, long form, name)
     # holds a span of it in a sentence that holds the question's words; else it is related
+    # (kept although the ablation's rule would drop it: README, "What each heuristic buys")
     answer_required: bool = _switch("a hit holds the asked kind (strict kinds)")
     # -- near misses: a passage that names all but the thing asked is related, not a hit --
     who_role: bool = _switch("'who replaced X?' needs what the person did")

@@ -27,8 +27,8 @@ SMALL_NUMBER_WEIGHT = 2.0
 NUMBER_WEIGHT = 4.0
 
 # Groups of general English words used interchangeably (verbs, abstract nouns, adjectives; no
-# thing, name or role of any corpus). Multi-word entries are phrases; a hyphenated entry
-# ("kick-off") is the expression the question clean-up makes of "kicked off".
+# thing, name or role of any corpus). A hyphenated entry stands for its words: a phrase when
+# they are several terms ("every-year"), else the one term ("kick-off": kick, "off" a stopword).
 _GROUPS = """
 start begin began begun beginning commence launch kick-off inaugurate open
 talks talk discussion discussions discuss discussed conversation dialogue negotiation
