@@ -7,7 +7,7 @@ RUNTIME := $(VENV)/.installed-runtime
 # make ask Q="When was INDUS-X launched?"
 export Q
 
-.PHONY: run ask chat unanswered test lint format bench eval fit index check clean
+.PHONY: run ask chat unanswered test lint format bench eval ablate fit index check clean
 
 # Recipes that print answers are silent (@): make's own command lines would mix into stdout.
 $(PY):
@@ -75,6 +75,12 @@ eval: $(STAMP)
 	@echo "== tests/data/squad (squad_ans.jsonl + squad_none.jsonl)"
 	@$(PY) -m bot eval --peers --half $(HALF) --corpus tests/data/squad/corpus \
 		tests/data/squad/squad_ans.jsonl tests/data/squad/squad_none.jsonl
+
+## ablate: what each heuristic of bot/features.py buys, each switched off in turn, on the
+## development sets (natural, dev, dialogues-dev over corpus/; tests/data/squad)
+ablate: $(RUNTIME)
+	$(BYTECODE)
+	@$(PY) -m bot ablate
 
 ## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages
 BENCH_STAMP := $(VENV)/.installed-bench

@@ -4,11 +4,10 @@
  * Optional: when this module is not built (no C compiler), bot.analysis does the same in
  * Python. The tests check that both give the same words and the same ids.
  *
- * Tokens are those of bot.analysis._TOKEN_RE. On ASCII text (\w = [A-Za-z0-9_]) its three
+ * Tokens are those of bot.analysis._TOKEN_RE. On ASCII text (\w = [A-Za-z0-9_]) its two
  * alternatives, tried in order at each position, are:
  *   1. a spaced model designation: (?<!\w) [A-Z]{1,4} ' ' \d+ [A-Za-z]{0,3} (?![\w-])
- *   2. (?<!\w) [Uu]nited' '[Ss]tates (?!\w)
- *   3. \w+ (?:[joiner] \w+)*  with the joiners ' ` - + . / &
+ *   2. \w+ (?:[joiner] \w+)*  with the joiners ' ` - + . / &
  * Non-ASCII text is left to the regular expression (the caller's ``findall``).
  */
 #define PY_SSIZE_T_CLEAN
@@ -35,33 +34,24 @@ static int next_token(const unsigned char *s, Py_ssize_t n, Py_ssize_t *pos, Py_
             i++;
             continue;
         }
-        if (i == 0 || !is_w(s[i - 1])) {
-            if (is_upper(c)) { /* 1: "MH 60R" */
-                Py_ssize_t j = i;
-                while (j < n && is_upper(s[j])) j++;
-                if (j - i <= 4 && j < n && s[j] == ' ') {
-                    Py_ssize_t k = j + 1, d0 = j + 1;
-                    while (k < n && is_digit(s[k])) k++;
-                    if (k > d0) {
-                        Py_ssize_t l0 = k;
-                        while (k < n && is_alpha(s[k])) k++;
-                        if (k - l0 <= 3 && !(k < n && (is_w(s[k]) || s[k] == '-'))) {
-                            *a = i;
-                            *b = *pos = k;
-                            return 1;
-                        }
+        if ((i == 0 || !is_w(s[i - 1])) && is_upper(c)) { /* 1: "MH 60R" */
+            Py_ssize_t j = i;
+            while (j < n && is_upper(s[j])) j++;
+            if (j - i <= 4 && j < n && s[j] == ' ') {
+                Py_ssize_t k = j + 1, d0 = j + 1;
+                while (k < n && is_digit(s[k])) k++;
+                if (k > d0) {
+                    Py_ssize_t l0 = k;
+                    while (k < n && is_alpha(s[k])) k++;
+                    if (k - l0 <= 3 && !(k < n && (is_w(s[k]) || s[k] == '-'))) {
+                        *a = i;
+                        *b = *pos = k;
+                        return 1;
                     }
                 }
             }
-            if ((c == 'U' || c == 'u') && i + 13 <= n && memcmp(s + i + 1, "nited ", 6) == 0 &&
-                (s[i + 7] == 'S' || s[i + 7] == 's') && memcmp(s + i + 8, "tates", 5) == 0 &&
-                !(i + 13 < n && is_w(s[i + 13]))) { /* 2: "United States" */
-                *a = i;
-                *b = *pos = i + 13;
-                return 1;
-            }
         }
-        Py_ssize_t j = i; /* 3: a word, with inner joiners */
+        Py_ssize_t j = i; /* 2: a word, with inner joiners */
         while (j < n && is_w(s[j])) j++;
         while (j + 1 < n && is_joiner(s[j]) && is_w(s[j + 1])) {
             j++;

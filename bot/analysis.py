@@ -4,8 +4,8 @@ Steps (each measured on the dev set, see README "Search quality"):
 
 - Unicode NFKC, case folding, curly quotes and apostrophes made straight.
 - Possessives (``India's`` -> india) and contractions split off.
-- Dotted and upper-case country forms: ``U.S.``, ``US``, ``USA``, ``United States``, ``America``
-  -> one term ``usa`` (lower-case ``us`` stays the pronoun, a stopword).
+- A stopword written in capitals or as a dotted abbreviation is an acronym and a term of its own
+  (``US``, ``U.S.`` -> us; ``IT``; ``WHO``); lower-case ``us`` stays the pronoun, a stopword.
 - Compounds with ``-``, ``+``, ``/`` (``INDUS-X``, ``co-production``, ``2025-2035``, ``P-8I``):
   the joined form plus the parts, so ``INDUS-X``, ``Indus X`` and ``indusx`` meet.
 - Model designations written with a space (``MH 60R``, ``P 8I``, ``MQ 9Bs``) also give the
@@ -322,15 +322,10 @@ _ISE_KEEP = {
 _ISE_RE = re.compile(r"^(\w{3,}?)is(e|es|ed|ing|ation|ations|er|ers)$")
 _OUR_RE = re.compile(r"^(\w+?our)(s|ed|ing|ful|able|ite|ites|less)?$")
 
-# Country forms. Upper-case ``US`` / dotted ``U.S.`` only: lower-case ``us`` is the pronoun.
-USA = "usa"
-_USA_FORMS_ANY_CASE = {"usa", "u.s.a", "u.s", "america"}
-
-# A token: a spaced model designation ("MH 60R", "P 8I"), "United States", or letters/digits
-# with inner joiners (apostrophes, hyphens, dots, plus, slash, ampersand).
+# A token: a spaced model designation ("MH 60R", "P 8I"), or letters/digits with inner
+# joiners (apostrophes, hyphens, dots, plus, slash, ampersand).
 _TOKEN_RE = re.compile(
     r"(?=[A-Z])(?<!\w)[A-Z]{1,4} \d+[A-Za-z]{0,3}(?![\w-])"
-    r"|(?=[Uu]nited )(?<!\w)[Uu]nited [Ss]tates(?!\w)"
     r"|\w+(?:['’‘`´\-‐‑‒–+./&]\w+)*",
     re.UNICODE,
 )
@@ -377,13 +372,11 @@ def analyze_word(surface: str) -> tuple[str, ...]:
     """Terms for one surface token (as matched by the tokenizer), in order, stopwords removed."""
     if surface.isascii() and surface.isalpha():  # fast path: a plain word
         w = surface.lower()
-        if w in _USA_FORMS_ANY_CASE or (w == "us" and surface == "US"):
-            return (USA,)
         if w in STOPWORDS:
-            return ()
+            # written in capitals it is an acronym ("US", "IT", "WHO"), not a function word
+            return (w,) if len(w) > 1 and surface.isupper() else ()
         return (_stem(w),)
     orig = unicodedata.normalize("NFKC", surface).translate(_QUOTES)
-    upper_original = orig.isupper()
     w = orig.casefold()
     # possessive and trailing apostrophes
     if w.endswith("'s"):
@@ -391,11 +384,7 @@ def analyze_word(surface: str) -> tuple[str, ...]:
     w = w.strip("'")
     if not w:
         return ()
-    if w in _USA_FORMS_ANY_CASE or (w == "us" and upper_original):
-        return (USA,)
     if " " in w:
-        if w == "united states":
-            return (USA,)
         # "MH 60R": the joined designation, then the parts
         head, _, tail = orig.partition(" ")
         out = [_finish(head.lower() + tail.lower(), head + tail)]
@@ -409,12 +398,9 @@ def analyze_word(surface: str) -> tuple[str, ...]:
         return tuple(out)
     if _JOINERS_RE.search(w):
         raw_parts = [p for p in _JOINERS_RE.split(w) if p]
-        # dotted abbreviations: U.S, U.K, e.g -> us, uk, eg
+        # dotted abbreviations: U.S, U.K, e.g -> us, uk, eg (an abbreviation, never a stopword)
         if "." in w and all(len(p) == 1 for p in raw_parts):
-            joined = "".join(raw_parts)
-            if joined == "us":
-                return (USA,)
-            return (joined,) if joined not in STOPWORDS else ()
+            return ("".join(raw_parts),)
         sep = "+" if "+" in w and all(p.isdigit() for p in raw_parts) else ""
         joined = sep.join(raw_parts)
         out = []
@@ -429,7 +415,8 @@ def analyze_word(surface: str) -> tuple[str, ...]:
         seen: set[str] = set()
         return tuple(t for t in out if t and not (t in seen or seen.add(t)))
     if w in STOPWORDS:
-        return ()
+        # an acronym, as above ("US's" too)
+        return (w,) if len(w) > 1 and orig.partition("'")[0].isupper() else ()
     return (_finish(w, surface),)
 
 

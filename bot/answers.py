@@ -6,8 +6,7 @@ where -> place, "stand for" -> long form, why -> reason, what-is/what-for -> pur
 names" / "what is it called?" -> name); :func:`answer_spans` finds spans of that kind in a
 sentence. The search uses them as evidence (a passage that names the thing asked about but
 holds no span of the asked kind is a near miss, not an answer) and to pick the excerpt's
-sentence; the excerpt marks the span, the way extractive QA readers point at theirs. Also here:
-what a question's ordinals number (:func:`ordinal_heads`), for passages that number otherwise.
+sentence; the excerpt marks the span, the way extractive QA readers point at theirs.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from .dates import (
     amount_spans,
     count_spans,
     date_spans,
-    ordinal_spans,
 )
 from .lexicon import zipf
 from .spelling import COMMON_ZIPF
@@ -43,7 +41,6 @@ _TIME_UNIT = re.compile(
 )
 _TIME_UNIT_WITHIN = re.compile(r"-(?:year|month|week|day)\b", re.I)  # "ten-year"
 GIVEN_PREFIX = 5  # words shorter than this are forms of a question word only when equal
-ORDINAL_HEAD_WORDS = 2  # the words after an ordinal that say what it numbers
 _NAME_SEQ = re.compile(_CAP + r"(?:\s+(?:of|the|for|and|de|van|von|bin|al)?\s*" + _CAP + r")+")
 _DATE_WORD = re.compile(MONTHS + r"\.?|(?:mon|tues|wednes|thurs|fri|satur|sun)day")
 _PLACE = re.compile(
@@ -136,44 +133,6 @@ def _proper_names(text: str, question_terms: Collection[str]) -> list[tuple[int,
 
 def _everyday(word: str) -> bool:
     return zipf(word.lower()) >= COMMON_ZIPF
-
-
-def ordinal_heads(text: str) -> list[tuple[int, frozenset[str]]]:
-    """Each ordinal of ``text`` with the terms of the words it numbers: "the first and second
-    INDUS-X summits" -> (1, {indus, summit, ...}), (2, {...})."""
-    spans = ordinal_spans(text)
-    out = []
-    for k, (value, _, end) in enumerate(spans):
-        heads: set[str] = set()
-        taken = 0
-        for w in _WORD.finditer(text, end, min(len(text), end + 80)):
-            if any(s <= w.start() < e for _, s, e in spans[k + 1 :]):
-                continue  # another ordinal of the same list ("first and second summits")
-            low = w.group(0).lower()
-            if low in STOPWORDS:
-                if taken or low not in ("and", "or"):
-                    break
-                continue
-            heads.update(analyze_word(w.group(0)))
-            taken += 1
-            if taken == ORDINAL_HEAD_WORDS:
-                break
-        if heads:
-            out.append((value, frozenset(heads)))
-    return out
-
-
-def contradicts(asked: Collection[tuple[int, frozenset[str]]], text: str) -> bool:
-    """Whether ``text`` numbers what the question numbers, but otherwise: asked about the first
-    and second summits, it speaks of the third one only."""
-    if not asked:
-        return False
-    found = ordinal_heads(text)
-    for value, heads in asked:
-        values = {v for v, hs in found if hs & heads}
-        if not values or value in values:
-            return False
-    return True
 
 
 _APPOSITIVE_NAME = re.compile(r",\s+((?:[A-Z]\.\s*)*" + _CAP + r"(?:\s+" + _CAP + r")*)")

@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .analysis import TermIds, analyze_word, terms
+from .analysis import TermIds
 from .corpus import (
     Article,
     CorpusError,
@@ -37,7 +37,7 @@ from .corpus import (
 )
 from .index import BM25Index
 from .spelling import SpellIndex, spellable
-from .store import ArticleMeta, PassageStore, find_acronyms, points_back
+from .store import ArticleMeta, PassageStore, points_back
 
 log = logging.getLogger("bot.corpus")
 
@@ -56,7 +56,6 @@ class Chunk:
     points_back: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per passage
     text_lens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     blob: bytes = b""  # the passages' UTF-8 texts, one after another
-    acronyms: list[tuple[str, list[str]]] = field(default_factory=list)
     # surface words of one term (the spelling vocabulary) and their terms' local ids
     words: list[str] = field(default_factory=list)
     word_terms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -93,12 +92,6 @@ def chunk_of_articles(
             file_idx.append(len(ch.files) - 1)
             lines.append((p.line_start, p.line_end))
             back.append(points_back(p.text))
-            if "(" in p.text:
-                for sf, lf in find_acronyms(p.text):
-                    sf_terms = analyze_word(sf)
-                    lf_terms = terms(lf)
-                    if len(sf_terms) == 1 and lf_terms:
-                        ch.acronyms.append((sf_terms[0], lf_terms))
     ch.blob = b"".join(texts)
     ch.text_lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     ch.file_idx = np.asarray(file_idx, dtype=np.int32)
@@ -185,7 +178,6 @@ class Merged:
     lines_parts: list[np.ndarray] = field(default_factory=list)
     points_back_parts: list[np.ndarray] = field(default_factory=list)
     lens_of_texts: list[np.ndarray] = field(default_factory=list)
-    acronyms: dict[str, list[list[str]]] = field(default_factory=dict)
     words: dict[str, int] = field(default_factory=dict)  # spelling vocabulary: word -> term id
     problems: list[CorpusProblem] = field(default_factory=list)
     # per TermIds (by name): its term ids -> ours (-1: not met yet)
@@ -221,10 +213,6 @@ class Merged:
         self.points_back_parts.append(ch.points_back)
         self.lens_of_texts.append(ch.text_lens)
         self.blob_file.write(ch.blob)
-        for sf, lf in ch.acronyms:
-            exps = self.acronyms.setdefault(sf, [])
-            if lf not in exps:
-                exps.append(lf)
         self.words.update(zip(ch.words, remap[ch.word_terms].tolist(), strict=True))
         self.problems.extend(ch.problems)
 
@@ -268,7 +256,6 @@ def finish(merged: Merged) -> Built:
         offsets,
         blob,
         [[a.file, a.title, a.date, a.passages] for a in m.metas.values()],
-        m.acronyms,
         _spell_index(m.words, index),
     )
     return index, store, m.problems

@@ -1,4 +1,4 @@
-"""Command line: ask, chat, eval, unanswered, check, index, run (the benchmark is
+"""Command line: ask, chat, eval, ablate, unanswered, check, index, run (the benchmark is
 ``python -m benchmarks``).
 
 ``python -m bot`` without a command starts the Telegram bot when TELEGRAM_BOT_TOKEN is set,
@@ -270,6 +270,35 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ablate(args: argparse.Namespace, settings: Settings) -> int:
+    """Each heuristic of ``Features`` switched off in turn, scored on the development sets
+    (``ablate.py``): the default sets, or those given with ``--set DIR FILE...``."""
+    from .ablate import DevSet, ablate, default_sets
+    from .corpus import check_folder
+    from .evaluate import read_set
+
+    try:
+        if args.set:
+            sets = []
+            for folder, *files in args.set:
+                if not files:
+                    print(f"error: --set {folder} needs question files after the folder",
+                          file=sys.stderr)  # fmt: skip
+                    return 2
+                questions = [q for f in files for q in read_set(Path(f))]
+                name = " + ".join(Path(f).stem for f in files)
+                sets.append(DevSet(name, Path(folder), questions))
+        else:
+            sets = default_sets(settings.corpus_dir)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"error: cannot read question set: {exc}", file=sys.stderr)
+        return 2
+    for s in sets:
+        check_folder(s.corpus)
+    ablate(sets, settings)
+    return 0
+
+
 def _unanswered_log(settings: Settings):  # -> UnansweredLog | None
     """The log of unanswered questions, or None when UNANSWERED_LOG=off or it can't open."""
     if not settings.unanswered_log:
@@ -460,6 +489,25 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="the measures as one JSON object")
     e.add_argument("--missed", action="store_true", help="also list the questions missed")
     e.set_defaults(func=cmd_eval)
+    b = sub.add_parser(
+        "ablate",
+        help="what each heuristic buys: each switched off in turn, on the development sets",
+        description="Each switch of bot/features.py turned off in turn (and everything on), "
+        "scored on the development sets: success@1 / success@3 / false-abstain / abstain "
+        "accuracy per set and on their union, with the verdict of the rule (a heuristic pays "
+        "when the union is better with it and no set loses more than 0.01 success@3).",
+    )
+    b.add_argument(
+        "--set",
+        nargs="+",
+        action="append",
+        metavar=("DIR", "FILE"),
+        help="an article folder and question files scored over it (eval's formats); may be "
+        "repeated (default: natural.jsonl's odd and even halves, dev.jsonl and "
+        "dialogues-dev.jsonl over CORPUS_DIR, tests/data/squad over its own articles, and "
+        "extra, fresh, heldout and hinglish.jsonl over CORPUS_DIR)",
+    )
+    b.set_defaults(func=cmd_ablate)
     u = sub.add_parser(
         "unanswered", help="questions without a confident answer, most frequent first"
     )
@@ -487,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("ask", "eval", "chat", "check", "unanswered") or (
+    quiet = args.command in ("ask", "eval", "ablate", "chat", "check", "unanswered") or (
         args.command is None and not settings.token
     )
     # one-shot commands print results, not progress logs (unless LOG_LEVEL=DEBUG)

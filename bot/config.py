@@ -13,6 +13,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from .features import DEFAULT as DEFAULT_FEATURES
+from .features import Features
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 MIN_TOP, MAX_TOP = 1, 10  # hits per answer: TOP_HITS and --top
@@ -100,6 +103,7 @@ class Settings:
     dense: str = "auto"  # the sentence model (bot/dense.py): auto | on | off
     dense_max_passages: int = 20_000  # larger corpora are searched by BM25 alone
     vector_dir: Path | None = None  # passage vectors kept between builds (None: INDEX_DIR/vectors)
+    features: Features = DEFAULT_FEATURES  # the question path's heuristics (bot/features.py)
 
     @property
     def token_ok(self) -> bool:

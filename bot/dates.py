@@ -145,25 +145,3 @@ def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
             continue
         out.append((s, e))
     return out
-
-
-ORDINAL_WORDS = {
-    w: n
-    for n, w in enumerate(
-        ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-         "tenth", "eleventh", "twelfth"),
-        1,
-    )
-}  # fmt: skip
-_ORDINAL = re.compile(
-    r"\b(?:(" + "|".join(ORDINAL_WORDS) + r")|(\d{1,3})(?:st|nd|rd|th))\b", re.IGNORECASE
-)
-
-
-def ordinal_spans(text: str) -> list[tuple[int, int, int]]:
-    """Ordinals in ``text`` ("third", "2nd"): (value, start, end)."""
-    out = []
-    for m in _ORDINAL.finditer(text):
-        word, digits = m.groups()
-        out.append((ORDINAL_WORDS[word.lower()] if word else int(digits), m.start(), m.end()))
-    return out

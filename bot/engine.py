@@ -20,6 +20,7 @@ hit that is not there is dropped, logged and triggers a rebuild.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import fcntl
 import hashlib
@@ -50,6 +51,8 @@ from .corpus import (
     split_lines,
 )
 from .dense import DIM, PassageVectors, VectorCache, load_embedder
+from .features import DEFAULT as DEFAULT_FEATURES
+from .features import Features
 from .index import BM25Index
 from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
@@ -117,6 +120,13 @@ class Engine:
     ) -> list[Hit]:
         """Confident hits only (each checked against its article file)."""
         return self.verify_hits(self._answer(question, top, highlight, context).hits)
+
+    def with_features(self, features: Features) -> Engine:
+        """This engine (the same index, passages, vectors and state) searching with other
+        ``features``: what ``python -m bot ablate`` asks each variant with."""
+        other = copy.copy(self)
+        other.searcher = self.searcher.variant(features)
+        return other
 
     def idf(self, term: str) -> float | None:
         """BM25 idf of an index term, or None when no passage has it."""
@@ -361,6 +371,11 @@ def passage_vectors(
     return PassageVectors(vectors, embedder)
 
 
+def _features(settings: object) -> Features:
+    """The question path's heuristics the settings switch on (all of them by default)."""
+    return getattr(settings, "features", DEFAULT_FEATURES)
+
+
 def build_engine(
     corpus_dir: Path,
     max_file_bytes: int = 5 * 1024 * 1024,
@@ -387,7 +402,7 @@ def build_engine(
     vectors = passage_vectors(st, settings)
     dt = time.perf_counter() - t0
     engine = Engine(
-        Searcher(idx, st, st.spell, vectors),
+        Searcher(idx, st, st.spell, vectors, _features(settings)),
         Path(corpus_dir),
         problems,
         dt,
@@ -604,7 +619,7 @@ def open_engine(
                 )
             log.debug("loaded saved index %s", folder)
             engine = Engine(
-                Searcher(idx, st, st.spell, vectors),
+                Searcher(idx, st, st.spell, vectors, _features(settings)),
                 corpus_dir,
                 problems,
                 time.perf_counter() - t0,

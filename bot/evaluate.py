@@ -26,7 +26,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,15 @@ class EvalResult:
                 self.lenient3 / self.lenient_answerable if self.lenient_answerable else None
             ),
         }
+
+
+def combined(results: Iterable[EvalResult]) -> EvalResult:
+    """The results of several sets as one: every question pooled."""
+    out = EvalResult()
+    for res in results:
+        for f in fields(EvalResult):
+            setattr(out, f.name, getattr(out, f.name) + getattr(res, f.name))
+    return out
 
 
 # -- reading a set -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from math import fsum
 
 from .analysis import matches
 from .answers import answer_spans
@@ -266,9 +267,10 @@ def _choose(
     chosen: list[int] = []
 
     def gain(i: int, have: set[str]) -> float:
-        g = sum(query_terms[t] for t in unit_terms[i] - have)
+        # (fsum: exact, so the same in every process whatever order a set's terms come in)
+        g = fsum(query_terms[t] for t in unit_terms[i] - have)
         # repeated matches still add a little: leftover room goes to related sentences
-        g += REPEAT_GAIN * sum(query_terms[t] for t in unit_terms[i] & have)
+        g += REPEAT_GAIN * fsum(query_terms[t] for t in unit_terms[i] & have)
         if unit_answers[i] and unit_terms[i] and not any(unit_answers[j] for j in chosen):
             g += top_weight  # the sentence that holds the kind of answer asked for
         return g

@@ -3,8 +3,9 @@
 - ``specificity(word)``: how much of a question's meaning a word carries, from its frequency in
   general English (``data/english_zipf.tsv``, from wordfreq): ``7 - zipf``, so "use" (5.8) weighs
   1.2 and "carbonara" (2.3) 4.7; words rarer than the table (names, jargon) weigh 6.
-- ``SYNONYMS``: small groups of interchangeable news words (talks ~ discussion, start ~ began,
-  annual ~ every year). Questions are paraphrases; these let BM25 see the article's wording.
+- ``synonyms()``: small groups of interchangeable general English words (talks ~ discussion,
+  start ~ began, annual ~ every year): no thing, name or role of any corpus. Questions are
+  paraphrases; these let BM25 see the article's wording.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ MIN_WEIGHT = 0.3
 SMALL_NUMBER_WEIGHT = 2.0
 NUMBER_WEIGHT = 4.0
 
-# Groups of words used interchangeably in news writing. Multi-word entries are phrases; a word
-# written joined ("inperson", "facetoface") is the hyphenated expression ("in-person"), which
-# the question clean-up makes of "in person" and "face to face".
+# Groups of general English words used interchangeably (verbs, abstract nouns, adjectives; no
+# thing, name or role of any corpus). A hyphenated entry stands for its words: a phrase when
+# they are several terms ("every-year"), else the one term ("kick-off": kick, "off" a stopword).
 _GROUPS = """
 start begin began begun beginning commence launch kick-off inaugurate open
 talks talk discussion discussions discuss discussed conversation dialogue negotiation
@@ -36,11 +37,7 @@ thank thanked thanks gratitude grateful appreciation appreciate
 remark remarked remarks comment comments
 praise praised commend commended laud hail hailed
 greet greeted welcome welcomed receive received host hosted
-drone drones unmanned uav uas
 annual annually yearly every-year each-year
-helicopter helicopters chopper rotorcraft
-aircraft airplane plane planes jet jets
-weapon weapons arms armament armaments munitions
 buy bought purchase purchased procure procurement acquire acquisition
 sell sold sale sales export exports
 agreement agreements pact pacts accord accords treaty treaties deal deals
@@ -49,27 +46,19 @@ country countries nation nations
 goal goals aim aims objective objectives purpose target
 important crucial vital key critical significant pivotal
 strengthen strengthened bolster bolstering reinforce reinforcing enhance enhancing boost deepen
-produce produced production manufacture manufacturing co-production coproduction
-develop developed development co-develop
+produce produced production manufacture manufacturing
+develop developed development
 threat threats danger risk risks
 war conflict conflicts
-military army armed-forces troops
-navy naval fleet
 leader leaders head
 company companies firm firms business businesses startup startups
 cooperation collaboration collaborate cooperate partnership
 visit visited trip tour
-inperson facetoface call phone telephone virtual
 join joined participate participating participation take-part engage engaging
-exercise exercises drill drills war-game
-ship ships vessel vessels warship
-missile missiles rocket rockets
 increase increased rise grow growing expand expanding expansion
 decrease reduce reduced cut lower
 repair repaired repairs fix fixed fixing mend
 sign signed ink inked
-aggression aggressive hostility
-prime-minister pm premier
 """.strip()
 
 

@@ -1,12 +1,10 @@
-"""Question -> query plan: chat clean-up, spelling, irregular forms, expansion, acronyms.
+"""Question -> query plan: chat clean-up, spelling, irregular forms, expansion, answer type.
 
 The plan is what the ranking and the evidence checks of ``search.py`` work from. Steps, in order:
 
 1. **Clean-up** (once, for every front end): control and format characters dropped, @mentions,
    a leading ``/ask`` (or any bot command) and links removed; chat shorthand read as the words it
-   stands for (``r`` -> are, ``b4`` -> before, ``w`` -> with); lower-case ``us`` read as the
-   country where the words around it say so (``india us relations``, ``what us weapons``) and
-   as the pronoun after verbs and prepositions (``tell us``, ``for us``).
+   stands for (``r`` -> are, ``b4`` -> before, ``w`` -> with).
 2. **Words**: analysed as passages are (``analysis.py``); greetings, politeness and talk about
    the chat or the articles ("hey bot", "can someone tell me", "according to the article")
    weigh nothing.
@@ -15,8 +13,7 @@ The plan is what the ranking and the evidence checks of ``search.py`` work from.
 4. **Irregular forms** (met ~ meet, bought ~ buy) from a lemma table made with lemminflect.
 5. **Expansion**: the synonym table and the nearest words by static MiniLM word vectors
    (``lexicon.py``) add the corpus's own words for the question's, weighted by similarity.
-6. **Acronyms** the articles define, in both directions.
-7. **Answer type**: what kind of span answers the question (date, number, person, place, long
+6. **Answer type**: what kind of span answers the question (date, number, person, place, long
    form, yes/no), used for evidence and excerpt choice.
 
 Each question word keeps its own bit: a passage "holds" a word when any of its terms occurs in it,
@@ -32,9 +29,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
 from pathlib import Path
 
-from .analysis import _TOKEN_RE, analyze_word
-from .answers import ordinal_heads
-from .dates import ORDINAL_WORDS
+from .analysis import _TOKEN_RE, STOPWORDS, analyze_word
+from .features import DEFAULT, Features
 from .lexicon import (
     irregular_forms_of,
     neighbours,
@@ -56,7 +52,6 @@ SYNONYM_CREDIT = 0.6
 NEIGHBOUR_MIN_SIM = 0.62  # nearest words below this similarity are not used
 NEIGHBOUR_MIN_WEIGHT = 1.5
 EXPANSION_BM25_SHARE = 0.6  # an expansion's BM25 weight is its credit times this
-BACKGROUND_WEIGHT = 0.4  # words of the sentences around the one that asks
 SELECTOR_WEIGHT = 0.4  # words that say which article is meant ("the Hicks readout")
 CONTEXT_WEIGHT = 0.5  # words a follow-up carries from earlier turns (conversation.py)
 MAX_CONTEXT_WORDS = 16  # word bits: at most MAX_QUERY_WORDS + this < 63
@@ -78,7 +73,6 @@ SHORTHAND = {
     "yrs": "years", "yr": "year", "rite": "right", "tho": "though", "ppl": "people",
     "govt": "government", "gov": "government", "intl": "international", "info": "information",
     "bc": "because", "coz": "because", "cuz": "because", "msg": "message", "abt.": "about",
-    "def": "defense", "sec": "secretary", "mins": "ministers", "min": "minister",
     "dept": "department", "nat'l": "national", "natl": "national", "2day": "today",
     "tmrw": "tomorrow", "im": "i'm", "dont": "don't", "didnt": "didn't", "doesnt": "doesn't",
     "isnt": "isn't", "wasnt": "wasn't", "cant": "can't", "wont": "won't", "gonna": "going to",
@@ -101,7 +95,14 @@ def _hinglish() -> dict[str, str]:
     return out
 
 
-SHORTHAND.update(_hinglish())
+HINGLISH = _hinglish()
+
+
+@cache
+def _chat_words(shorthand: bool, hinglish: bool) -> dict[str, str]:
+    """The words read as others: chat shorthand, romanized Hindi, both or neither."""
+    return {**(SHORTHAND if shorthand else {}), **(HINGLISH if hinglish else {})}
+
 
 # Talk about the chat, the bot or the articles, greetings and politeness: never content.
 FRAMING_WORDS = _words(
@@ -167,18 +168,6 @@ _REFERENCE = _Shortcut(
     _ARTICLE_REFERENCE, re.compile("article|piece|stor|readout|report|write|op-?ed")
 )
 
-# Fixed expressions, each made one hyphenated word of its groups (a verb's inflection dropped:
-# "kicked off" -> kick-off), which the synonym table relates to the words they mean.
-_FIXED_EXPRESSIONS = re.compile(
-    r"\b(?:(in) (person)|(face) (to) (face)|(kick)(?:ed|s|ing)? (off))\b", re.I
-)
-_FIXED = _Shortcut(_FIXED_EXPRESSIONS, re.compile("person|face|kick"))
-
-
-def _joined(m: re.Match[str]) -> str:
-    return "-".join(g for g in m.groups() if g).lower()
-
-
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z]\w{2,31}\b")
 _COMMAND = re.compile(r"^\s*/[A-Za-z]\w{0,31}(?:@\w+)?(?=\s|$)")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I)
@@ -186,16 +175,6 @@ _COMMANDS = _Shortcut(_COMMAND, re.compile("/"))
 _MENTIONS = _Shortcut(_MENTION, re.compile("@"))
 _URLS = _Shortcut(_URL, re.compile(r"://|www\."))
 _WORDISH = re.compile(r"[\w/'’.]+")
-# lower-case "us" is the pronoun after these words (verbs and prepositions that take an object)
-_PRONOUN_BEFORE = _words(
-    """
-    let tell told give gave show showed help helped for to with of about among between from
-    against like join joined send sent ask asked make made teach taught both all each behind
-    beside towards toward upon without within lets lead led bring brought take took call called
-    told remind reminded brief briefed inform informed keep kept
-    """
-)
-_PRONOUN_AFTER = frozenset({"all", "both", "two", "ourselves"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,8 +216,6 @@ class QueryPlan:
     speakers: int = 0
     # what "how many X?" counts: the terms of X and of its synonyms
     counted: frozenset[str] = frozenset()
-    # what the question numbers ("the first and second summits"): (value, terms it numbers)
-    ordinals: tuple[tuple[int, frozenset[str]], ...] = ()
 
     def add(self, tid: int, mask: int, weight: float, credit: float) -> None:
         rest = mask
@@ -298,8 +275,9 @@ def strip_controls(question: str) -> str:
     return " ".join(q.split())
 
 
-def clean_question(question: str) -> str:
-    """The question as a person meant it: no command, mentions, links or shorthand."""
+def clean_question(question: str, features: Features = DEFAULT) -> str:
+    """The question as a person meant it: no command, mentions, links or shorthand (the
+    clean-up steps ``features`` switches on)."""
     q = strip_controls(question)
     low = _lowered(q)  # (each step that changes the text reads it anew)
     for shortcut, gap in ((_COMMANDS, ""), (_MENTIONS, " "), (_URLS, " ")):
@@ -307,41 +285,19 @@ def clean_question(question: str) -> str:
             q = shortcut.pattern.sub(gap, q)
             low = _lowered(q)
     words = _WORDISH.findall(low) if low is not None else map(str.lower, _WORDISH.findall(q))
-    if not SHORTHAND.keys().isdisjoint(words):
-        q = _WORDISH.sub(_expand_shorthand, q)
+    table = _chat_words(features.shorthand, features.hinglish)
+    if table and not table.keys().isdisjoint(words):
+        q = _WORDISH.sub(partial(_expand_shorthand, table), q)
         low = _lowered(q)
-    q = _us_in_context(q)  # ("us" -> "US": the lower-cased text stays the same)
-    if _FIXED.may_match(low):
-        q = _FIXED_EXPRESSIONS.sub(_joined, q)
     return " ".join(q.split())
 
 
-def _expand_shorthand(m: re.Match[str]) -> str:
+def _expand_shorthand(table: dict[str, str], m: re.Match[str]) -> str:
     w = m.group(0)
     low = w.lower()
-    if low in SHORTHAND and not (w.isupper() and len(w) > 1):  # "US", "UN" are not shorthand
-        return SHORTHAND[low]
+    if low in table and not (w.isupper() and len(w) > 1):  # "US", "UN" are not shorthand
+        return table[low]
     return w
-
-
-# a word "us" (as the words of _us_in_context are cut): without one there is nothing to read
-_US_WORD = re.compile(r"(?<![\w'’-])us(?![\w'’-])")
-
-
-def _us_in_context(q: str) -> str:
-    if "us" not in q or not _US_WORD.search(q):
-        return q
-    words = list(re.finditer(r"[\w'’-]+", q))
-    out = q
-    for k, m in enumerate(words):
-        if m.group(0) != "us":
-            continue
-        before = words[k - 1].group(0).lower() if k else ""
-        after = words[k + 1].group(0).lower() if k + 1 < len(words) else ""
-        if before in _PRONOUN_BEFORE or after in _PRONOUN_AFTER:
-            continue
-        out = out[: m.start()] + "US" + out[m.end() :]
-    return out
 
 
 def is_framing(surface: str) -> bool:
@@ -464,11 +420,17 @@ _SPEAKERS = _Shortcut(
 )
 
 
-def answer_type(question: str) -> str | None:
-    """The kind of span that answers ``question`` (None: any passage that covers it); words
-    that say nothing ("hey", "btw", "quick question:") before it are passed over."""
+def answer_type(question: str, features: Features = DEFAULT) -> str | None:
+    """The kind of span that answers ``question`` (None: any passage that covers it, or
+    ``features.answer_types`` off); words that say nothing ("hey", "btw", "quick question:")
+    before it are passed over (``features.framing``)."""
+    if not features.answer_types:
+        return None
     while (
-        (m := _LEADING_WORD.match(question)) and is_framing(m.group(1)) and m.end() < len(question)
+        features.framing
+        and (m := _LEADING_WORD.match(question))
+        and is_framing(m.group(1))
+        and m.end() < len(question)
     ):
         question = question[m.end() :]
     if not (question.isascii() and question.isprintable()):
@@ -494,13 +456,13 @@ def answer_type(question: str) -> str | None:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """What the plan needs of the index: term ids, idf, and the corpus's own lexicon."""
+    """What the plan needs of the index: term ids, idf, and the corpus's own lexicon; and
+    which heuristics read the question (``features``)."""
 
     vocab: Mapping[str, int]  # index term -> id (a read-only mapping once loaded)
     correct: Callable[[str], str | None]  # word -> the corpus word it misspells
     complete: Callable[[str], list[str]]  # clipped word -> corpus words it starts
-    expansions: Callable[[str], list[list[str]]]  # acronym term -> its long forms (terms)
-    long_forms_starting: Callable[[str], list[tuple[str, list[str]]]]  # term -> (acronym, long)
+    features: Features = DEFAULT
     # (surface, its terms) -> :func:`read_word`'s reading, each distinct word worked out once
     read: Callable[[str, tuple[str, ...]], Reading] = field(init=False, repr=False, compare=False)
 
@@ -520,14 +482,14 @@ class Reading:
     # (term id, term, BM25 weight, evidence credit, whether the weight is scaled by the word's
     # share: carried words weigh less)
     entries: tuple[tuple[int, str, float, float, bool], ...]
-    # (term, lex.long_forms_starting(term)) for the terms whose list is not empty, in order
-    long_forms: tuple[tuple[str, list[tuple[str, list[str]]]], ...] = ()
 
 
 def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Reading:
     """Spelling, irregular forms, synonyms, acronyms' long forms, clipped-word completion and
-    vector neighbours of one question word, as index terms with weights and credits."""
+    vector neighbours of one question word, as index terms with weights and credits (those
+    of the heuristics ``lex.features`` switches on)."""
     vocab = lex.vocab
+    features = lex.features
     entries: list[tuple[int, str, float, float, bool]] = []
 
     def add(term: str, weight: float, credit: float, scaled: bool = False) -> None:
@@ -539,24 +501,23 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
     corrected = None
     completed: list[str] = []
     if not any(t in vocab for t in terms) and len(terms) == 1:
-        corrected = _correction(surface, lex)
+        corrected = _correction(surface, lex) if features.spelling else None
         if corrected is not None:
             terms = [t for t in analyze_word(corrected) if t in vocab] or terms
-        else:  # a clipped word ("intel", "info") stands for the corpus words it starts
-            completed = lex.complete(surface)
+        elif features.completion:  # a clipped word ("intel", "info") stands for the corpus
+            completed = lex.complete(surface)  # words it starts
     credit = CORRECTION_CREDIT if corrected else 1.0
     for term in terms:
         add(term, credit, credit, scaled=True)
-        for other in number_forms().get(term, ()):  # "twenty" is "20", at full credit
-            add(other, credit, credit, scaled=True)
-        for other in irregular_forms_of(term):
-            add(other, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
-        for st in synonyms().get(term, ()):
-            add(st, SYNONYM_CREDIT * EXPANSION_BM25_SHARE, SYNONYM_CREDIT)
-        for exp in lex.expansions(term):
-            # the long form as a whole weighs like one word
-            for et in exp:
-                add(et, 1.0 / len(exp), 1.0)
+        if features.number_words:
+            for other in number_forms().get(term, ()):  # "twenty" is "20", at full credit
+                add(other, credit, credit, scaled=True)
+        if features.irregular_forms:
+            for other in irregular_forms_of(term):
+                add(other, IRREGULAR_CREDIT, IRREGULAR_CREDIT)
+        if features.synonyms:
+            for st in synonyms().get(term, ()):
+                add(st, SYNONYM_CREDIT * EXPANSION_BM25_SHARE, SYNONYM_CREDIT)
     # a clip stands for everyday words ("intel" -> intelligence), never for a name
     completed = [full for full in completed if zipf(full) >= COMMON_ZIPF]
     stems = {t for full in completed for t in analyze_word(full)}
@@ -564,46 +525,57 @@ def read_word(lex: Vocabulary, surface: str, word_terms: tuple[str, ...]) -> Rea
         (t,) = stems  # ("count" -> country, counterpart) says too little to complete
         add(t, COMPLETION_CREDIT, COMPLETION_CREDIT, scaled=True)
     # words this common ("one", "make") have too many meanings to expand
-    if specificity(surface) >= NEIGHBOUR_MIN_WEIGHT:
+    if features.word_neighbours and specificity(surface) >= NEIGHBOUR_MIN_WEIGHT:
         for nb_term, sim in _neighbour_terms(corrected or surface, tuple(terms)):
             nb_credit = _neighbour_credit(sim)
             add(nb_term, nb_credit * EXPANSION_BM25_SHARE, nb_credit)
-    long_forms = tuple((t, got) for t in terms if (got := lex.long_forms_starting(t)))
-    return Reading(tuple(terms), corrected, tuple(entries), long_forms)
+    return Reading(tuple(terms), corrected, tuple(entries))
 
 
 def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> QueryPlan:
     """The plan for ``question``. ``context`` (words a follow-up carries from earlier turns)
     joins as further words at :data:`CONTEXT_WEIGHT` of their weight, in ranking and in
-    coverage, after the message's own; a term the message has keeps the message's weight."""
-    q = clean_question(question)
+    coverage, after the message's own; a term the message has keeps the message's weight.
+    The heuristics that read it are those ``lex.features`` switches on."""
+    features = lex.features
+    q = clean_question(question, features)
     # the patterns below are looked for only where they may match (_Shortcut)
     low = _lowered(q)
-    if _FRAMING.may_match(low):
+    framing = features.framing
+    if framing and _FRAMING.may_match(low):
         q = _FRAMING_PHRASES.sub(" ", q)
         low = _lowered(q)
     asking, background = _asking_and_background(q)
-    plan = QueryPlan(text=q, answer_type=answer_type(asking) or _name_request(q))
+    kind = answer_type(asking, features) or (_name_request(q) if features.name_request else None)
+    plan = QueryPlan(text=q, answer_type=kind)
     plan.asks = _QUESTION_WORD.search(asking) is not None
     vocab = lex.vocab
     # (start in the question or -1 for a carried word, surface, (terms, framing, specificity,
-    # may be an ordinal), share of its weight)
-    groups = [(start, s, info, 1.0) for start, s, info in _words_of(q) if not info[1]]
+    # a stopword in capitals), share of its weight); a stopword in capitals
+    # is a word only where the corpus has it so ("US"; not "WHEN DID THE" of a shouted question)
+    groups = [
+        (start, s, info, 1.0)
+        for start, s, info in _words_of(q)
+        if not (framing and info[1]) and not (info[3] and info[0][0] not in vocab)
+    ]
     del groups[MAX_QUERY_WORDS:]
     n_own = len(groups)
     if context:
         own_terms = {t for _, _, info, _ in groups for t in info[0]}
-        carried = [g for g in _words_of(" ".join(context)) if not g[2][1]]
+        carried = [
+            g
+            for g in _words_of(" ".join(context))
+            if not (framing and g[2][1]) and not (g[2][3] and g[2][0][0] not in vocab)
+        ]
         for _, s, info in carried[:MAX_CONTEXT_WORDS]:
             if own_terms.isdisjoint(info[0]):
                 groups.append((-1, s, info, CONTEXT_WEIGHT))
     selectors = (
         [m.span(1) if m.group(1) else m.span(2) for m in _ARTICLE_REFERENCE.finditer(q)]
-        if _REFERENCE.may_match(low)
+        if features.article_references and _REFERENCE.may_match(low)
         else ()
     )
     all_terms: list[str] = []
-    long_forms: list[tuple[str, list[tuple[str, list[str]]]]] = []
     # what QueryPlan.add does, for the words' own readings (one bit each): the same lists and
     # dicts, filled in the same order
     words = plan.words
@@ -612,7 +584,7 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     where: dict[int, int] = {}  # term id -> its place in ids
     read = lex.read
     own_weights: list[float] = []
-    compound = ordinal = False
+    compound = False
     for bit, (start, surface, info, share) in enumerate(groups):
         selects = False
         if selectors and any(a <= start < b for a, b in selectors):
@@ -620,19 +592,16 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
             share *= SELECTOR_WEIGHT
         weight = info[2] * share
         if background and any(a <= start < b for a, b in background):
-            weight *= BACKGROUND_WEIGHT
+            weight *= features.background_weight
         reading = read(surface, info[0])
         mask = 1 << bit
         terms = reading.terms
         words.append(_query_word(surface, terms, weight, reading.corrected, selects, start))
         all_terms.extend(terms)
-        if reading.long_forms:
-            long_forms.extend(reading.long_forms)
         if bit < n_own:
             own_weights.append(weight)
             if not compound and len(terms) > 1 and terms[0] in vocab:
                 compound = True
-        ordinal = ordinal or info[3]
         for tid, term, w, credit, scaled in reading.entries:
             if scaled:
                 w = w * share
@@ -654,28 +623,17 @@ def make_plan(question: str, lex: Vocabulary, context: Sequence[str] = ()) -> Qu
     plan.own_words = n_own
     # phrases of the synonym table ("every year" -> annual)
     present = set(all_terms)
-    if not present.isdisjoint(_phrase_heads()):
+    if features.synonyms and not present.isdisjoint(_phrase_heads()):
         for phrase, single in phrase_synonyms():
             if phrase[0] in present and _find_phrase(all_terms, phrase) >= 0 and single in vocab:
                 _add_expansion(plan, vocab, single, _bits_for(plan.words, phrase), SYNONYM_CREDIT)
-    # a question that spells out a defined long form also finds the acronym
-    # (each term once, in the question's order, the same in every process; the words' readings
-    # hold the terms whose lists are not empty)
-    for starting in dict(long_forms).values() if long_forms else ():
-        for acro, long_terms in starting:
-            if acro not in present and set(long_terms) <= present and acro in vocab:
-                _add_term(plan, vocab, acro, _bits_for(plan.words, long_terms), 1.0, 1.0)
     plan.question_terms = frozenset(all_terms)
-    if plan.answer_type in ("person", "identity"):
+    if features.who_role and plan.answer_type in ("person", "identity"):
         plan.required = _role_word(plan, asking)
-    # what the question numbers (looked for only when a word may be an ordinal: the common
-    # case costs no pattern)
-    if ordinal:
-        plan.ordinals = tuple(ordinal_heads(q))
     # (the asking sentence is part of q: what it holds, q holds)
-    if _SPEAKERS.may_match(low):
+    if features.speaker_names and _SPEAKERS.may_match(low):
         plan.speakers = _speaker_words(plan, asking)
-    if plan.answer_type == "count":
+    if features.count_subject and plan.answer_type == "count":
         plan.counted = _counted(asking)
     # nothing specific to look up ("thanks, that's what I needed", "hi"): chit-chat
     # (a specific question the articles don't cover is not chit-chat: "the articles don't say")
@@ -698,16 +656,17 @@ _WordInfo = tuple[tuple[str, ...], bool, float, bool]
 _WORD_INFO: dict[str, _WordInfo] = {}  # surface -> _word_info(surface), for up to READINGS_KEPT
 
 
-def _word_info(surface: str) -> tuple[tuple[str, ...], bool, float, bool]:
+def _word_info(surface: str) -> _WordInfo:
     """What the plan needs of one word by itself: its distinct terms (in order), whether it is
-    framing, its specificity, and whether it may be an ordinal ("3rd", "second")."""
+    framing, its specificity, and whether it is a stopword written in capitals or dotted ("US",
+    "U.S.": analysed as an acronym)."""
     ts = analyze_word(surface)
     if not ts:
         return ts, False, 0.0, False
     if len(ts) > 1:
         ts = tuple(dict.fromkeys(ts))
-    may_be_ordinal = surface[:1].isdigit() or surface.lower() in ORDINAL_WORDS
-    return ts, is_framing(surface), specificity(surface), may_be_ordinal
+    capital_stopword = len(ts) == 1 and ts[0] in STOPWORDS
+    return ts, is_framing(surface), specificity(surface), capital_stopword
 
 
 _new_word = partial(object.__new__, QueryWord)
@@ -805,13 +764,6 @@ def _add_term(
     plan.highlight_terms[term] = max(plan.highlight_terms.get(term, 0.0), weight)
 
 
-def _add_id(plan: QueryPlan, tid: int, term: str, mask: int, weight: float, credit: float) -> None:
-    if not mask:
-        return
-    plan.add(tid, mask, weight, credit)
-    plan.highlight_terms[term] = max(plan.highlight_terms.get(term, 0.0), weight)
-
-
 def _add_expansion(
     plan: QueryPlan, vocab: Mapping[str, int], term: str, mask: int, credit: float
 ) -> None:
@@ -830,7 +782,8 @@ def _neighbour_terms(surface: str, own: tuple[str, ...]) -> tuple[tuple[str, flo
     for word, sim in neighbours(surface.lower()):
         if sim < NEIGHBOUR_MIN_SIM:
             break
-        ts = analyze_word(word)
+        # (the table is lower-case: a stopword near "america" is the acronym "US")
+        ts = analyze_word(word) or analyze_word(word.upper())
         if len(ts) != 1 or ts[0] in own or any(ts[0] == t for t, _ in out):
             continue
         out.append((ts[0], sim))
@@ -852,7 +805,7 @@ def content_words(q: str) -> list[tuple[int, str, list[str]]]:
     return [(start, s, list(info[0])) for start, s, info in _words_of(q)]
 
 
-def _words_of(q: str) -> list[tuple[int, str, tuple[tuple[str, ...], bool, float, bool]]]:
+def _words_of(q: str) -> list[tuple[int, str, _WordInfo]]:
     """:func:`content_words` with each word's :func:`_word_info`. The tokenizer's matches do
     not overlap, so the tokens of one word (one match, one span) are each span's terms."""
     out = []

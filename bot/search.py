@@ -34,10 +34,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .analysis import terms
-from .answers import STRICT_KINDS, answer_spans, contradicts
+from .answers import STRICT_KINDS, answer_spans
 from .corpus import Passage, reading_text
 from .dense import PassageVectors
 from .excerpt import Excerpt, make_excerpt, sentence_spans
+from .features import DEFAULT, Features
 from .index import BM25Index
 from .query import QueryPlan, Vocabulary, make_plan
 from .ranker import Gate, Ranker, feature_names, gate_features, load_gate, load_ranker
@@ -56,13 +57,8 @@ MIN_COVERAGE_SHORT = 0.5  # ... for questions of at most SHORT_QUESTION words
 SHORT_QUESTION = 3
 # A related passage (shown only when nothing answers confidently) holds this share.
 RELATED_COVERAGE = 0.3
-CARRIED_OVER = 0.8  # credit for words of the passage before one that opens with a pronoun
-LEAD_CREDIT = 0.5  # credit for words of the article's first passage
-ANSWER_BONUS = 1.15
 SELECTED_ARTICLE_BONUS = 2.0  # ranking: a passage of the article the question names
-RANK_LEAD_CREDIT = 1.0  # ranking: credit for words of the article's first passage
 KIND_CHECKED = 10  # the best this many by BM25 are checked for the kind of answer asked for
-COVERAGE_POWER = 0.5  # ranking: BM25 times the square root of the coverage
 SENTENCE_MEMO = 50_000  # passages whose sentences' terms are kept (a few KB each)
 DENSE_CANDIDATES = 10  # passages the sentence model adds to the BM25 stage's candidates
 # hits after the first need at least these log-odds from the ranker (p >= 0.27): the same
@@ -131,8 +127,8 @@ class Evidence:
     """What the candidates hold of the question, one entry per candidate.
 
     ``coverage``: the share of the question's meaning the passage holds (the words of its
-    article's lead paragraph count at :data:`LEAD_CREDIT`): what a confident answer needs.
-    ``topical``: the same with the lead's words at :data:`RANK_LEAD_CREDIT`, for ranking: the
+    article's lead paragraph count at ``Features.lead_credit``): what a confident answer needs.
+    ``topical``: the same with the lead's words at ``Features.rank_lead_credit``, for ranking: the
     people and things an article is about are named in its lead and rarely repeated, so
     within an article what tells passages apart is the rest of the question.
     ``selected``: the passage's article is the one the question names ("the Hicks readout").
@@ -226,29 +222,36 @@ class _SpansMemo:
 
 
 class Searcher:
-    """Ranks passages of a :class:`PassageStore` with a :class:`BM25Index`."""
+    """Ranks passages of a :class:`PassageStore` with a :class:`BM25Index`, with the heuristics
+    ``features`` switches on (the sentence model's ``vectors`` only with ``features.dense``)."""
 
     def __init__(
         self,
         index: BM25Index,
         store: PassageStore,
         spell: SpellIndex | None = None,
-        dense: PassageVectors | None = None,
+        vectors: PassageVectors | None = None,
+        features: Features = DEFAULT,
     ) -> None:
         self.index = index
         self.store = store
         self.spell = spell
-        self.dense = dense
-        self.ranker: Ranker = load_ranker(dense is not None)
-        self.gate: Gate | None = load_gate(dense is not None)
+        self.vectors = vectors
+        self.heuristics = features  # (self.features() is the ranker's features of candidates)
+        self.dense = vectors if features.dense else None  # the sentence model, if used
+        self.ranker: Ranker = load_ranker(self.dense is not None)
+        self.gate: Gate | None = load_gate(self.dense is not None)
         self._sentences: dict[int, list[frozenset[str]]] = {}  # _sentence_terms's memo
         self._lex = Vocabulary(
             vocab=index.vocab,
             correct=spell.correct if spell is not None else (lambda w: None),
             complete=spell.completions if spell is not None else (lambda w: []),
-            expansions=store.expansions,
-            long_forms_starting=store.long_forms_starting,
+            features=features,
         )
+
+    def variant(self, features: Features) -> Searcher:
+        """A searcher of the same index, store and vectors with other ``features``."""
+        return Searcher(self.index, self.store, self.spell, self.vectors, features)
 
     def plan(self, question: str, context: Sequence[str] = ()) -> QueryPlan:
         """The query plan; ``context``: words carried from earlier turns of a conversation
@@ -463,7 +466,7 @@ class Searcher:
         # holds in its article, with a bonus for passages that hold the kind of answer asked for
         docs_l, sc = docs.tolist(), scores.tolist()
         coverage = ev.coverage
-        power = COVERAGE_POWER
+        power = self.heuristics.coverage_power
         base = [
             s * (t if t >= 1e-3 else 1e-3) ** power for s, t in zip(sc, ev.topical, strict=True)
         ]
@@ -473,8 +476,9 @@ class Searcher:
             unknown = {
                 k for k in range(min(KIND_CHECKED, len(base))) if coverage[k] >= RELATED_COVERAGE
             }
+            bonus = self.heuristics.answer_bonus
             for k in unknown:
-                ranks[k] *= ANSWER_BONUS
+                ranks[k] *= bonus
         if prefer:
             for k, sel in enumerate(selected):
                 if sel:
@@ -520,7 +524,8 @@ class Searcher:
         sel = [b for b, w in enumerate(plan.words) if w.selects_article]
         req = [b for b in range(len(plan.words)) if plan.required >> b & 1]
         weights = [w.weight for w in plan.words]
-        how = (LEAD_CREDIT, RANK_LEAD_CREDIT, CARRIED_OVER, sel, req)
+        f = self.heuristics
+        how = (f.lead_credit, f.rank_lead_credit, f.pronoun_carry_over, sel, req)
         if _native_query is not None and n_terms:  # the same, compiled (_native_query.c)
             ev = _native_query.evidence(found, plan.ids, plan.word_credits, weights,
                                         plan.own_words, *how)  # fmt: skip
@@ -535,25 +540,19 @@ class Searcher:
                 own = [row[t] for t in map(self.index.vocab.get, plan.words[b].terms) if t in row]
                 named = found[own].any(axis=(0, 1)).tolist() if own else [False] * n
                 complete = [c and x for c, x in zip(complete, named, strict=True)]
-        if plan.ordinals:
-            complete = [
-                c and not contradicts(plan.ordinals, self.store.text(d))
-                for c, d in zip(complete, docs.tolist(), strict=True)
-            ]
         return Evidence(coverage, topical, selected, complete)
 
     def _holds_kind(self, doc: int, plan: QueryPlan, spans: _SpansMemo | None = None) -> bool:
-        """Whether a passage holds a span of the kind of answer asked for (:data:`ANSWER_BONUS`
-        in ranking)."""
+        """Whether a passage holds a span of the kind of answer asked for
+        (``Features.answer_bonus`` in ranking)."""
         of = answer_spans if spans is None else spans
         return bool(of(reading_text(self.store.text(doc)), plan.answer_type, plan.question_terms))
 
-    @staticmethod
-    def _has_answer_kind(ex: Excerpt, plan: QueryPlan) -> bool:
+    def _has_answer_kind(self, ex: Excerpt, plan: QueryPlan) -> bool:
         """Typed questions: the quote holds a span of the asked kind in a sentence that holds
         the question's words (``Excerpt.answers``), not just anywhere in the passage; a count of
         "how many X" in a sentence that speaks of X ("the two nations" counts no startups)."""
-        if plan.answer_type not in STRICT_KINDS:
+        if plan.answer_type not in STRICT_KINDS or not self.heuristics.answer_required:
             return True
         if plan.counted and plan.answer_type == "count":
             return any(

@@ -1,7 +1,5 @@
-"""Passages and what the corpus itself teaches the analyser: acronyms and its vocabulary.
+"""Passages and what the corpus itself teaches the analyser: its vocabulary.
 
-- Acronyms the articles define (``Basic Exchange and Cooperation Agreement (BECA)``) are found with
-  the Schwartz–Hearst algorithm, so a question with either form finds the other.
 - The corpus's words are the vocabulary for spelling correction (``spelling.py``): a question
   word the index does not know may be read as the closest of them (``Jaishankr``).
 """
@@ -13,7 +11,7 @@ import mmap
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,7 +37,6 @@ def points_back(text: str) -> bool:
 
 
 RECENT_TEXTS = 64
-_PAREN = re.compile(r"\(([^()\s]{2,10})\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,41 +45,6 @@ class ArticleMeta:
     title: str | None
     date: str | None
     passages: int
-
-
-def find_acronyms(text: str) -> Iterator[tuple[str, str]]:
-    """(short form, long form) pairs defined as ``Long Form (SF)`` in ``text``."""
-    for m in _PAREN.finditer(text):
-        sf = m.group(1)
-        if not (
-            sf[0].isalnum() and sum(c.isupper() for c in sf) >= 2 and any(c.isalpha() for c in sf)
-        ):
-            continue
-        before = text[: m.start()].rstrip()
-        words = before.split()
-        n = min(len(sf) + 5, 2 * len(sf))
-        cand = " ".join(words[-n:])
-        lf = _best_long_form(sf, cand)
-        if lf and len(lf.split()) >= 2 and len(lf) > len(sf):
-            yield sf, lf
-
-
-def _best_long_form(sf: str, lf: str) -> str | None:
-    """Schwartz & Hearst (2003): the shortest tail of ``lf`` that spells ``sf``."""
-    s, i = len(sf) - 1, len(lf) - 1
-    while s >= 0:
-        c = sf[s].lower()
-        if not c.isalnum():
-            s -= 1
-            continue
-        while i >= 0 and (lf[i].lower() != c or (s == 0 and i > 0 and lf[i - 1].isalnum())):
-            i -= 1
-        if i < 0:
-            return None
-        i -= 1
-        s -= 1
-    start = lf.rfind(" ", 0, i + 1) + 1
-    return lf[start:]
 
 
 class TextFile:
@@ -124,8 +86,8 @@ class ArticleRows(Sequence[list]):
 
 
 class PassageStore:
-    """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata,
-    acronyms and names. Saved next to the index; on load the arrays are memory-mapped and
+    """Passages by number (texts in one UTF-8 blob, spans in arrays), article metadata and the
+    spelling vocabulary. Saved next to the index; on load the arrays are memory-mapped and
     passage texts stay on disk until an excerpt needs one (:class:`TextFile`)."""
 
     ARRAYS = ("file_idx", "lines", "points_back", "text_off")
@@ -139,7 +101,6 @@ class PassageStore:
         text_off: np.ndarray,
         blob: bytes | mmap.mmap | TextFile,
         articles: Sequence[list],
-        acronyms: dict[str, list[list[str]]],
         spell: SpellIndex,
     ) -> None:
         self._files = files
@@ -157,13 +118,7 @@ class PassageStore:
         # made when asked for (a loaded index of 100k articles builds none at start)
         self._article_rows = articles
         self._articles: dict[str, ArticleMeta] | None = None
-        self._acronyms = acronyms
         self.spell = spell
-        # long forms by their first term: a question is checked against the few that can match
-        self._long_forms: dict[str, list[tuple[str, list[str]]]] = {}
-        for sf, exps in acronyms.items():
-            for lf in exps:
-                self._long_forms.setdefault(lf[0], []).append((sf, lf))
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -174,7 +129,7 @@ class PassageStore:
             shutil.copyfile(self._blob.path, folder / "texts.bin")
         else:  # a mapped blob is written, not copied
             (folder / "texts.bin").write_bytes(self._blob)
-        meta = {"files": self._files, "acronyms": self._acronyms}
+        meta = {"files": self._files}
         self.spell.save(folder)
         (folder / "store.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
         # one JSON row a line, read one at a time when a hit needs its article's title
@@ -203,7 +158,6 @@ class PassageStore:
             np.array(off),
             blob,
             articles,
-            meta["acronyms"],
             SpellIndex.load(folder),
         )
 
@@ -319,15 +273,3 @@ class PassageStore:
             rows = (r for r in self._article_rows if r[0] is not None)
             self._articles = {r[0]: ArticleMeta(*r) for r in rows}
         return self._articles
-
-    def expansions(self, term: str) -> list[list[str]]:
-        return self._acronyms.get(term, [])
-
-    def acronyms_items(self) -> Iterable[tuple[str, list[str]]]:
-        for sf, exps in self._acronyms.items():
-            for lf in exps:
-                yield sf, lf
-
-    def long_forms_starting(self, term: str) -> list[tuple[str, list[str]]]:
-        """(acronym, long form) pairs whose long form starts with ``term``."""
-        return self._long_forms.get(term, [])

@@ -21,13 +21,25 @@ from .search_fixtures import PROJECT, assert_verbatim
 DIALOGUES = PROJECT / "tests" / "data" / "dialogues-dev.jsonl"
 
 
+# Turns the articles answer in other words than the question's, which the hand-made synonym
+# table bridged with entries fitted to them ("producing things together" ~ co-production, "in
+# person" ~ call) until issue 22 took every corpus's words out of the code; neither the word
+# vectors nor the sentence model bridges them yet.
+NOT_BRIDGED = {
+    "dd03.1": "'producing things together' for 'co-production' (the synonym table's entry)",
+    "dd05.2": "'was that in person?' for 'an introductory call' (the synonym table's entry)",
+}
+
+
 def _turns() -> list:
     out = []
     for line in DIALOGUES.read_text("utf-8").splitlines():
         d = json.loads(line)
         for k in range(1, len(d["turns"]) + 1):
             tid = f"{d['id']}.{k}"
-            out.append(pytest.param(d, k, id=tid))
+            why = NOT_BRIDGED.get(tid)
+            marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+            out.append(pytest.param(d, k, id=tid, marks=marks))
     return out
 
 

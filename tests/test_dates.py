@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import answers, dates
-from bot.dates import amount_spans, count_spans, date_spans, ordinal_spans
+from bot.dates import amount_spans, count_spans, date_spans
 
 
 def spans_text(text, spans):
@@ -49,15 +49,6 @@ def test_amounts_need_money_or_magnitude():
     text = "It cost $3 billion, or 25,000 crore, for 40 aircraft."
     got = spans_text(text, amount_spans(text))
     assert got == ["$3 billion", "25,000 crore"]
-
-
-def test_ordinals_in_words_and_digits():
-    text = "The first fair, the 2nd fair and the TWELFTH; not 12 or firstly."
-    assert [(v, text[a:b]) for v, a, b in ordinal_spans(text)] == [
-        (1, "first"),
-        (2, "2nd"),
-        (12, "TWELFTH"),
-    ]
 
 
 def test_a_time_of_day_and_one_of_are_not_counts():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from bot.engine import build_engine
@@ -45,19 +43,14 @@ def test_chat_shorthand_is_read_as_words():
     assert clean_question("3rd keeper w the board") == "third keeper with the board"
 
 
-def test_fixed_expressions_are_one_word():
-    # "in person" is not about persons: one word, which the synonym table relates to calls
-    assert clean_question("was that in person?") == "was that in-person?"
-    assert clean_question("did they meet face to face") == "did they meet face-to-face"
-    # a phrasal verb in any form is its noun ("kick-off", which the table relates to launch)
-    assert clean_question("when was it Kicked off?") == "when was it kick-off?"
-
-
-def test_lower_case_us_is_the_country_unless_it_is_an_object():
-    assert "US" in clean_question("what did the us coast guard send")
-    assert "US" in clean_question("india us relations")
-    assert clean_question("tell us about the keepers") == "tell us about the keepers"
-    assert clean_question("what did they give us") == "what did they give us"
+def test_a_stopword_in_capitals_is_a_word_only_where_the_articles_write_it_so(small):
+    # the article writes "US": the acronym is a word; the pronoun and a shouted question's
+    # function words ("WHEN", "IT": the articles have no such acronym) are not
+    assert words(small, "what did the US send?") == ["US", "send"]
+    assert words(small, "what did they send us?") == ["send"]
+    assert words(small, "WHEN WAS IT REBUILT") == ["REBUILT"]
+    (hit,) = small.search("what did the U.S. send to help?", top=1)
+    assert "Coast Guard" in hit.text
 
 
 def test_greetings_and_talk_about_the_articles_weigh_nothing(small):
@@ -179,13 +172,6 @@ def test_who_did_what_needs_a_passage_that_says_it(fairs):
     # ... while who welcomed him is said
     (hit,) = fairs.search("Who welcomed Ian Moore?", top=1)
     assert "welcomed" in hit.text
-
-
-def test_a_passage_about_another_numbered_thing_does_not_answer(fairs):
-    answer = fairs.answer("where were the first and second lamp fairs held")
-    assert not answer.hits
-    (hit,) = fairs.search("where will the 3rd lamp fair be held", top=1)
-    assert [hit.text[a:b] for a, b in hit.answers] == ["Oban"]
 
 
 def test_a_name_asked_for_must_be_there(fairs):
@@ -345,7 +331,7 @@ def test_patterns_are_skipped_only_where_they_cannot_match():
     checks = [
         (v.pattern, v.may_match) for v in vars(query).values() if isinstance(v, query._Shortcut)
     ]
-    assert len(checks) == 7
+    assert len(checks) == 6
     questions = _data_questions() + _SHORTCUT_CASES
     for q in questions + [x.upper() for x in questions]:
         for text in (q, clean_question(q)):
@@ -354,8 +340,6 @@ def test_patterns_are_skipped_only_where_they_cannot_match():
             for pat, needs in checks:
                 if pat.search(text):
                     assert needs(text.lower()), (pat.pattern[:30], text)
-            if re.search(r"(?<![\w'’-])us(?![\w'’-])", text) is None:
-                assert query._us_in_context(text) == text
             asking, background = query._asking_and_background(text)
             assert asking == query._asking_sentence(text), text
             assert list(background) == query._background_starts(text), text

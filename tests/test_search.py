@@ -233,7 +233,7 @@ def _ranked_eagerly(searcher, plan, bonus_for_all: bool = False) -> list[tuple[i
     ev = searcher._evidence(plan, docs)
     out = []
     for k, (d, s) in enumerate(zip(docs.tolist(), scores.tolist(), strict=True)):
-        rank = s * max(float(ev.topical[k]), 1e-3) ** search.COVERAGE_POWER
+        rank = s * max(float(ev.topical[k]), 1e-3) ** searcher.heuristics.coverage_power
         if (
             plan.answer_type is not None
             and k < search.KIND_CHECKED
@@ -243,7 +243,7 @@ def _ranked_eagerly(searcher, plan, bonus_for_all: bool = False) -> list[tuple[i
                 or answer_spans(searcher.store.text(d), plan.answer_type, plan.question_terms)
             )
         ):
-            rank *= search.ANSWER_BONUS
+            rank *= searcher.heuristics.answer_bonus
         if any(ev.selected) and ev.selected[k]:
             rank *= search.SELECTED_ARTICLE_BONUS
         out.append((d, rank))
