@@ -145,3 +145,14 @@ def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
             continue
         out.append((s, e))
     return out
+
+
+# ordinals written as words, by value (conversation.py: "and the first one?" is an ellipsis)
+ORDINAL_WORDS = {
+    w: n
+    for n, w in enumerate(
+        ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+         "tenth", "eleventh", "twelfth"),
+        1,
+    )
+}  # fmt: skip
