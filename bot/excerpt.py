@@ -8,6 +8,7 @@ passage, which is itself exactly the cited lines.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable
@@ -266,9 +267,10 @@ def _choose(
     chosen: list[int] = []
 
     def gain(i: int, have: set[str]) -> float:
-        g = sum(query_terms[t] for t in unit_terms[i] - have)
+        # fsum: exact, so a gain does not depend on the order a set of words is walked in
+        g = math.fsum(query_terms[t] for t in unit_terms[i] - have)
         # repeated matches still add a little: leftover room goes to related sentences
-        g += REPEAT_GAIN * sum(query_terms[t] for t in unit_terms[i] & have)
+        g += REPEAT_GAIN * math.fsum(query_terms[t] for t in unit_terms[i] & have)
         if unit_answers[i] and unit_terms[i] and not any(unit_answers[j] for j in chosen):
             g += top_weight  # the sentence that holds the kind of answer asked for
         return g
