@@ -76,7 +76,9 @@ eval: $(STAMP)
 	@$(PY) -m bot eval --peers --half $(HALF) --corpus tests/data/squad/corpus \
 		tests/data/squad/squad_ans.jsonl tests/data/squad/squad_none.jsonl
 
-## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages
+## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages,
+## then the SQuAD corpus (whole question path vs a bm25s script; the sentence model's cost);
+## make bench BASE=../other-checkout measures that checkout (its own make done) in the same run
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
@@ -84,7 +86,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BYTECODE)
-	$(PY) -m benchmarks --passages 100000
+	$(PY) -m benchmarks --passages 100000 $(if $(BASE),--base $(BASE))
 
 ## fit: refit the learned ranker and gate (bot/data/ranker.json) on the tuning halves
 FIVE_SETS := tests/data/natural.jsonl tests/data/dev.jsonl tests/data/offtopic.jsonl

@@ -27,10 +27,12 @@ def say(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def child_env(index_dir: Path | None = None) -> dict[str, str]:
+def child_env(index_dir: Path | None = None, root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """The environment of a measured process: ``root``'s code first on the path (another
+    checkout's for ``--base``), ``INDEX_DIR`` set, no bot token."""
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     pp = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = str(PROJECT_ROOT) + (os.pathsep + pp if pp else "")
+    env["PYTHONPATH"] = str(root) + (os.pathsep + pp if pp else "")
     if index_dir is not None:
         env["INDEX_DIR"] = str(index_dir)
     return env

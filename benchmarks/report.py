@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-SYSTEMS = ("ours", "tantivy", "bm25s")
+from .squad import format_squad
+
+SYSTEMS = ("ours", "base", "tantivy", "bm25s")
 COLUMNS = (
     ("system", 8, None),
     ("build s", 8, "build_wall_s"),
@@ -69,9 +71,12 @@ def format_report(res: dict[str, Any]) -> str:
         f"machine: {m.get('cpu')}, {m.get('nproc')} CPU(s), Python {m.get('python')}, numpy "
         f"{m.get('numpy')}, tantivy {m.get('tantivy')}, bm25s {m.get('bm25s')}, numba "
         f"{m.get('numba')}",
-        f"N = {res['n_passages']:,} passages, Q = {res['n_questions']:,} timed questions, "
-        f"{res['rounds']} rounds (systems take turns)",
     ]
+    if res["kinds"]:
+        out.append(
+            f"N = {res['n_passages']:,} passages, Q = {res['n_questions']:,} timed questions, "
+            f"{res['rounds']} rounds (systems take turns)"
+        )
     for kind, r in res["kinds"].items():
         c = r["corpus"]
         systems = r["systems"]
@@ -81,6 +86,16 @@ def format_report(res: dict[str, Any]) -> str:
             f"(e.g. {r['sample_questions'][0]!r})",
             table(systems),
         ]
+        if "base" in systems:
+            rt = ratios(systems, "base")
+            out.append(
+                f"ours / base ({res.get('base')}): process ms/q "
+                f"{_x(rt['whole_ms_per_question'])} (rounds: ours "
+                f"{_rounds(systems['ours'])}, base {_rounds(systems['base'])}), in-process "
+                f"median {_x(rt['inproc_median_ms'])} (p99 {_x(rt['inproc_p99_ms'])}), warm "
+                f"start {_x(rt['warm_start_s'])}, build CPU {_x(rt['build_cpu_s'])}, serving "
+                f"RSS {_x(rt['serve_peak_rss_mb'])}"
+            )
         for peer in ("tantivy", "bm25s"):
             if peer not in systems:
                 continue
@@ -116,8 +131,15 @@ def format_report(res: dict[str, Any]) -> str:
                 f"{e['rank_bm25_disagreements']}"
             )
         out.append(line)
-        if not r.get("ours_warm_used_saved_index", True):
-            out.append("WARNING: ours rebuilt its index when serving: warm figures are not warm")
+        for name in ("ours", "base"):
+            if not r.get(f"{name}_warm_used_saved_index", True):
+                out.append(
+                    f"WARNING: {name} rebuilt its index when serving: warm figures are not warm"
+                )
+    if "squad" in res:
+        out.append(format_squad(res["squad"]))
+    if not res["kinds"]:
+        return "\n".join(out)
     out += [
         "",
         "build: wall and CPU seconds (the process and its workers) of `python -m bot index` / "
@@ -130,6 +152,10 @@ def format_report(res: dict[str, Any]) -> str:
         "tantivy: searcher.search; bm25s: retrieve, numba backend).",
     ]
     return "\n".join(out)
+
+
+def _rounds(s: dict[str, Any]) -> str:
+    return "/".join(f"{x:.3f}" for x in s.get("whole_rounds_ms", []))
 
 
 def _quoted(name: str, s: dict[str, Any]) -> str:
