@@ -1,6 +1,6 @@
 """``python _spawn.py FD COMMAND...``: run COMMAND as a child of this small process and write
-to FD one JSON line: the monotonic time just before the fork, wall seconds to its exit, CPU
-seconds and peak resident memory (``wait4``), exit code.
+to FD two JSON lines: the child's pid at once; at its exit the monotonic time just before the
+fork, wall seconds to its exit, CPU seconds and peak resident memory (``wait4``), exit code.
 
 Why a process in between: a child's ``ru_maxrss`` counts the memory of the process it was
 forked from (the bench, hundreds of MB) until it executes its command; forked from this one it
@@ -23,6 +23,7 @@ def main() -> int:
             os.execvp(cmd[0], cmd)
         finally:
             os._exit(127)
+    os.write(fd, (json.dumps({"pid": pid}) + "\n").encode())
     os.close(0)  # (stdin and stdout are the child's: the bench sees their ends when it exits)
     os.close(1)
     _, status, ru = os.wait4(pid, 0)

@@ -48,6 +48,17 @@ def status_kb(pid: int | str, key: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def cpu_seconds(pid: int | str) -> float | None:
+    """User + system CPU seconds of a live process and its threads (``/proc/PID/stat``): on a
+    shared machine, steadier than wall time."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def mb(kb: int | None) -> float | None:
     return None if kb is None else round(kb / 1024, 1)
 
@@ -158,6 +169,9 @@ class Child:
         dt = time.perf_counter() - t0
         writer.join()
         return answers, dt
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid) or 0.0
 
     def rss(self) -> dict[str, float | None]:
         pid = self.proc.pid

@@ -16,6 +16,7 @@ COLUMNS = (
     ("in-proc med ms", 14, ("inproc", "median_ms")),
     ("in-proc p99 ms", 14, ("inproc", "p99_ms")),
     ("process ms/q", 12, "whole_ms_per_question"),
+    ("process CPU ms/q", 16, "whole_cpu_ms_per_question"),
     ("serving RSS MB", 14, "serve_peak_rss_mb"),
 )
 
@@ -90,7 +91,8 @@ def format_report(res: dict[str, Any]) -> str:
             rt = ratios(systems, "base")
             out.append(
                 f"ours / base ({res.get('base')}): process ms/q "
-                f"{_x(rt['whole_ms_per_question'])} (rounds: ours "
+                f"{_x(rt['whole_ms_per_question'])}, CPU "
+                f"{_x(rt['whole_cpu_ms_per_question'])} (rounds: ours "
                 f"{_rounds(systems['ours'])}, base {_rounds(systems['base'])}), in-process "
                 f"median {_x(rt['inproc_median_ms'])} (p99 {_x(rt['inproc_p99_ms'])}), warm "
                 f"start {_x(rt['warm_start_s'])}, build CPU {_x(rt['build_cpu_s'])}, serving "
@@ -101,12 +103,21 @@ def format_report(res: dict[str, Any]) -> str:
                 continue
             rt = ratios(systems, peer)
             out.append(
-                f"ours / {peer}: process ms/q {_x(rt['whole_ms_per_question'])}, in-process "
+                f"ours / {peer}: process ms/q {_x(rt['whole_ms_per_question'])} (CPU "
+                f"{_x(rt['whole_cpu_ms_per_question'])}), in-process "
                 f"median {_x(rt['inproc_median_ms'])} (p99 {_x(rt['inproc_p99_ms'])}), warm "
                 f"start {_x(rt['warm_start_s'])}, build CPU {_x(rt['build_cpu_s'])}, build peak "
                 f"RSS {_x(rt['build_peak_tree_rss_mb'])}, serving RSS "
                 f"{_x(rt['serve_peak_rss_mb'])}"
             )
+        out.append(
+            "warm start CPU s (spawn -> first answer): "
+            + ", ".join(
+                f"{n} {systems[n]['warm_start_cpu_s']:.3f}"
+                for n in SYSTEMS
+                if systems.get(n, {}).get("warm_start_cpu_s") is not None
+            )
+        )
         o = systems["ours"]
         out.append(
             "answered (hits or related passages) / source passage among the quotes: "
@@ -145,6 +156,8 @@ def format_report(res: dict[str, Any]) -> str:
         "build: wall and CPU seconds (the process and its workers) of `python -m bot index` / "
         "the peer's build from the same files; build peak = the process tree's resident memory.",
         "warm start: a fresh process over the saved index, spawn -> first answer.",
+        "process CPU ms/q: the same batch in the serving process's user + system CPU seconds "
+        "(steadier than wall time when the machine is shared).",
         "process ms/q: every question written at once to `python -m bot ask --json -` (peers: "
         "a server answering the same JSON lines with the passages' texts), time / questions, "
         "median of the rounds.",

@@ -146,18 +146,22 @@ def bench_kind(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
             warm = time.perf_counter() - child.t_spawn
             if name not in indexes:
                 res["systems"][name]["warm_start_s"] = round(warm, 4)
+                res["systems"][name]["warm_start_cpu_s"] = round(child.cpu(), 3)
             for x in questions[1:WARMUP]:
                 child.ask(x.text)
         whole = [n for n in children if n not in indexes]
         timed = [x.text for x in questions[WARMUP:]]
         per_q: dict[str, list[float]] = {n: [] for n in whole}
+        cpu_q: dict[str, list[float]] = {n: [] for n in whole}
         inproc: dict[str, list[float]] = {n: [] for n in [*indexes, *peers]}
         inproc30: list[float] = []
         for r in range(args.rounds):
             say(f"{kind}: round {r + 1}/{args.rounds}: whole process (batch), in-process")
             order = whole[r % len(whole) :] + whole[: r % len(whole)]
             for name in order:
+                cpu0 = children[name].cpu()
                 answers, dt = children[name].batch(timed)
+                cpu_q[name].append((children[name].cpu() - cpu0) / len(timed))
                 quoted = _check_answers(name, answers, questions[WARMUP:])
                 per_q[name].append(dt / len(timed))
                 res["systems"][name].update(quoted)
@@ -172,6 +176,7 @@ def bench_kind(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
             s = res["systems"][name]
             s["whole_ms_per_question"] = round(float(np.median(per_q[name])) * 1000, 4)
             s["whole_rounds_ms"] = [round(x * 1000, 4) for x in per_q[name]]
+            s["whole_cpu_ms_per_question"] = round(float(np.median(cpu_q[name])) * 1000, 4)
             s.update({f"serve_{k}": v for k, v in children[name].rss().items()})
         for name, times in inproc.items():
             key = name.removesuffix("-index")
