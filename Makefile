@@ -82,7 +82,9 @@ ablate: $(RUNTIME)
 	$(BYTECODE)
 	@$(PY) -m bot ablate
 
-## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages
+## bench: speed and memory against tantivy and bm25s (numba), two corpora of 100k passages,
+## then the SQuAD corpus (whole question path vs a bm25s script; the sentence model's cost);
+## make bench BASE=../other-checkout measures that checkout (its own make done) in the same run
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
@@ -90,7 +92,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BYTECODE)
-	$(PY) -m benchmarks --passages 100000
+	$(PY) -m benchmarks --passages 100000 $(if $(BASE),--base $(BASE))
 
 ## fit: refit the learned ranker and gate (bot/data/ranker.json) on the tuning halves
 FIVE_SETS := tests/data/natural.jsonl tests/data/dev.jsonl tests/data/offtopic.jsonl

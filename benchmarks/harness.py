@@ -27,10 +27,12 @@ def say(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def child_env(index_dir: Path | None = None) -> dict[str, str]:
+def child_env(index_dir: Path | None = None, root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """The environment of a measured process: ``root``'s code first on the path (another
+    checkout's for ``--base``), ``INDEX_DIR`` set, no bot token."""
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     pp = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = str(PROJECT_ROOT) + (os.pathsep + pp if pp else "")
+    env["PYTHONPATH"] = str(root) + (os.pathsep + pp if pp else "")
     if index_dir is not None:
         env["INDEX_DIR"] = str(index_dir)
     return env
@@ -44,6 +46,17 @@ def status_kb(pid: int | str, key: str) -> int | None:
         return None
     m = re.search(rf"^{key}:\s+(\d+) kB", text, re.M)
     return int(m.group(1)) if m else None
+
+
+def cpu_seconds(pid: int | str) -> float | None:
+    """User + system CPU seconds of a live process and its threads (``/proc/PID/stat``): on a
+    shared machine, steadier than wall time."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def mb(kb: int | None) -> float | None:
@@ -156,6 +169,9 @@ class Child:
         dt = time.perf_counter() - t0
         writer.join()
         return answers, dt
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid) or 0.0
 
     def rss(self) -> dict[str, float | None]:
         pid = self.proc.pid

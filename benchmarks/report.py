@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-SYSTEMS = ("ours", "tantivy", "bm25s")
+from .squad import format_squad
+
+SYSTEMS = ("ours", "base", "tantivy", "bm25s")
 COLUMNS = (
     ("system", 8, None),
     ("build s", 8, "build_wall_s"),
@@ -14,6 +16,7 @@ COLUMNS = (
     ("in-proc med ms", 14, ("inproc", "median_ms")),
     ("in-proc p99 ms", 14, ("inproc", "p99_ms")),
     ("process ms/q", 12, "whole_ms_per_question"),
+    ("process CPU ms/q", 16, "whole_cpu_ms_per_question"),
     ("serving RSS MB", 14, "serve_peak_rss_mb"),
 )
 
@@ -69,9 +72,12 @@ def format_report(res: dict[str, Any]) -> str:
         f"machine: {m.get('cpu')}, {m.get('nproc')} CPU(s), Python {m.get('python')}, numpy "
         f"{m.get('numpy')}, tantivy {m.get('tantivy')}, bm25s {m.get('bm25s')}, numba "
         f"{m.get('numba')}",
-        f"N = {res['n_passages']:,} passages, Q = {res['n_questions']:,} timed questions, "
-        f"{res['rounds']} rounds (systems take turns)",
     ]
+    if res["kinds"]:
+        out.append(
+            f"N = {res['n_passages']:,} passages, Q = {res['n_questions']:,} timed questions, "
+            f"{res['rounds']} rounds (systems take turns)"
+        )
     for kind, r in res["kinds"].items():
         c = r["corpus"]
         systems = r["systems"]
@@ -81,17 +87,37 @@ def format_report(res: dict[str, Any]) -> str:
             f"(e.g. {r['sample_questions'][0]!r})",
             table(systems),
         ]
+        if "base" in systems:
+            rt = ratios(systems, "base")
+            out.append(
+                f"ours / base ({res.get('base')}): process ms/q "
+                f"{_x(rt['whole_ms_per_question'])}, CPU "
+                f"{_x(rt['whole_cpu_ms_per_question'])} (rounds: ours "
+                f"{_rounds(systems['ours'])}, base {_rounds(systems['base'])}), in-process "
+                f"median {_x(rt['inproc_median_ms'])} (p99 {_x(rt['inproc_p99_ms'])}), warm "
+                f"start {_x(rt['warm_start_s'])}, build CPU {_x(rt['build_cpu_s'])}, serving "
+                f"RSS {_x(rt['serve_peak_rss_mb'])}"
+            )
         for peer in ("tantivy", "bm25s"):
             if peer not in systems:
                 continue
             rt = ratios(systems, peer)
             out.append(
-                f"ours / {peer}: process ms/q {_x(rt['whole_ms_per_question'])}, in-process "
+                f"ours / {peer}: process ms/q {_x(rt['whole_ms_per_question'])} (CPU "
+                f"{_x(rt['whole_cpu_ms_per_question'])}), in-process "
                 f"median {_x(rt['inproc_median_ms'])} (p99 {_x(rt['inproc_p99_ms'])}), warm "
                 f"start {_x(rt['warm_start_s'])}, build CPU {_x(rt['build_cpu_s'])}, build peak "
                 f"RSS {_x(rt['build_peak_tree_rss_mb'])}, serving RSS "
                 f"{_x(rt['serve_peak_rss_mb'])}"
             )
+        out.append(
+            "warm start CPU s (spawn -> first answer): "
+            + ", ".join(
+                f"{n} {systems[n]['warm_start_cpu_s']:.3f}"
+                for n in SYSTEMS
+                if systems.get(n, {}).get("warm_start_cpu_s") is not None
+            )
+        )
         o = systems["ours"]
         out.append(
             "answered (hits or related passages) / source passage among the quotes: "
@@ -116,13 +142,22 @@ def format_report(res: dict[str, Any]) -> str:
                 f"{e['rank_bm25_disagreements']}"
             )
         out.append(line)
-        if not r.get("ours_warm_used_saved_index", True):
-            out.append("WARNING: ours rebuilt its index when serving: warm figures are not warm")
+        for name in ("ours", "base"):
+            if not r.get(f"{name}_warm_used_saved_index", True):
+                out.append(
+                    f"WARNING: {name} rebuilt its index when serving: warm figures are not warm"
+                )
+    if "squad" in res:
+        out.append(format_squad(res["squad"]))
+    if not res["kinds"]:
+        return "\n".join(out)
     out += [
         "",
         "build: wall and CPU seconds (the process and its workers) of `python -m bot index` / "
         "the peer's build from the same files; build peak = the process tree's resident memory.",
         "warm start: a fresh process over the saved index, spawn -> first answer.",
+        "process CPU ms/q: the same batch in the serving process's user + system CPU seconds "
+        "(steadier than wall time when the machine is shared).",
         "process ms/q: every question written at once to `python -m bot ask --json -` (peers: "
         "a server answering the same JSON lines with the passages' texts), time / questions, "
         "median of the rounds.",
@@ -130,6 +165,10 @@ def format_report(res: dict[str, Any]) -> str:
         "tantivy: searcher.search; bm25s: retrieve, numba backend).",
     ]
     return "\n".join(out)
+
+
+def _rounds(s: dict[str, Any]) -> str:
+    return "/".join(f"{x:.3f}" for x in s.get("whole_rounds_ms", []))
 
 
 def _quoted(name: str, s: dict[str, Any]) -> str:

@@ -2,6 +2,12 @@
 
 For each corpus kind (see ``corpus.py``), on the same passages and questions, in one run:
 
+With ``--base DIR``, another checkout of the project (its own ``.venv``) is measured beside this
+one as system ``base``, in the same turns (``make bench BASE=DIR``). Then, unless
+``--squad-rounds 0``, the SQuAD part (``squad.py``): the whole question path on real paragraphs
+against a bm25s script, and the sentence model's own cost. The synthetic corpora measure the
+BM25 stage: ``DENSE=off`` (at 100k passages ``DENSE=auto`` is off too: ``DENSE_MAX_PASSAGES``).
+
 1. **build**: ``python -m bot index`` and each peer's build, each in its own process: wall
    time, CPU seconds (the process and its workers), peak resident memory of the process tree;
 2. **warm start**: a fresh serving process over the saved index -> its first answer;
@@ -37,6 +43,7 @@ import numpy as np
 from .corpus import KINDS, Question, ensure_corpus, make_questions, passage_location
 from .harness import BenchError, Child, child_env, run_measured, say
 from .report import format_report
+from .squad import DEFAULT_CORPUS, DEFAULT_QUESTIONS, base_python, bench_squad
 
 WARMUP = 20
 TOP = 3
@@ -51,20 +58,36 @@ def _stats(seconds: list[float]) -> dict[str, float]:
     }
 
 
+def _index_of(name: str, kind_dir: Path, index_dir: Path) -> Path:
+    return kind_dir / "index-base" if name.startswith("base") else index_dir
+
+
+def _python(name: str, kind_dir: Path, index_dir: Path, base: Path | None) -> tuple[str, dict]:
+    """The interpreter and environment of a system: ``base``/``base-index`` run the other
+    checkout's code with its own venv and index folder; the rest this checkout's."""
+    py, env = sys.executable, child_env(index_dir)
+    if name.startswith("base"):
+        assert base is not None
+        py, env = base_python(base), child_env(_index_of(name, kind_dir, index_dir), root=base)
+    # the BM25 stage: no sentence model (above DENSE_MAX_PASSAGES, 20k, auto is off anyway)
+    env["DENSE"] = "off"
+    return py, env
+
+
 def build_all(
-    kind_dir: Path, corpus: Path, systems: list[str], index_dir: Path
+    kind_dir: Path, corpus: Path, systems: list[str], index_dir: Path, base: Path | None = None
 ) -> dict[str, dict[str, Any]]:
-    py = sys.executable
     out: dict[str, dict[str, Any]] = {}
     for name in systems:
-        if name == "ours":
-            shutil.rmtree(index_dir, ignore_errors=True)
+        py, env = _python(name, kind_dir, index_dir, base)
+        if name in ("ours", "base"):
+            shutil.rmtree(_index_of(name, kind_dir, index_dir), ignore_errors=True)
             cmd = [py, "-m", "bot", "index", "--corpus", str(corpus)]
         else:
             cmd = [py, "-m", "benchmarks.peers", name, "build", "--corpus", str(corpus)]
             cmd += ["--model", str(kind_dir / f"model-{name}")]
         say(f"{name}: build ...")
-        r = run_measured(cmd, child_env(index_dir), kind_dir, kind_dir / f"{name}-build.log")
+        r = run_measured(cmd, env, kind_dir, kind_dir / f"{name}-build.log")
         if r.returncode != 0:
             raise BenchError(f"{name} build failed ({r.returncode}); see {kind_dir}")
         out[name] = {
@@ -75,13 +98,15 @@ def build_all(
     return out
 
 
-def _serve_cmd(name: str, corpus: Path, kind_dir: Path, qfile: Path, n_rank: int) -> list[str]:
-    py = sys.executable
-    if name == "ours":  # the project itself, as a user runs it
+def _serve_cmd(
+    name: str, py: str, corpus: Path, kind_dir: Path, qfile: Path, n_rank: int
+) -> list[str]:
+    if name in ("ours", "base"):  # the project itself, as a user runs it
         return [py, "-m", "bot", "ask", "--json", "--top", str(TOP), "--corpus", str(corpus), "-"]
-    system = "ours" if name == "ours-index" else name
+    system = "ours" if name in ("ours-index", "base-index") else name
     cmd = [py, "-m", "benchmarks.peers", system, "serve", "--corpus", str(corpus)]
     cmd += ["--model", str(kind_dir / f"model-{name}"), "--questions", str(qfile)]
+    n_rank = 0 if name == "base-index" else n_rank  # (exactness: this checkout's index only)
     return cmd + ["--warmup", str(WARMUP), "--rank-bm25-questions", str(n_rank)]
 
 
@@ -97,39 +122,46 @@ def bench_kind(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
     qfile = kind_dir / "questions.jsonl"
     qfile.write_text("".join(json.dumps(asdict(x)) + "\n" for x in questions), "utf-8")
     peers = [p for p in ("tantivy", "bm25s") if p not in args.skip]
+    base = Path(args.base).resolve() if args.base else None
+    mine = ["ours", "base"] if base else ["ours"]
     res: dict[str, Any] = {
         "corpus": asdict(info),
         "sample_questions": [x.text for x in questions[WARMUP : WARMUP + 3]],
     }
-    res["systems"] = build_all(kind_dir, corpus, ["ours", *peers], index_dir)
+    res["systems"] = build_all(kind_dir, corpus, [*mine, *peers], index_dir, base)
 
     # serving processes, started one after another (warm start = spawn -> first answer)
-    env = child_env(index_dir)
     children: dict[str, Child] = {}
+    indexes = ["ours-index", "base-index"] if base else ["ours-index"]
     try:
-        for name in ["ours", "ours-index", *peers]:
-            cmd = _serve_cmd(name, corpus, kind_dir, qfile, args.rank_bm25_questions)
+        for name in [*mine, *indexes, *peers]:
+            py, env = _python(name, kind_dir, index_dir, base)
+            cmd = _serve_cmd(name, py, corpus, kind_dir, qfile, args.rank_bm25_questions)
             child = Child(cmd, env, kind_dir, kind_dir / f"{name}-serve.log")
             children[name] = child
-            if name != "ours":
+            if name not in ("ours", "base"):
                 child.readline()  # READY
             child.send(questions[0].text)
             child.readline()
             warm = time.perf_counter() - child.t_spawn
-            if name != "ours-index":
+            if name not in indexes:
                 res["systems"][name]["warm_start_s"] = round(warm, 4)
+                res["systems"][name]["warm_start_cpu_s"] = round(child.cpu(), 3)
             for x in questions[1:WARMUP]:
                 child.ask(x.text)
-        whole = [n for n in children if n != "ours-index"]
+        whole = [n for n in children if n not in indexes]
         timed = [x.text for x in questions[WARMUP:]]
         per_q: dict[str, list[float]] = {n: [] for n in whole}
-        inproc: dict[str, list[float]] = {n: [] for n in ["ours-index", *peers]}
+        cpu_q: dict[str, list[float]] = {n: [] for n in whole}
+        inproc: dict[str, list[float]] = {n: [] for n in [*indexes, *peers]}
         inproc30: list[float] = []
         for r in range(args.rounds):
             say(f"{kind}: round {r + 1}/{args.rounds}: whole process (batch), in-process")
             order = whole[r % len(whole) :] + whole[: r % len(whole)]
             for name in order:
+                cpu0 = children[name].cpu()
                 answers, dt = children[name].batch(timed)
+                cpu_q[name].append((children[name].cpu() - cpu0) / len(timed))
                 quoted = _check_answers(name, answers, questions[WARMUP:])
                 per_q[name].append(dt / len(timed))
                 res["systems"][name].update(quoted)
@@ -144,9 +176,10 @@ def bench_kind(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
             s = res["systems"][name]
             s["whole_ms_per_question"] = round(float(np.median(per_q[name])) * 1000, 4)
             s["whole_rounds_ms"] = [round(x * 1000, 4) for x in per_q[name]]
+            s["whole_cpu_ms_per_question"] = round(float(np.median(cpu_q[name])) * 1000, 4)
             s.update({f"serve_{k}": v for k, v in children[name].rss().items()})
         for name, times in inproc.items():
-            key = "ours" if name == "ours-index" else name
+            key = name.removesuffix("-index")
             res["systems"][key]["inproc"] = _stats(times)
         res["systems"]["ours"]["inproc_k30"] = _stats(inproc30)
         say(f"{kind}: exactness checks ...")
@@ -155,8 +188,10 @@ def bench_kind(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
         for name, child in children.items():
             if child.close() != 0:
                 raise BenchError(f"{name} server exited with an error; see {child.log}")
-        log = (kind_dir / "ours-serve.log").read_text("utf-8", "replace")
-        res["ours_warm_used_saved_index"] = not re.search(r"not usable|rebuilding|building", log)
+        for name in mine:
+            log = (kind_dir / f"{name}-serve.log").read_text("utf-8", "replace")
+            used = not re.search(r"not usable|rebuilding|building", log)
+            res[f"{name}_warm_used_saved_index"] = used
     finally:
         for child in children.values():
             child.kill()
@@ -217,6 +252,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="questions checked against rank-bm25 (default 20; 0 above 200k passages)",
     )
+    p.add_argument(
+        "--base",
+        metavar="DIR",
+        help="another checkout of this project (its own .venv, made with make there), measured "
+        "beside this one in the same run: 100k passages and the SQuAD corpus",
+    )
+    p.add_argument(
+        "--squad-rounds", type=int, default=5, help="turns on the SQuAD corpus (0: skip it)"
+    )
+    p.add_argument(
+        "--squad-no-model",
+        action="store_true",
+        help="on the SQuAD corpus, leave out DENSE=on and the sentence model's own cost",
+    )
+    p.add_argument("--squad-corpus", default=str(DEFAULT_CORPUS), metavar="DIR")
+    p.add_argument(
+        "--squad-questions",
+        nargs="+",
+        default=[str(f) for f in DEFAULT_QUESTIONS],
+        metavar="FILE",
+        help="question sets (JSON lines with a question field)",
+    )
     p.add_argument("--workdir", metavar="DIR", help="default: $TMPDIR/article-quote-bot-bench")
     p.add_argument("--json-out", metavar="FILE")
     return p
@@ -226,7 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.skip = {s for s in args.skip.split(",") if s}
     kinds = [k for k in args.kinds.split(",") if k]
-    if args.passages < 1 or args.questions < 1 or args.rounds < 1 or set(kinds) - set(KINDS):
+    if (
+        args.passages < 1
+        or args.questions < 1
+        or args.rounds < 1
+        or args.squad_rounds < 0
+        or set(kinds) - set(KINDS)
+    ):
         print("error: positive --passages/--questions/--rounds; kinds: english, frequent")
         return 2
     if args.rank_bm25_questions is None:
@@ -245,11 +308,14 @@ def main(argv: list[str] | None = None) -> int:
         "n_questions": args.questions,
         "rounds": args.rounds,
         "machine": machine_info(),
+        "base": str(Path(args.base).resolve()) if args.base else None,
         "kinds": {},
     }
     try:
         for kind in kinds:
             res["kinds"][kind] = bench_kind(kind, args, workdir)
+        if args.squad_rounds > 0:
+            res["squad"] = bench_squad(args, workdir)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

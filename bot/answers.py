@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection
+from functools import lru_cache
 
 from .analysis import STOPWORDS, analyze_word, tokenize
 from .dates import (
@@ -61,6 +62,12 @@ _LONG_FORM = re.compile(
 )
 
 
+# Kinds whose spans do not depend on the question's words: kept per text across questions
+# (passages come back question after question; a sentence's dates or counts are its own).
+_WORDS_FREE_KINDS = frozenset({"date", "year", "count", "duration", "amount", "reason", "purpose"})
+SPANS_KEPT = 4096
+
+
 def answer_spans(
     text: str, kind: str | None, question_terms: Collection[str] = ()
 ) -> list[tuple[int, int]]:
@@ -68,6 +75,17 @@ def answer_spans(
 
     ``question_terms`` are the question's index terms: a name or place the question itself
     gives is not its answer ("who is X" is answered by X's title, not by X alone)."""
+    if kind in _WORDS_FREE_KINDS:
+        return list(_kept_spans(text, kind))
+    return _spans(text, kind, question_terms)
+
+
+@lru_cache(maxsize=SPANS_KEPT)
+def _kept_spans(text: str, kind: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_spans(text, kind, ()))
+
+
+def _spans(text: str, kind: str | None, question_terms: Collection[str]) -> list[tuple[int, int]]:
     if kind == "date":
         return date_spans(text)
     if kind == "year":  # "what year": a year, not "June 21 last year"

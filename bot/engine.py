@@ -355,15 +355,15 @@ def passage_vectors(
     if n > limit:
         log.info("%d passages (DENSE_MAX_PASSAGES=%d): search uses BM25 only", n, limit)
         return None
-    embedder = load_embedder(mode)
-    if embedder is None:
-        return None
-    if saved is not None and saved.shape == (n, DIM) and np.all(np.isfinite(saved)):
-        return PassageVectors(saved, embedder)
     folder = getattr(settings, "vector_dir", None)
     index_dir = getattr(settings, "index_dir", None)
     if folder is None and index_dir is not None:
         folder = Path(index_dir) / "vectors"
+    embedder = load_embedder(mode, folder)  # (its lean form kept with the vectors)
+    if embedder is None:
+        return None
+    if saved is not None and saved.shape == (n, DIM) and np.all(np.isfinite(saved)):
+        return PassageVectors(saved, embedder)
     texts = [st.passage(i).text for i in range(n)]
     t0 = time.perf_counter()
     vectors = VectorCache(folder).vectors(embedder, texts)

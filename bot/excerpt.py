@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from math import fsum
 
 from .analysis import matches
@@ -82,6 +83,15 @@ _ANAPHORA = re.compile(r"(?:These|This|Those|That|Such|It|They|Both)\b")
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence or line of ``text``, trimmed of surrounding space."""
+    return list(_kept_sentence_spans(text))
+
+
+@lru_cache(maxsize=4096)  # (passages come back question after question)
+def _kept_sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_sentence_spans(text))
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):

@@ -96,14 +96,16 @@ def phrase_synonyms() -> list[tuple[tuple[str, ...], str]]:
 
 
 @cache
-def _zipf() -> dict[str, float]:
+def _zipf() -> dict[str, str]:
+    """Word -> its zipf*10 as written (made a number when asked for: converting all 29k at
+    the first question took half of the table's load)."""
     try:
         text = _ZIPF_FILE.read_text(encoding="utf-8")
     except OSError:
         return {}
     # "word<TAB>zipf*10" lines after a comment line: one split, no per-line parsing
     fields = text[text.index("\n") + 1 :].split() if text.startswith("#") else text.split()
-    return dict(zip(fields[0::2], (int(z) / 10 for z in fields[1::2]), strict=True))
+    return dict(zip(fields[0::2], fields[1::2], strict=True))
 
 
 @lru_cache(maxsize=WORD_CACHE)
@@ -111,13 +113,13 @@ def zipf(word: str) -> float:
     w = word.lower().replace("’", "'")
     z = _zipf()
     if w in z:
-        return z[w]
+        return int(z[w]) / 10
     if w.endswith("'s") and w[:-2] in z:
-        return z[w[:-2]]
+        return int(z[w[:-2]]) / 10
     # a plural the table lacks is as common as its singular ("pacts", "militaries")
     for cut, add in (("ies", "y"), ("es", ""), ("s", "")):
         if w.endswith(cut) and len(w) > len(cut) + 2 and w[: -len(cut)] + add in z:
-            return z[w[: -len(cut)] + add]
+            return int(z[w[: -len(cut)] + add]) / 10
     return RARE_ZIPF
 
 

