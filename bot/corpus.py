@@ -30,17 +30,16 @@ import hashlib
 import logging
 import os
 import re
-import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .dates import DATE_RE
+from .documents import MAX_FILE_BYTES_DEFAULT, read_article_file
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES_DEFAULT = 5 * 1024 * 1024
 FURNITURE_FILE = Path(__file__).with_name("data") / "furniture.txt"
 
 
@@ -636,66 +635,6 @@ def check_folder(folder: Path) -> None:
     if folder.exists():
         raise CorpusError(f"corpus path is not a folder: {folder}")
     raise CorpusError(f"corpus folder not found: {folder}")
-
-
-def read_article_file(
-    path: Path, folder: Path, max_bytes: int = MAX_FILE_BYTES_DEFAULT
-) -> tuple[str | None, str | None]:
-    """(text, None) for a usable article file, else (None, reason)."""
-    try:
-        path.name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes in the name (surrogateescape)
-        return None, "file name is not UTF-8"
-    try:
-        size = _regular_file_size(path)
-        if size is None:  # not a plain file: a symlink (allowed inside the folder), or worse
-            if path.is_symlink():
-                try:
-                    target = path.resolve()
-                except RuntimeError:  # Python 3.11 raises this, not OSError, on a symlink loop
-                    return None, "symlink loop"
-                if not target.is_relative_to(folder.resolve()):
-                    return None, "symlink points outside the corpus folder"
-            if not path.is_file():
-                return None, "not a regular file"
-            size = path.stat().st_size
-        if size == 0:
-            return None, "empty file"
-        if size > max_bytes:
-            return None, f"larger than the limit ({size} > {max_bytes} bytes)"
-        with path.open("rb") as fh:
-            data = fh.read(size + 1)
-            if len(data) > size:  # the file grew meanwhile: read on, still capped
-                data += fh.read(max_bytes - size)
-        if len(data) > max_bytes:
-            return None, f"larger than the limit (> {max_bytes} bytes)"
-    except OSError as exc:
-        return None, f"unreadable ({exc.strerror or exc.__class__.__name__})"
-    return article_text(data)
-
-
-def article_text(data: bytes) -> tuple[str | None, str | None]:
-    """(text, None) for the bytes of a usable article file, else (None, reason)."""
-    if b"\x00" in data:
-        return None, "binary file (contains NUL bytes)"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 (bad byte at offset {exc.start})"
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        return None, "empty file (only whitespace)"
-    return text, None
-
-
-def _regular_file_size(path: Path) -> int | None:
-    """The size of a regular file that is not a symlink (one ``lstat``), else None."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def load_article(

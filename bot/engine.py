@@ -40,15 +40,9 @@ from pathlib import Path
 import numpy as np
 
 from . import lexicon
-from .corpus import (
-    FURNITURE_FILE,
-    CorpusProblem,
-    article_text,
-    check_folder,
-    read_article_file,
-    split_lines,
-)
+from .corpus import FURNITURE_FILE, CorpusProblem, check_folder, split_lines
 from .dense import DIM, PassageVectors, VectorCache, load_embedder
+from .documents import article_text, read_article_file
 from .index import BM25Index
 from .search import Answer, Hit, Searcher
 from .store import ArticleMeta, PassageStore
