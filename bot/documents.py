@@ -66,7 +66,9 @@ class Locator:
     label: str
 
     def __str__(self) -> str:
-        return f"page {self.label}" if self.kind == "page" else f"section “{self.label}”"
+        if self.kind == "page":
+            return f"pages {self.label}" if "–" in self.label else f"page {self.label}"
+        return f"section “{self.label}”"
 
 
 @dataclass(frozen=True, slots=True)

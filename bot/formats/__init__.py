@@ -9,6 +9,7 @@ the page or section each line stands in. A reader raises
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 
 from ..documents import HEADING, Block, Document, Locator, UnreadableDocument
@@ -31,9 +32,28 @@ class _Readers(dict):
 READERS: dict[str, Callable[[str, bytes], Document]] = _Readers()
 
 
-def one_line(text: str) -> str:
+def one_line(text: str | None) -> str:
     """Text with every run of whitespace (line breaks, tabs, no-break spaces) as one space."""
-    return " ".join(text.split())
+    return " ".join(text.split()) if text else ""
+
+
+_URL = re.compile(r"https?://[^\s<>\"'`]+", re.I)
+MAX_URL_CHARS = 2000
+
+
+def clean_url(value: str | None) -> str | None:
+    """``value`` when it is an http(s) URL (the only links a citation makes), else None."""
+    if not value:
+        return None
+    value = value.strip().strip("<>")
+    m = _URL.fullmatch(value)
+    return value if m and len(value) <= MAX_URL_CHARS else None
+
+
+def find_url(value: str | None) -> str | None:
+    """The first http(s) URL within ``value`` (a PDF's subject, a Word file's comments)."""
+    m = _URL.search(value or "")
+    return clean_url(m.group(0).rstrip(".,;:)]")) if m else None
 
 
 class TextBuilder:
@@ -85,15 +105,20 @@ class TextBuilder:
         source: str | None = None,
         date: str | None = None,
     ) -> Document:
-        # a locator with no line after it is dropped
-        n = len(self.lines)
-        locators = tuple((line, loc) for line, loc in self.locators if line <= n)
+        # a locator with no line after it is dropped, and so is the title's own heading at the
+        # top (the title is no section of the article)
+        n, title = len(self.lines), one_line(title)
+        locators = tuple(
+            (line, loc)
+            for line, loc in self.locators
+            if line <= n and not (line == 1 and loc.kind == "section" and loc.label == title)
+        )
         text = "\n".join(self.lines) + ("\n" if self.lines else "")
         return Document(
             name,
             fmt,
             text,
-            title=one_line(title) or None if title else None,
+            title=title or None,
             source=source,
             date=date,
             blocks=tuple(self.blocks),
