@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_FILE_BYTES_DEFAULT = 5 * 1024 * 1024
-# PDF and Word files hold images and fonts besides their text: they may be this large (the
-# Bot API's download limit); their extracted text is held to ``max_bytes`` like a text file
+# PDF and Word files and saved web pages hold images, fonts, scripts and markup besides their
+# text: they may be this large (the Bot API's download limit); the text extracted from them is
+# held to ``max_bytes`` like a text file
 MAX_CONTAINER_BYTES = 20 * 1024 * 1024
+CONTAINERS = frozenset({"pdf", "docx", "html"})
 
 # suffix -> format name
 FORMATS = {
@@ -106,6 +108,11 @@ class Document:
         """The page or section line ``line`` (1-based) of the text stands in, if known."""
         k = bisect_right(self._starts, line) - 1
         return self.locators[k][1] if k >= 0 else None
+
+
+def size_limit(fmt: str | None, max_bytes: int) -> int:
+    """The largest file of format ``fmt`` that is read, given the text limit ``max_bytes``."""
+    return max(max_bytes, MAX_CONTAINER_BYTES) if fmt in CONTAINERS else max_bytes
 
 
 def format_of(name: str) -> str | None:
@@ -197,10 +204,10 @@ def read_document(
 ) -> Document:
     """The :class:`Document` of one article file, or :class:`UnreadableDocument`.
 
-    ``max_bytes`` caps a text file (``.txt``, ``.md``, ``.html``) and the text extracted from
-    a PDF or Word file (whose own size is capped at the larger of ``max_bytes`` and
-    :data:`MAX_CONTAINER_BYTES`). ``folder``: the corpus folder a symlink may point within
-    (default: the file's own folder)."""
+    ``max_bytes`` caps a text file (``.txt``, ``.md``) and the text extracted from a PDF, a
+    Word file or a web page (whose own size is capped at the larger of ``max_bytes`` and
+    :data:`MAX_CONTAINER_BYTES`: :func:`size_limit`). ``folder``: the corpus folder a symlink
+    may point within (default: the file's own folder)."""
     path = Path(path)
     fmt = format_of(path.name)
     if fmt is None:
@@ -210,8 +217,8 @@ def read_document(
             + ", ".join(sorted(SUPPORTED_SUFFIXES))
             + " files"
         )
-    cap = max(max_bytes, MAX_CONTAINER_BYTES) if fmt in ("pdf", "docx") else max_bytes
-    data, reason = read_file_bytes(path, folder if folder is not None else path.parent, cap)
+    limit = size_limit(fmt, max_bytes)
+    data, reason = read_file_bytes(path, folder if folder is not None else path.parent, limit)
     if data is None:
         raise UnreadableDocument(reason or "unreadable")
     return document_from_bytes(path.name, data, max_bytes)

@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 
 from .documents import (
-    MAX_CONTAINER_BYTES,
     MAX_FILE_BYTES_DEFAULT,
     Block,
     Document,
@@ -33,6 +32,7 @@ from .documents import (
     document_from_bytes,
     format_of,
     read_file_bytes,
+    size_limit,
 )
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,7 @@ class ExtractedTexts:
         when it was extracted from these very bytes; :class:`UnreadableDocument` if it cannot
         be read."""
         fmt = format_of(path.name)
-        cap = max(max_bytes, MAX_CONTAINER_BYTES) if fmt in ("pdf", "docx") else max_bytes
-        data, reason = read_file_bytes(path, corpus, cap)
+        data, reason = read_file_bytes(path, corpus, size_limit(fmt, max_bytes))
         if data is None:
             raise UnreadableDocument(reason or "unreadable")
         if fmt in (None, "txt"):

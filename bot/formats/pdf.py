@@ -119,7 +119,7 @@ def _runs_to_lines(page, number: int) -> list[_Line]:
     return [ln for ln in lines if ln.text]
 
 
-def _furniture(lines: list[_Line], pages: int) -> set[int]:
+def _furniture(lines: list[_Line]) -> set[int]:
     """Indexes of running heads and feet, and of page numbers, in ``lines``."""
 
     def key(ln: _Line) -> str:
@@ -300,7 +300,7 @@ def read(name: str, data: bytes) -> Document:
                 "a scanned PDF without a text layer (only images; run OCR on it first)"
             )
         raise UnreadableDocument("no text found in the PDF")
-    drop = _furniture(lines, len(pages))
+    drop = _furniture(lines)
     lines = [ln for i, ln in enumerate(lines) if i not in drop]
     paras = _paragraphs(lines)
     vocabulary = Counter(w.casefold() for ln in lines for w in re.findall(r"\w+(?:-\w+)*", ln.text))
