@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.botapi.harness import running_bot
 from benchmarks.botapi.standin import parse_telegram_html
 from bot.cli import main
 from bot.corpus import read_corpus
@@ -248,3 +249,20 @@ def test_a_changed_file_is_extracted_again(tmp_path):
     assert store.document(folder / "bees.md", folder) == first  # from the store
     (folder / "bees.md").write_text(note.replace("eleven colonies", "twelve colonies"), "utf-8")
     assert "twelve colonies" in store.document(folder / "bees.md", folder).text
+
+
+def test_the_bot_answers_from_a_pdf_with_page_and_a_link_and_lists_sources(botapi, docs):
+    """Through PTB's real HTTP stack and the Bot API stand-in (which parses the HTML as
+    Telegram does): the citation names the file and page, the title links the source."""
+    question = "What was the average capacity factor of the tidal array?"
+    chat = botapi.private_chat()
+    with running_bot(botapi, docs):
+        botapi.send_text(chat, question)
+        (answer,) = botapi.wait_for_messages(1, chat_id=chat["id"])
+        botapi.send_text(chat, "/sources")
+        _, listing = botapi.wait_for_messages(2, chat_id=chat["id"])
+    links = [e for e in answer.get("entities", []) if e["type"] == "text_link"]
+    assert ASKED[question][3] in [e["url"] for e in links]
+    assert "29.7 per cent" in answer["text"] and f"{PDF}, page 1, line" in answer["text"]
+    listed = {e["url"] for e in listing.get("entities", []) if e["type"] == "text_link"}
+    assert listed == {v[3] for v in ASKED.values()}
