@@ -16,6 +16,11 @@ Layouts of the extracted text:
   ``Document.blocks`` says what each line is, so the passages follow the document's structure
   instead of guessing it.
 
+To check a file before adding it to the corpus (the chat upload): ``read_document(path)``
+raises the reason it cannot be used; ``corpus.document_article(doc)`` gives its title, source
+and passages. A file is an article by its suffix (:data:`SUPPORTED_SUFFIXES`): a partial
+download kept in the corpus folder must carry another one (``.part``).
+
 Libraries (imported only when a file of their format is read): markdown-it-py for Markdown,
 trafilatura for web pages, pypdf for PDF, python-docx for Word.
 """
