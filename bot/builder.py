@@ -33,8 +33,10 @@ from .corpus import (
     article_file_names,
     file_keys,
     load_article,
+    read_sources,
     shared_lines,
 )
+from .extracted import ExtractedTexts
 from .index import BM25Index
 from .spelling import SpellIndex, spellable
 from .store import ArticleMeta, PassageStore, points_back
@@ -85,7 +87,17 @@ def chunk_of_articles(
     back: list[bool] = []
     for art in articles:
         ch.files.append(art.file)
-        ch.metas.append(ArticleMeta(art.file, art.title, art.date, len(art.passages)))
+        ch.metas.append(
+            ArticleMeta(
+                art.file,
+                art.title,
+                art.date,
+                len(art.passages),
+                art.source,
+                art.format,
+                tuple((line, loc.kind, loc.label) for line, loc in art.locators),
+            )
+        )
         for p in art.passages:
             passages.append(p.text)
             texts.append(p.text.encode("utf-8", "surrogatepass"))
@@ -114,12 +126,17 @@ def chunk_of_files(
     max_bytes: int,
     tids: TermIds | None = None,
     shared: SharedLines | None = None,
+    extracted: str | None = None,
+    sources: dict[str, str] | None = None,
 ) -> Chunk:
-    """One chunk of article files; ``shared``: the corpus's ``corpus.shared_lines``."""
+    """One chunk of article files; ``shared``: the corpus's ``corpus.shared_lines``;
+    ``extracted``: the folder of extracted texts (``extracted.py``; None: not stored);
+    ``sources``: the corpus's ``sources.csv``."""
     articles: list[Article] = []
     problems: list[CorpusProblem] = []
+    texts = ExtractedTexts(Path(extracted) if extracted else None)
     for path in paths:
-        got = load_article(Path(path), Path(folder), max_bytes, shared)
+        got = load_article(Path(path), Path(folder), max_bytes, shared, texts, sources)
         if isinstance(got, CorpusProblem):
             problems.append(got)
         else:
@@ -131,12 +148,19 @@ _WORKER_TERM_IDS: list[TermIds] = []  # a worker process's, kept for all its chu
 
 
 def _worker_chunk_of_files(
-    paths: list[str], folder: str, max_bytes: int, shared: SharedLines
+    paths: list[str],
+    folder: str,
+    max_bytes: int,
+    shared: SharedLines,
+    extracted: str | None,
+    sources: dict[str, str],
 ) -> Chunk:
     if not _WORKER_TERM_IDS:
         _WORKER_TERM_IDS.append(TermIds())
     with no_cyclic_gc():
-        return chunk_of_files(paths, folder, max_bytes, _WORKER_TERM_IDS[0], shared)
+        return chunk_of_files(
+            paths, folder, max_bytes, _WORKER_TERM_IDS[0], shared, extracted, sources
+        )
 
 
 def _file_keys(paths: list[str], folder: str, max_bytes: int) -> list[tuple[str, set[str]]]:
@@ -255,7 +279,7 @@ def finish(merged: Merged) -> Built:
         np.concatenate(m.points_back_parts).astype(bool),
         offsets,
         blob,
-        [[a.file, a.title, a.date, a.passages] for a in m.metas.values()],
+        [a.row() for a in m.metas.values()],
         _spell_index(m.words, index),
     )
     return index, store, m.problems
@@ -275,13 +299,20 @@ def _spell_index(words: dict[str, int], index: BM25Index) -> SpellIndex:
 
 
 def build_from_folder(
-    folder: Path, max_bytes: int, progress: Callable[[int], None] | None = None
+    folder: Path,
+    max_bytes: int,
+    progress: Callable[[int], None] | None = None,
+    extracted: Path | None = None,
 ) -> tuple[BM25Index, PassageStore, list[CorpusProblem]]:
-    """Index every article file of ``folder``; large corpora use all cores."""
+    """Index every article file of ``folder``; large corpora use all cores. ``extracted``:
+    where the extracted texts of files that are not plain text are kept (None: not kept)."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder}")
     base = str(folder)
-    paths = [os.path.join(base, n) for n in article_file_names(folder)]
+    names = article_file_names(folder)
+    paths = [os.path.join(base, n) for n in names]
+    sources = read_sources(folder)
+    ex = str(extracted) if extracted is not None else None
     groups = [paths[i : i + FILES_PER_CHUNK] for i in range(0, len(paths), FILES_PER_CHUNK)]
     workers = min(os.cpu_count() or 1, len(groups))
     n = len(groups)
@@ -291,19 +322,27 @@ def build_from_folder(
         with no_cyclic_gc():
             shared = shared_lines(_file_keys(paths, base, max_bytes))
             index, store, problems = assemble(
-                (chunk_of_files(g, base, max_bytes, tids, shared) for g in groups), progress
+                (chunk_of_files(g, base, max_bytes, tids, shared, ex, sources) for g in groups),
+                progress,
             )
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool, no_cyclic_gc():
             keys = pool.map(_file_keys, groups, [base] * n, [max_bytes] * n)
             shared = shared_lines(itertools.chain.from_iterable(keys))
             chunks = pool.map(
-                _worker_chunk_of_files, groups, [base] * n, [max_bytes] * n, [shared] * n
+                _worker_chunk_of_files,
+                groups,
+                [base] * n,
+                [max_bytes] * n,
+                [shared] * n,
+                [ex] * n,
+                [sources] * n,
             )
             merged = merge(chunks, progress)
         # the workers are gone before the index is built: their memory is not held meanwhile
         with no_cyclic_gc():
             index, store, problems = finish(merged)
+    ExtractedTexts(extracted).prune(set(names))
     for p in problems:
         log.warning("skipping corpus file %s: %s", p.file, p.reason)
     if index is None or store is None:

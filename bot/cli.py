@@ -322,37 +322,45 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    """Per article file: its title, the passages indexed and every non-empty line that is not
-    indexed, with the reason (``file:line: reason``); unusable files as problems (exit 1)."""
-    from .corpus import (
-        ARTICLE_SUFFIX,
-        CorpusProblem,
-        check_folder,
-        read_article_file,
-        read_corpus,
-        split_lines,
-    )
+    """Per article file: its title, format and source, the passages indexed and every non-empty
+    line (of the text extracted from it, for a file that is not plain text) that is not
+    indexed, with the reason (``file:line: reason``); unreadable files as problems (exit 1)."""
+    from .corpus import SOURCES_FILE, CorpusProblem, check_folder, read_corpus, split_lines
+    from .documents import SUPPORTED_SUFFIXES
+    from .engine import EXTRACTED_FOLDER, cache_folder
+    from .extracted import ExtractedTexts
 
     corpus = _corpus(args, settings)
     check_folder(corpus)
+    kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
     for p in sorted(corpus.iterdir()):
-        if p.suffix.lower() != ARTICLE_SUFFIX and not p.name.startswith(".") and p.is_file():
-            print(f"ignored: {clean_text(p.name)}: not a {ARTICLE_SUFFIX} file")
+        if (
+            p.suffix.lower() not in SUPPORTED_SUFFIXES
+            and p.name != SOURCES_FILE
+            and not p.name.startswith(".")
+            and p.is_file()
+        ):
+            print(f"ignored: {clean_text(p.name)}: not an article file ({kinds})")
+    texts = ExtractedTexts(cache_folder(settings.index_dir, corpus) / EXTRACTED_FOLDER)
     articles = problems = passages = lines = 0
     reasons: Counter[str] = Counter()
-    for got in read_corpus(corpus, settings.max_file_bytes):
+    for got in read_corpus(corpus, settings.max_file_bytes, texts):
         if isinstance(got, CorpusProblem):
             print(f"problem: {got.file}: {got.reason}")
             problems += 1
             continue
         articles += 1
         passages += len(got.passages)
-        text = read_article_file(corpus / got.file, corpus, settings.max_file_bytes)[0] or ""
+        try:
+            text = texts.document(corpus / got.file, corpus, settings.max_file_bytes).text
+        except Exception:  # changed meanwhile: the lines are shown blank
+            text = ""
         file_lines = split_lines(text)
         filled = sum(1 for ln in file_lines if ln.strip())
         print(
             f"{clean_text(got.file)}: {len(got.passages)} passage(s) hold "
-            f"{filled - len(got.not_indexed)} of {filled} non-empty line(s); title: {got.title}"
+            f"{filled - len(got.not_indexed)} of {filled} non-empty line(s); title: {got.title}; "
+            f"format: {got.format}; source: {got.source or '-'}"
         )
         for line, reason in got.not_indexed:
             shown = " ".join(file_lines[line - 1].split()) if line <= len(file_lines) else ""
@@ -362,7 +370,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             reasons[reason] += 1
         lines += len(got.not_indexed)
     if not articles:
-        print(f"problem: {corpus}: no usable article ({ARTICLE_SUFFIX} file)")
+        print(f"problem: {corpus}: no usable article ({kinds} file)")
     if reasons:
         print(f"{lines} non-empty line(s) not indexed:")
         for reason, n in reasons.most_common():

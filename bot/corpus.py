@@ -30,17 +30,27 @@ import hashlib
 import logging
 import os
 import re
-import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .dates import DATE_RE
+from .documents import (
+    HEADING,
+    ITEM,
+    MAX_FILE_BYTES_DEFAULT,
+    ROW,
+    SUPPORTED_SUFFIXES,
+    Document,
+    Locator,
+    UnreadableDocument,
+    read_article_file,
+)
+from .extracted import ExtractedTexts
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES_DEFAULT = 5 * 1024 * 1024
 FURNITURE_FILE = Path(__file__).with_name("data") / "furniture.txt"
 
 
@@ -70,6 +80,10 @@ class Article:
     passages: list[Passage] = field(default_factory=list)
     # every non-empty line no passage holds: (1-based line, reason), in file order
     not_indexed: list[tuple[int, str]] = field(default_factory=list)
+    source: str | None = None  # the article's URL (the file's own metadata, or sources.csv)
+    format: str = "txt"
+    # (first line, page or section) of a structured document's extracted text, in line order
+    locators: tuple[tuple[int, Locator], ...] = ()
 
 
 @dataclass(slots=True)
@@ -519,6 +533,80 @@ def parse_article(file: str, text: str, shared: SharedLines | None = None) -> Ar
     return Article(file=file, title=title, date=date, passages=passages, not_indexed=not_indexed)
 
 
+MAX_GROUP_CHARS = 1200  # a list or a table is quoted as one passage up to about this long
+
+
+def document_article(doc: Document) -> Article:
+    """The passages of a structured document (every format but ``.txt``), following its
+    blocks: a paragraph; a heading with the block right under it; a list with the paragraph
+    that introduces it (one ending in a colon); a table's rows (a long list or table in pieces
+    of about :data:`MAX_GROUP_CHARS`). Its readers have already left furniture out, so nothing
+    is set aside but the title heading at the top (kept as the title)."""
+    if not doc.blocks:  # a plain text: the plain-text reader finds its structure
+        art = parse_article(doc.file, doc.text)
+        art.format, art.source = doc.format, doc.source
+        return art
+    lines = split_lines(doc.text)
+    not_indexed: list[tuple[int, str]] = []
+    blocks = list(doc.blocks)
+    first = blocks[0]
+    if (
+        first.kind == HEADING
+        and doc.title
+        and line_key(lines[first.line - 1]) == line_key(doc.title)
+    ):
+        not_indexed.append((first.line, TITLE))
+        blocks = blocks[1:]
+    spans: list[tuple[int, int]] = []  # (first line, last line) of each passage
+    start: int | None = None  # first line of the headings (and lead-in) waiting for a block
+    k = 0
+    while k < len(blocks):
+        b = blocks[k]
+        if b.kind == HEADING:
+            start = b.line if start is None else start
+            k += 1
+            continue
+        if b.kind in (ITEM, ROW):
+            end, size = k, 0
+            while (
+                end < len(blocks)
+                and blocks[end].kind == b.kind
+                and blocks[end].group == b.group
+                and (end == k or size < MAX_GROUP_CHARS)
+            ):
+                size += len(lines[blocks[end].line - 1])
+                end += 1
+            spans.append((start if start is not None else b.line, blocks[end - 1].line))
+            start, k = None, end
+            continue
+        nxt = blocks[k + 1] if k + 1 < len(blocks) else None
+        lead_in = nxt is not None and nxt.kind == ITEM and lines[b.line - 1].rstrip().endswith(":")
+        if lead_in:  # quoted with the list it introduces
+            start = b.line if start is None else start
+            k += 1
+            continue
+        spans.append((start if start is not None else b.line, b.line))
+        start = None
+        k += 1
+    if start is not None:  # headings at the very end
+        spans.append((start, blocks[-1].line))
+    passages = [
+        Passage(doc.file, a, z, "\n".join(ln.rstrip() for ln in lines[a - 1 : z]).strip())
+        for a, z in spans
+    ]
+    title = doc.title or (opening_label(passages[0].text) if passages else None)
+    return Article(
+        file=doc.file,
+        title=title,
+        date=doc.date,
+        passages=passages,
+        not_indexed=not_indexed,
+        source=doc.source,
+        format=doc.format,
+        locators=doc.locators,
+    )
+
+
 def _pick_title(units: list[_Unit], content: list[int], body_start: int) -> int | None:
     """The unit that is the article's title, if any (see :func:`parse_article`)."""
     if not content:
@@ -607,22 +695,28 @@ def text_digest(text: str) -> str:
 # --- loading a folder --------------------------------------------------------------------------
 
 
-ARTICLE_SUFFIX = ".txt"  # article files; other files in the folder are not read
+ARTICLE_SUFFIX = ".txt"  # plain-text articles; the other formats are read by bot/formats
+SOURCES_FILE = "sources.csv"  # optional: file name, source URL (for files without their own)
 
 
 def article_file_names(folder: Path) -> list[str]:
-    """Names of the article files in ``folder``, sorted (as their paths sort).
+    """Names of the article files in ``folder`` (every supported format), sorted (as their
+    paths sort).
 
     One ``scandir`` and a sort of strings: at 100k files, sorting ``Path`` objects took 2.6 s."""
     with os.scandir(folder) as entries:
         names = [e.name for e in entries]
-    return sorted(n for n in names if _suffix(n).lower() == ARTICLE_SUFFIX)
+    return sorted(n for n in names if _suffix(n).lower() in SUPPORTED_SUFFIXES)
 
 
 def _suffix(name: str) -> str:
     """``Path(name).suffix``."""
     i = name.rfind(".")
     return name[i:] if 0 < i < len(name) - 1 else ""
+
+
+def is_plain_text(name: str) -> bool:
+    return _suffix(name).lower() == ARTICLE_SUFFIX
 
 
 def list_article_files(folder: Path) -> list[Path]:
@@ -638,75 +732,53 @@ def check_folder(folder: Path) -> None:
     raise CorpusError(f"corpus folder not found: {folder}")
 
 
-def read_article_file(
-    path: Path, folder: Path, max_bytes: int = MAX_FILE_BYTES_DEFAULT
-) -> tuple[str | None, str | None]:
-    """(text, None) for a usable article file, else (None, reason)."""
-    try:
-        path.name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes in the name (surrogateescape)
-        return None, "file name is not UTF-8"
-    try:
-        size = _regular_file_size(path)
-        if size is None:  # not a plain file: a symlink (allowed inside the folder), or worse
-            if path.is_symlink():
-                try:
-                    target = path.resolve()
-                except RuntimeError:  # Python 3.11 raises this, not OSError, on a symlink loop
-                    return None, "symlink loop"
-                if not target.is_relative_to(folder.resolve()):
-                    return None, "symlink points outside the corpus folder"
-            if not path.is_file():
-                return None, "not a regular file"
-            size = path.stat().st_size
-        if size == 0:
-            return None, "empty file"
-        if size > max_bytes:
-            return None, f"larger than the limit ({size} > {max_bytes} bytes)"
-        with path.open("rb") as fh:
-            data = fh.read(size + 1)
-            if len(data) > size:  # the file grew meanwhile: read on, still capped
-                data += fh.read(max_bytes - size)
-        if len(data) > max_bytes:
-            return None, f"larger than the limit (> {max_bytes} bytes)"
-    except OSError as exc:
-        return None, f"unreadable ({exc.strerror or exc.__class__.__name__})"
-    return article_text(data)
+def read_sources(folder: Path) -> dict[str, str]:
+    """``sources.csv`` of ``folder``: {file name: http(s) URL}; rows that are not a file name
+    and a URL (a header, a comment) are skipped; {} without the file."""
+    import csv
 
+    from .formats import clean_url
 
-def article_text(data: bytes) -> tuple[str | None, str | None]:
-    """(text, None) for the bytes of a usable article file, else (None, reason)."""
-    if b"\x00" in data:
-        return None, "binary file (contains NUL bytes)"
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 (bad byte at offset {exc.start})"
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        return None, "empty file (only whitespace)"
-    return text, None
-
-
-def _regular_file_size(path: Path) -> int | None:
-    """The size of a regular file that is not a symlink (one ``lstat``), else None."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return st.st_size if stat.S_ISREG(st.st_mode) else None
+        text = (folder / SOURCES_FILE).read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out: dict[str, str] = {}
+    for row in csv.reader(text.splitlines()):
+        if len(row) >= 2 and not row[0].lstrip().startswith("#"):
+            url = clean_url(row[1])
+            if url and row[0].strip():
+                out.setdefault(row[0].strip(), url)
+    return out
 
 
 def load_article(
-    path: Path, folder: Path, max_bytes: int, shared: SharedLines | None = None
+    path: Path,
+    folder: Path,
+    max_bytes: int,
+    shared: SharedLines | None = None,
+    extracted: ExtractedTexts | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> Article | CorpusProblem:
     """One article file, parsed; or the reason it cannot be used. ``shared``: the corpus's
-    :func:`shared_lines`."""
-    text, reason = read_article_file(path, folder, max_bytes)
-    if text is None:
-        return CorpusProblem(path.name, reason or "unusable")
-    return _article_or_problem(path.name, text, shared)
+    :func:`shared_lines` (plain-text files); ``extracted``: where the extracted texts of the
+    other formats are kept; ``sources``: the folder's ``sources.csv``."""
+    if is_plain_text(path.name):
+        text, reason = read_article_file(path, folder, max_bytes)
+        if text is None:
+            return CorpusProblem(path.name, reason or "unusable")
+        got = _article_or_problem(path.name, text, shared)
+    else:
+        try:
+            doc = (extracted or ExtractedTexts(None)).document(path, folder, max_bytes)
+        except UnreadableDocument as exc:
+            return CorpusProblem(path.name, exc.reason)
+        got = document_article(doc)
+        if not got.passages:
+            got = CorpusProblem(path.name, "no article text found")
+    if isinstance(got, Article) and got.source is None and sources:
+        got.source = sources.get(path.name)
+    return got
 
 
 def _article_or_problem(
@@ -726,9 +798,12 @@ def shared_lines_of_files(
 
 
 def file_keys(paths: Iterable[Path], folder: Path, max_bytes: int) -> list[tuple[str, set[str]]]:
-    """(digest, :func:`file_line_keys`) of each usable article file among ``paths``."""
+    """(digest, :func:`file_line_keys`) of each usable plain-text article file among
+    ``paths`` (the other formats' texts hold no site furniture: their readers leave it out)."""
     out = []
     for path in paths:
+        if not is_plain_text(path.name):
+            continue
         text, _ = read_article_file(path, folder, max_bytes)
         if text is not None:
             out.append((text_digest(text), file_line_keys(text)))
@@ -736,22 +811,34 @@ def file_keys(paths: Iterable[Path], folder: Path, max_bytes: int) -> list[tuple
 
 
 def read_corpus(
-    folder: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES_DEFAULT
+    folder: str | os.PathLike[str],
+    max_bytes: int = MAX_FILE_BYTES_DEFAULT,
+    extracted: ExtractedTexts | None = None,
 ) -> list[Article | CorpusProblem]:
-    """Every article file of ``folder`` in name order: parsed (the lines it shares with other
-    files set aside as furniture), or the reason it cannot be used."""
+    """Every article file of ``folder`` in name order: parsed (the lines a plain-text file
+    shares with other files set aside as furniture), or the reason it cannot be used."""
     root = Path(folder)
     check_folder(root)
     read = [
-        (path.name, *read_article_file(path, root, max_bytes)) for path in list_article_files(root)
+        (path, *read_article_file(path, root, max_bytes))
+        if is_plain_text(path.name)
+        else (path, None, None)
+        for path in list_article_files(root)
     ]
     shared = shared_lines((text_digest(t), file_line_keys(t)) for _, t, _ in read if t is not None)
-    return [
-        CorpusProblem(name, reason or "unusable")
-        if text is None
-        else _article_or_problem(name, text, shared)
-        for name, text, reason in read
-    ]
+    sources = read_sources(root)
+    out: list[Article | CorpusProblem] = []
+    for path, text, reason in read:
+        if not is_plain_text(path.name):
+            out.append(load_article(path, root, max_bytes, shared, extracted, sources))
+        elif text is None:
+            out.append(CorpusProblem(path.name, reason or "unusable"))
+        else:
+            got = _article_or_problem(path.name, text, shared)
+            if isinstance(got, Article) and got.source is None:
+                got.source = sources.get(path.name)
+            out.append(got)
+    return out
 
 
 def load_corpus(folder: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES_DEFAULT) -> Corpus:

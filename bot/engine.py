@@ -44,13 +44,15 @@ from . import lexicon
 from .continuation import Quote, continuation
 from .corpus import (
     FURNITURE_FILE,
+    SOURCES_FILE,
     CorpusProblem,
-    article_text,
     check_folder,
-    read_article_file,
+    is_plain_text,
     split_lines,
 )
 from .dense import DIM, PassageVectors, VectorCache, load_embedder
+from .documents import SUPPORTED_SUFFIXES, UnreadableDocument, article_text, read_article_file
+from .extracted import EXTRACTED_FOLDER, ExtractedTexts, readers_version
 from .features import DEFAULT as DEFAULT_FEATURES
 from .features import Features
 from .index import BM25Index
@@ -60,6 +62,7 @@ from .store import ArticleMeta, PassageStore
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+SIGNED_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))  # article files, by the corpus signature
 # the modules whose code a saved index depends on
 ANALYSIS_MODULES = (
     "analysis",
@@ -67,7 +70,9 @@ ANALYSIS_MODULES = (
     "builder",
     "corpus",
     "dates",
+    "documents",
     "excerpt",
+    "extracted",
     "index",
     "lexicon",
     "query",
@@ -99,6 +104,8 @@ class Engine:
     arrays_checked: threading.Event = field(default_factory=threading.Event, repr=False)
     answered: threading.Event = field(default_factory=threading.Event, repr=False)  # once
     max_file_bytes: int = 5 * 1024 * 1024
+    # where the extracted texts of the files that are not plain text are kept (None: in memory)
+    extracted_dir: Path | None = None
 
     @property
     def n_articles(self) -> int:
@@ -185,7 +192,7 @@ class Engine:
         logged, and the index marked for a rebuild (:attr:`needs_rebuild`)."""
         kept = []
         for hit in hits:
-            if quote_in_file(hit, self.corpus_dir, self.max_file_bytes):
+            if quote_in_file(hit, self.corpus_dir, self.max_file_bytes, self.extracted_dir):
                 kept.append(hit)
             else:
                 log.error(
@@ -214,9 +221,12 @@ _OPEN_PLAIN = (
 )
 
 
-def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None:
-    """The lines of an article file, kept for the last :data:`FILES_KEPT` files read (keyed by
-    name, size and modification time); None when it is not a usable article."""
+def _file_lines(
+    name: str, corpus_dir: Path, max_bytes: int, extracted: Path | None = None
+) -> list[str] | None:
+    """The lines of an article file (for a file that is not plain text, of the text extracted
+    from it as it is now: ``extracted.py``), kept for the last :data:`FILES_KEPT` files read
+    (keyed by name, size and modification time); None when it is not a usable article."""
     try:
         st = os.lstat(name)
         plain = stat.S_ISREG(st.st_mode)  # a regular file, not a symlink
@@ -229,7 +239,12 @@ def _file_lines(name: str, corpus_dir: Path, max_bytes: int) -> list[str] | None
     if lines is not None:
         return lines
     text = None
-    if plain and 0 < st.st_size <= max_bytes:
+    if not is_plain_text(os.path.basename(name)):
+        try:
+            text = ExtractedTexts(extracted).document(Path(name), corpus_dir, max_bytes).text
+        except UnreadableDocument:
+            return None
+    elif plain and 0 < st.st_size <= max_bytes:
         text = _regular_file_text(name, st.st_size)
     if text is None:  # not plain, or changed meanwhile: the careful way
         text, _ = read_article_file(Path(name), corpus_dir, max_bytes)
@@ -271,15 +286,19 @@ def quote_pieces(text: str) -> list[str]:
     return _QUOTE_JOINS.split(text)
 
 
-def quote_in_file(hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024) -> bool:
-    """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file,
+def quote_in_file(
+    hit: Hit, corpus_dir: Path, max_bytes: int = 5 * 1024 * 1024, extracted: Path | None = None
+) -> bool:
+    """Every piece of ``hit.text`` is in lines ``line_start..line_end`` of the cited file (of
+    the text extracted from it, for a Markdown, web page, PDF or Word file; ``extracted``: the
+    folder where those texts are kept, :mod:`bot.extracted`),
     character for character except for whitespace: a run of spaces and line breaks matches any
     other such run (a hard-wrapped paragraph is quoted with a space where the file breaks the
     line)."""
     name, first, last, text = hit.file, hit.line_start, hit.line_end, hit.text
     if "/" in name or "\\" in name or name in ("", ".", ".."):
         return False
-    lines = _file_lines(os.path.join(corpus_dir, name), corpus_dir, max_bytes)
+    lines = _file_lines(os.path.join(corpus_dir, name), corpus_dir, max_bytes, extracted)
     if lines is None or not 1 <= first <= last <= len(lines):
         return False
     cited = lines[first - 1] if first == last else "\n".join(lines[first - 1 : last])
@@ -305,6 +324,7 @@ def _code_version() -> str:
         h.update(Path(__file__).with_name(f"{name}.py").read_bytes())
     for data in (*lexicon.DATA_FILES, FURNITURE_FILE):
         h.update(data.read_bytes() if data.exists() else b"")
+    h.update(readers_version().encode())  # the format readers and their libraries
     return h.hexdigest()[:16]
 
 
@@ -318,7 +338,9 @@ def corpus_signature(corpus_dir: Path, max_file_bytes: int) -> str:
     check_folder(corpus_dir)
     fd = os.open(corpus_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        names = sorted(n for n in os.listdir(fd) if n.lower().endswith((".txt", ".md")))
+        names = sorted(
+            n for n in os.listdir(fd) if n.lower().endswith(SIGNED_SUFFIXES) or n == SOURCES_FILE
+        )
         lines = []
         for n in names:
             try:
@@ -381,9 +403,11 @@ def build_engine(
     max_file_bytes: int = 5 * 1024 * 1024,
     progress: bool = False,
     settings: object = None,
+    extracted_dir: Path | None = None,
 ) -> Engine:
     """Read the corpus and index it in memory. Raises CorpusError when nothing can be served.
-    ``settings``: the sentence model's settings (``passage_vectors``)."""
+    ``settings``: the sentence model's settings (``passage_vectors``); ``extracted_dir``: where
+    the extracted texts of files that are not plain text are kept (None: not kept)."""
     from .builder import build_from_folder  # (serving a saved index needs no builder)
 
     t0 = time.perf_counter()
@@ -394,7 +418,10 @@ def build_engine(
         bar = tqdm(unit="passage", desc="indexing", delay=1.0, mininterval=0.5)
     try:
         idx, st, problems = build_from_folder(
-            Path(corpus_dir), max_file_bytes, bar.update if bar is not None else None
+            Path(corpus_dir),
+            max_file_bytes,
+            bar.update if bar is not None else None,
+            extracted=extracted_dir,
         )
     finally:
         if bar is not None:
@@ -407,6 +434,7 @@ def build_engine(
         problems,
         dt,
         max_file_bytes=max_file_bytes,
+        extracted_dir=extracted_dir,
     )
     engine.arrays_checked.set()  # built from the corpus itself
     engine.checked.set()
@@ -606,6 +634,7 @@ def open_engine(
     index_dir = getattr(settings, "index_dir", None)
     signature = None if check_later else corpus_signature(corpus_dir, max_bytes)
     base = cache_folder(Path(index_dir), corpus_dir) if index_dir else None
+    extracted = base / EXTRACTED_FOLDER if base is not None else None
     if base is not None and not force_rebuild and os.path.lexists(base / "current"):
         t0 = time.perf_counter()
         try:
@@ -626,6 +655,7 @@ def open_engine(
                 signature=str(manifest.get("signature", "")),
                 from_cache=True,
                 max_file_bytes=max_bytes,
+                extracted_dir=extracted,
             )
             if signature is None:
                 threading.Thread(
@@ -643,7 +673,9 @@ def open_engine(
     if signature is None:
         signature = corpus_signature(corpus_dir, max_bytes)
     log.info("building index for %s", corpus_dir)
-    engine = build_engine(corpus_dir, max_bytes, progress=progress, settings=settings)
+    engine = build_engine(
+        corpus_dir, max_bytes, progress=progress, settings=settings, extracted_dir=extracted
+    )
     engine.signature = signature
     engine.max_file_bytes = max_bytes
     log.info(

@@ -58,13 +58,15 @@ def short_title(title: str | None) -> str | None:
 
 
 def cite(hit: Hit, with_title: bool = True) -> str:
-    """Plain citation: ``Title — file, line 6`` (or ``lines 6–8``)."""
+    """Plain citation: ``Title — file, line 6`` (or ``lines 6–8``); with the PDF page or the
+    section when the article is a structured document (``report.pdf, page 2, line 17``):
+    lines count the text extracted from it."""
     lines = (
         f"line {hit.line_start}"
         if hit.line_start == hit.line_end
         else f"lines {hit.line_start}–{hit.line_end}"
     )
-    where = f"{hit.file}, {lines}"
+    where = f"{hit.file}, {lines}" if hit.locator is None else f"{hit.file}, {hit.locator}, {lines}"
     if with_title and hit.title:
         return f"{short_title(hit.title)} — {where}"
     return where
@@ -88,11 +90,23 @@ def highlight_html(hit: Hit) -> str:
     return "".join(out)
 
 
+def link(url: str | None, label_html: str) -> str:
+    """``label_html`` as a link to ``url`` when it is an http(s) URL (the only links Telegram
+    is given: the href attribute escaped, quotes too), else as it is."""
+    if (
+        not url
+        or not url.lower().startswith(("https://", "http://"))
+        or any(c.isspace() for c in url)
+    ):
+        return label_html
+    return f'<a href="{html.escape(url, quote=True)}">{label_html}</a>'
+
+
 def hit_html(hit: Hit, number: int | None = None, expandable: bool | None = None) -> str:
     exp = len(hit.text) > EXPANDABLE_OVER if expandable is None else expandable
     open_tag = "<blockquote expandable>" if exp else "<blockquote>"
     head = f"<b>{number}.</b> " if number is not None else ""
-    title = f"<i>{esc(short_title(hit.title))}</i> · " if hit.title else ""
+    title = f"{link(hit.source, f'<i>{esc(short_title(hit.title))}</i>')} · " if hit.title else ""
     where = esc(cite(hit, with_title=False))
     return f"{open_tag}{highlight_html(hit)}</blockquote>\n{head}{title}<code>{where}</code>"
 
@@ -100,7 +114,8 @@ def hit_html(hit: Hit, number: int | None = None, expandable: bool | None = None
 def hit_plain(hit: Hit, number: int | None = None) -> str:
     head = f"{number}. " if number is not None else ""
     quoted = "\n".join("  > " + ln for ln in hit.text.split("\n"))
-    return f"{quoted}\n{head}{cite(hit)}"
+    source = f"\n   {hit.source}" if hit.source else ""
+    return f"{quoted}\n{head}{cite(hit)}{source}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +206,13 @@ def render_sources(
         a = articles[k]
         title = short_title(a.title) or "(untitled)"
         date = f" — {a.date}" if a.date else ""
-        line = f"{k + 1}. {esc(title)}{esc(date)}\n    <code>{esc(a.file)}</code>"
+        line = f"{k + 1}. {link(a.source, esc(title))}{esc(date)}\n    <code>{esc(a.file)}</code>"
         cost = visible_len(line) + 1
         if per_page is not None and used + cost > TELEGRAM_LIMIT and lines_html:
             break
         lines_html.append(line)
-        lines_plain.append(f"{k + 1}. {title}{date}\n    {a.file}")
+        source = f"\n    {a.source}" if a.source else ""
+        lines_plain.append(f"{k + 1}. {title}{date}\n    {a.file}{source}")
         used += cost
     shown = len(lines_html)
     if start == 0 and shown == total:
@@ -225,6 +241,9 @@ def hit_json(hit: Hit) -> dict[str, object]:
         "text": hit.text,
         "title": hit.title,
         "answers": [list(span) for span in hit.answers],
+        "source": hit.source,
+        "page": hit.locator.label if hit.locator and hit.locator.kind == "page" else None,
+        "section": hit.locator.label if hit.locator and hit.locator.kind == "section" else None,
     }
 
 
@@ -254,13 +273,21 @@ def answer_json_text(
     return out + "}"
 
 
+def _json_or_null(text: str | None) -> str:
+    return "null" if text is None else _json_str(text)
+
+
 def _hit_json_text(hit: Hit) -> str:
-    title = "null" if hit.title is None else _json_str(hit.title)
     answers = ", ".join(f"[{int(a)}, {int(b)}]" for a, b in hit.answers)
+    loc = hit.locator
+    page = loc.label if loc is not None and loc.kind == "page" else None
+    section = loc.label if loc is not None and loc.kind == "section" else None
     return (
         f'{{"file": {_json_str(hit.file)}, "lines": [{int(hit.line_start)}, '
         f'{int(hit.line_end)}], "score": {_json_float(round(hit.score, 6))}, '
-        f'"text": {_json_str(hit.text)}, "title": {title}, "answers": [{answers}]}}'
+        f'"text": {_json_str(hit.text)}, "title": {_json_or_null(hit.title)}, '
+        f'"answers": [{answers}], "source": {_json_or_null(hit.source)}, '
+        f'"page": {_json_or_null(page)}, "section": {_json_or_null(section)}}}'
     )
 
 

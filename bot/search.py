@@ -37,6 +37,7 @@ from .analysis import terms
 from .answers import STRICT_KINDS, answer_spans
 from .corpus import Passage, reading_text
 from .dense import PassageVectors
+from .documents import Locator
 from .excerpt import Excerpt, make_excerpt, sentence_spans
 from .features import DEFAULT, Features
 from .index import BM25Index
@@ -85,6 +86,8 @@ class Hit:
     matched_terms: tuple[str, ...] = ()
     highlights: tuple[tuple[int, int], ...] = ()
     answers: tuple[tuple[int, int], ...] = ()
+    source: str | None = None  # the article's URL
+    locator: Locator | None = None  # the PDF page or the section the quote stands in
 
     @property
     def lines(self) -> tuple[int, int]:
@@ -592,6 +595,8 @@ class Searcher:
             matched_terms=tuple(sorted(ex.matched)),
             highlights=ex.highlights,
             answers=ex.answers,
+            source=art.source,
+            locator=art.locator(first_line),
         )
 
 

@@ -11,6 +11,7 @@ import mmap
 import os
 import re
 import shutil
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import Passage
+from .documents import Locator
 from .spelling import Lines, SpellIndex
 
 try:  # compiled helpers of the question path (bot/_native_query.c); optional, same results
@@ -41,10 +43,39 @@ RECENT_TEXTS = 64
 
 @dataclass(frozen=True, slots=True)
 class ArticleMeta:
+    """An article's file, title, date and number of passages; its source URL, format, and
+    the pages or sections of its extracted text: ``locators`` (first line, kind, label)."""
+
     file: str
     title: str | None
     date: str | None
     passages: int
+    source: str | None = None
+    format: str = "txt"
+    locators: tuple[tuple[int, str, str], ...] = ()
+
+    def locator(self, line: int) -> Locator | None:
+        """The page or section line ``line`` of the (extracted) text stands in, if known."""
+        if not self.locators:
+            return None
+        k = bisect_right([a for a, _, _ in self.locators], line) - 1
+        return Locator(self.locators[k][1], self.locators[k][2]) if k >= 0 else None
+
+    def row(self) -> list:
+        """The row ``articles.jsonl`` keeps (the first four fields alone for a plain article
+        without a source, as before)."""
+        if self.source is None and self.format == "txt" and not self.locators:
+            return [self.file, self.title, self.date, self.passages]
+        return [self.file, self.title, self.date, self.passages, self.source, self.format,
+                [list(x) for x in self.locators]]  # fmt: skip
+
+    @classmethod
+    def from_row(cls, row: Sequence) -> ArticleMeta:
+        if len(row) == 4:
+            return cls(*row)
+        file, title, date, passages, source, fmt, locators = row
+        return cls(file, title, date, passages, source, fmt,
+                   tuple((int(a), str(k), str(lb)) for a, k, lb in locators))  # fmt: skip
 
 
 class TextFile:
@@ -81,7 +112,11 @@ class ArticleRows(Sequence[list]):
             row = json.loads(self._lines[k])
         except ValueError:
             return list(self.UNKNOWN)
-        ok = isinstance(row, list) and len(row) == 4 and isinstance(row[0], str)
+        ok = isinstance(row, list) and len(row) in (4, 7) and isinstance(row[0], str)
+        if ok and len(row) == 7:
+            ok = isinstance(row[6], list) and all(
+                isinstance(x, list) and len(x) == 3 and isinstance(x[0], int) for x in row[6]
+            )
         return row if ok else list(self.UNKNOWN)
 
 
@@ -259,7 +294,7 @@ class PassageStore:
         if k < len(rows):
             row = rows[k]
             if row[0] == file:  # stored in file order
-                return ArticleMeta(*row)
+                return ArticleMeta.from_row(row)
         return self.article_meta(file)
 
     def article_meta(self, file: str) -> ArticleMeta:
@@ -271,5 +306,5 @@ class PassageStore:
     def _by_file(self) -> dict[str, ArticleMeta]:
         if self._articles is None:
             rows = (r for r in self._article_rows if r[0] is not None)
-            self._articles = {r[0]: ArticleMeta(*r) for r in rows}
+            self._articles = {r[0]: ArticleMeta.from_row(r) for r in rows}
         return self._articles

@@ -43,7 +43,11 @@ def test_ask_json_shape():
     assert obj["question"] == "What is LEMOA?"
     assert 1 <= len(obj["hits"]) <= 2
     for h in obj["hits"]:
-        assert set(h) == {"file", "lines", "score", "text", "title", "answers"}
+        assert set(h) == {"file", "lines", "score", "text", "title", "answers"} | {
+            "source",
+            "page",
+            "section",
+        }
         assert isinstance(h["score"], float) and h["lines"][0] <= h["lines"][1]
         assert "LEMOA" in h["text"]
 
@@ -150,7 +154,8 @@ def test_ask_conversation_reads_follow_ups_and_a_blank_line_starts_afresh():
     assert [o["question"] for o in out] == [m for m in msgs if m]
     assert [o["carried"] for o in out] == [[], ["LEMOA"], []]
     assert "(LEMOA) in 2016" in out[1]["hits"][0]["text"]
-    assert set(out[1]["hits"][0]) == {"file", "lines", "score", "text", "title", "answers"}
+    keys = {"file", "lines", "score", "text", "title", "answers", "source", "page", "section"}
+    assert set(out[1]["hits"][0]) == keys
     assert all("LEMOA" not in h["text"] for h in out[2]["hits"])
 
 

@@ -5,6 +5,7 @@ is a one-line error at start-up; files deleted or garbled while the bot runs are
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -274,17 +275,20 @@ def test_check_lists_the_problems_of_a_folder_without_a_usable_article(only_bad,
     assert f"0 article(s), 0 passage(s), {len(bad)} problem(s)" in r.stdout
 
 
-def test_only_txt_files_are_articles_and_check_names_the_others(tmp_path):
+def test_only_article_formats_are_read_and_check_names_the_other_files(tmp_path):
     folder = tmp_path / "corpus"
     folder.mkdir()
     (folder / "lighthouse.txt").write_text(LIGHTHOUSE, "utf-8")
     (folder / "submarines.md").write_text(SECRET, "utf-8")
+    (folder / "pens.rtf").write_text(SECRET.replace("1987", "1990"), "utf-8")
     r = run("ask", "--json", "--corpus", str(folder), "When were the submarine pens finished?")
-    assert r.returncode == 0 and '"hits": []' in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0, r.stderr
+    (hit,) = json.loads(r.stdout)["hits"]
+    assert hit["file"] == "submarines.md" and "1987" in hit["text"]
     r = run("check", "--corpus", str(folder), env=_env(tmp_path))
     assert r.returncode == 0, r.stdout
-    assert "ignored: submarines.md: not a .txt file" in r.stdout
-    assert "1 article(s)" in r.stdout
+    assert "ignored: pens.rtf: not an article file (.docx, .htm, .html," in r.stdout
+    assert "2 article(s)" in r.stdout
 
 
 def test_corpus_path_that_is_a_file_says_it_is_not_a_folder(tmp_path):

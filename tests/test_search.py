@@ -176,7 +176,11 @@ def test_json_hit_shape(engine):
     hits = engine.search("What is LEMOA?")
     obj = json.loads(json.dumps({"question": "q", "hits": [hit_json(h) for h in hits]}))
     h = obj["hits"][0]
-    assert set(h) == {"file", "lines", "score", "text", "title", "answers"}
+    assert set(h) == {"file", "lines", "score", "text", "title", "answers"} | {
+        "source",
+        "page",
+        "section",
+    }
     assert isinstance(h["lines"], list) and len(h["lines"]) == 2
 
 
