@@ -53,7 +53,7 @@ from ..render import (
     render_unanswered,
 )
 from ..search import Answer
-from . import paging
+from . import paging, uploads
 from .policies import admin_only, private_report, rate_limited
 from .state import BotState, state_of
 
@@ -664,7 +664,14 @@ def register(app: Application, state: BotState) -> None:
     app.add_handler(CommandHandler("ask", on_ask))
     app.add_handler(CommandHandler("reload", on_reload))
     app.add_handler(CommandHandler("stats", on_stats))
+    app.add_handler(CommandHandler("add", uploads.on_add))
+    app.add_handler(CommandHandler("remove", uploads.on_remove))
     app.add_handler(MessageHandler(caption_ask, on_ask))
+    # a file from an admin is an article to add; from anyone else, its caption is a question
+    document = private & filters.Document.ALL
+    admins = filters.User(user_id=state.settings.admin_user_ids)
+    app.add_handler(MessageHandler(document & admins, uploads.on_document))
+    app.add_handler(MessageHandler(document & ~filters.CAPTION, uploads.on_document_refused))
     app.add_handler(MessageHandler(private & caption_cmd & ~caption_ask, on_caption_command))
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(private & question, on_private_text))
