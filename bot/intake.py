@@ -30,7 +30,9 @@ from pathlib import Path
 
 from .corpus import ARTICLE_SUFFIX, Article, CorpusProblem, load_article
 
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # Bot API getFile: "files of up to 20MB in size"
+# Bot API getFile: "bots can download files of up to 20MB in size"; a URL is held to the same.
+# Beyond it the corpus reader's own limits (MAX_FILE_BYTES) apply, with its reason.
+UPLOAD_LIMIT = 20 * 1024 * 1024
 STAGING_PREFIX = ".upload-"
 REMOVED_FOLDER = ".removed"
 STALE_STAGING_SECONDS = 3600.0  # a staging folder this old was left by a stopped bot
@@ -94,12 +96,6 @@ class Refused(Exception):
 def readable_suffixes() -> tuple[str, ...]:
     """The suffixes of the files the corpus reader reads (lower case)."""
     return (ARTICLE_SUFFIX,)
-
-
-def upload_limit(max_file_bytes: int) -> int:
-    """The largest file that can be added: Telegram's download limit, or MAX_FILE_BYTES (the
-    corpus reader's, beyond which the file would be skipped) when that is lower."""
-    return min(TELEGRAM_DOWNLOAD_LIMIT, max_file_bytes)
 
 
 def megabytes(n: int) -> str:

@@ -56,8 +56,6 @@ def overrides(corpus_copy: Path, tmp_path: Path) -> dict[str, object]:
         "index_dir": tmp_path / "index",
         "vector_dir": VECTORS,
         "admin_user_ids": frozenset({ADMIN}),
-        # above Telegram's 20 MB, so that Telegram's limit is the one a 30 MB file meets
-        "max_file_bytes": 64 * 1024 * 1024,
     }
 
 

@@ -38,7 +38,7 @@ IN_PRIVATE = "what you add or remove would show in the group"
 
 def usage(state: BotState) -> str:
     kinds = ", ".join(intake.readable_suffixes())
-    limit = intake.megabytes(intake.upload_limit(state.settings.max_file_bytes))
+    limit = intake.megabytes(intake.UPLOAD_LIMIT)
     return (
         f"Send me an article as a file ({kinds}; up to {limit}), or "
         "<code>/add https://…</code> to fetch one. <code>/remove FILE</code> takes one out."
@@ -61,10 +61,9 @@ async def admit(state: BotState, staged: Path, source: str | None) -> str:
     reply. Refused, with the corpus as it was, when anything fails."""
     settings = state.settings
     folder = settings.corpus_dir
-    limit = intake.upload_limit(settings.max_file_bytes)
     size = staged.stat().st_size
-    if size > limit:
-        raise Refused(too_big(size, limit))
+    if size > intake.UPLOAD_LIMIT:
+        raise Refused(too_big(size))
     if size == 0:
         raise Refused(f"{staged.name} is empty.")
     with staged.open("rb") as fh:
@@ -110,15 +109,11 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def too_big(size: int | None, limit: int) -> str:
-    """Why a file of ``size`` bytes (None: unknown, but over ``limit``) is not added."""
-    why = (
-        "Telegram lets bots download files of up to"
-        if limit == intake.TELEGRAM_DOWNLOAD_LIMIT
-        else "the limit (MAX_FILE_BYTES) is"
-    )
+def too_big(size: int | None) -> str:
+    """Why a file of ``size`` bytes (None: not known, but too big) is not added."""
     what = f"is {intake.megabytes(size)}" if size is not None else "is too big"
-    return f"the file {what}; {why} {intake.megabytes(limit)}."
+    limit = intake.megabytes(intake.UPLOAD_LIMIT)
+    return f"the file {what}; Telegram lets bots download files of up to {limit}."
 
 
 def document_name(doc: Document) -> str:
@@ -129,22 +124,21 @@ def document_name(doc: Document) -> str:
 
 async def add_document(state: BotState, bot: Bot, doc: Document) -> str:
     """Download a document sent to the bot and :func:`admit` it; the reply."""
-    limit = intake.upload_limit(state.settings.max_file_bytes)
     name = document_name(doc)
     intake.check_suffix(name)
-    if doc.file_size and doc.file_size > limit:
-        raise Refused(too_big(doc.file_size, limit))
+    if doc.file_size and doc.file_size > intake.UPLOAD_LIMIT:
+        raise Refused(too_big(doc.file_size))
     try:
         file = await bot.get_file(doc.file_id)
     except BadRequest as exc:
         if "too big" in exc.message.lower():
-            raise Refused(too_big(doc.file_size, intake.TELEGRAM_DOWNLOAD_LIMIT)) from None
+            raise Refused(too_big(doc.file_size)) from None
         raise Refused(f"Telegram did not hand the file over ({scrub(exc.message)}).") from None
     except TelegramError as exc:
         why = scrub(exc.message)
         raise Refused(f"I could not reach Telegram ({why}); send it again.") from None
-    if file.file_size and file.file_size > limit:
-        raise Refused(too_big(file.file_size, limit))
+    if file.file_size and file.file_size > intake.UPLOAD_LIMIT:
+        raise Refused(too_big(file.file_size))
     with intake.staging(state.settings.corpus_dir) as where:
         staged = where / name
         try:
@@ -173,10 +167,9 @@ def url_file_name(url: str, filename: str | None, content_type: str) -> str:
 
 async def add_url(state: BotState, url: str) -> str:
     """Fetch ``url`` (:func:`bot.fetch.fetch`) and :func:`admit` it; the reply."""
-    limit = intake.upload_limit(state.settings.max_file_bytes)
     with intake.staging(state.settings.corpus_dir) as where:
         try:
-            got = await fetch(url, where / "download.part", limit)
+            got = await fetch(url, where / "download.part", intake.UPLOAD_LIMIT)
         except FetchRefused as exc:
             raise Refused(str(exc).rstrip(".") + ".") from None
         name = url_file_name(got.url, got.filename, got.content_type)
