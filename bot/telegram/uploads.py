@@ -86,7 +86,10 @@ async def admit(state: BotState, staged: Path, source: str | None) -> str:
     if meta is None:  # read alone it held an article, beside the others only furniture
         why = next((p.reason for p in state.engine.problems if p.file == name), "not indexed")
         intake.unplace(folder, name)
-        await reindex(state)
+        try:
+            await reindex(state)
+        except Exception:  # the engine serving never held the file: nothing is wrong with it
+            log.exception("re-indexing without %s failed", name)
         raise Refused(f"{staged.name} was not indexed: {why}.")
     log.info("added %s (%d passages)", name, meta.passages)
     parts = [f"Added: <b>{esc(meta.title or name)}</b> — {plural(meta.passages, 'passage')}"]
