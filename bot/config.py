@@ -18,6 +18,7 @@ from .features import Features
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"  # files sent to the bot, by getFile
 MIN_TOP, MAX_TOP = 1, 10  # hits per answer: TOP_HITS and --top
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 
@@ -82,6 +83,7 @@ def _float(name: str, raw: str, lo: float, hi: float) -> float:
 class Settings:
     token: str | None = None
     base_url: str = DEFAULT_BASE_URL
+    base_file_url: str = DEFAULT_BASE_FILE_URL
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / ".cache"
     log_level: str = "INFO"
@@ -127,7 +129,9 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
             "TELEGRAM_BOT_TOKEN is malformed: expected the form 123456789:ABC... from @BotFather"
         )
     base_url = get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL
-    _check_base_url(base_url)
+    _check_base_url("TELEGRAM_BASE_URL", base_url)
+    base_file_url = get("TELEGRAM_BASE_FILE_URL") or file_url_of(base_url)
+    _check_base_url("TELEGRAM_BASE_FILE_URL", base_file_url)
     level = (get("LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
@@ -152,6 +156,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
     return Settings(
         token=token,
         base_url=base_url,
+        base_file_url=base_file_url,
         corpus_dir=Path(corpus) if corpus else PROJECT_ROOT / "corpus",
         index_dir=Path(index) if index else PROJECT_ROOT / ".cache",
         log_level=level,
@@ -186,13 +191,25 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
     )
 
 
-def _check_base_url(url: str) -> None:
+def file_url_of(base_url: str) -> str:
+    """Where a Bot API server at ``base_url`` serves files (``/file/bot<token>/<file_path>``):
+    Telegram's own for Telegram, else the same server with ``file/`` before the final ``bot``
+    (how telegram-bot-api and the tests' stand-in serve them)."""
+    if base_url == DEFAULT_BASE_URL:
+        return DEFAULT_BASE_FILE_URL
+    if not base_url.endswith("/bot"):
+        raise ConfigError(
+            "TELEGRAM_BASE_FILE_URL is needed: TELEGRAM_BASE_URL does not end in /bot, so "
+            f"where its server serves files cannot be derived (got {base_url!r})"
+        )
+    return base_url[: -len("bot")] + "file/bot"
+
+
+def _check_base_url(name: str, url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"TELEGRAM_BASE_URL must be an http:// or https:// URL with a host, got {url!r}"
-        )
+        raise ConfigError(f"{name} must be an http:// or https:// URL with a host, got {url!r}")
     try:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise ConfigError(f"TELEGRAM_BASE_URL has a malformed port: {url!r}") from None
+        raise ConfigError(f"{name} has a malformed port: {url!r}") from None

@@ -53,6 +53,31 @@ def test_a_base_url_without_a_host_is_refused(url):
         load_settings({"TELEGRAM_BASE_URL": url}, dotenv=Path("/nonexistent"))
 
 
+@pytest.mark.parametrize(
+    ("env", "file_url"),
+    [
+        ({}, "https://api.telegram.org/file/bot"),
+        ({"TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot"}, "http://127.0.0.1:8081/file/bot"),
+        (
+            {
+                "TELEGRAM_BASE_URL": "https://tg.example.org/api/",
+                "TELEGRAM_BASE_FILE_URL": "https://files.example.org/",
+            },
+            "https://files.example.org/",
+        ),
+    ],
+)
+def test_where_files_are_downloaded_from_follows_the_bot_api_server(env, file_url):
+    assert load_settings(env, dotenv=Path("/nonexistent")).base_file_url == file_url
+
+
+def test_a_file_url_that_cannot_be_derived_or_is_malformed_is_refused():
+    with pytest.raises(ConfigError, match="TELEGRAM_BASE_FILE_URL is needed"):
+        load_settings({"TELEGRAM_BASE_URL": "https://tg.example.org/api/"}, Path("/nonexistent"))
+    with pytest.raises(ConfigError, match="TELEGRAM_BASE_FILE_URL must be an http"):
+        load_settings({"TELEGRAM_BASE_FILE_URL": "file:///tmp"}, Path("/nonexistent"))
+
+
 def test_the_bot_process_refuses_a_base_url_without_a_host(tmp_path):
     env = {
         "PATH": "/usr/bin:/bin",

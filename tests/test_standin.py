@@ -697,3 +697,51 @@ def test_ptb_application_polling(botapi: BotAPIStandIn, chat: dict):
     assert edited["text"] == "more!" and "reply_markup" not in edited
     assert botapi.pending_updates() == [] and botapi.callback_answers
     assert not [c for c in botapi.calls if c.status not in (200, 499)], botapi.dump()
+
+
+# -- files users send: getFile and downloads ------------------------------------------------------
+
+
+def test_a_sent_document_is_fetched_with_get_file_then_downloaded(botapi, chat):
+    msg = botapi.send_document(chat, b"%PDF-1.7\nhello", "Report.PDF", "application/pdf")
+    doc = msg["document"]
+    assert doc["file_name"] == "Report.PDF" and doc["file_size"] == 14
+    got = ok(call(botapi, "getFile", file_id=doc["file_id"]))
+    assert got["file_path"].startswith("documents/file_") and got["file_path"].endswith(".pdf")
+    assert got["file_size"] == 14 and got["file_unique_id"] == doc["file_unique_id"]
+    r = HTTP.get(f"{botapi.url}/file/bot{botapi.token}/{got['file_path']}")
+    assert r.status_code == 200 and r.content == b"%PDF-1.7\nhello"
+    assert [c.method for c in botapi.calls] == ["getFile", "download"]
+
+
+def test_downloads_need_the_token_and_a_path_get_file_issued(botapi, chat):
+    doc = botapi.send_document(chat, b"text", "a.txt")["document"]
+    never_issued = HTTP.get(f"{botapi.url}/file/bot{botapi.token}/documents/file_1.txt")
+    assert never_issued.status_code == 404
+    path = ok(call(botapi, "getFile", file_id=doc["file_id"]))["file_path"]
+    wrong = HTTP.get(f"{botapi.url}/file/bot123456:WRONG-token_abcdefghijklmnopqrstu/{path}")
+    assert wrong.status_code == 404 and wrong.json()["description"] == "Not Found"
+    assert error(call(botapi, "getFile", file_id="nope")) == "Bad Request: invalid file_id"
+
+
+def test_get_file_refuses_files_over_20_mb_like_telegram(botapi, chat):
+    big = botapi.send_document(chat, bytes(20 * 1024 * 1024 + 1), "big.pdf", size_known=False)
+    assert "file_size" not in big["document"]
+    assert error(call(botapi, "getFile", file_id=big["document"]["file_id"])) == (
+        "Bad Request: file is too big"
+    )
+    edge = botapi.send_document(chat, bytes(20 * 1024 * 1024), "edge.pdf")["document"]
+    assert ok(call(botapi, "getFile", file_id=edge["file_id"]))["file_size"] == 20 * 1024 * 1024
+
+
+def test_ptb_downloads_from_its_base_file_url(botapi, chat):
+    doc = botapi.send_document(chat, "Ünïcode article".encode(), "ä b.txt")["document"]
+
+    async def main() -> bytes:
+        async with Bot(
+            botapi.token, base_url=botapi.url + "/bot", base_file_url=botapi.url + "/file/bot"
+        ) as bot:
+            file = await bot.get_file(doc["file_id"])
+            return bytes(await file.download_as_bytearray())
+
+    assert asyncio.run(main()).decode() == "Ünïcode article"

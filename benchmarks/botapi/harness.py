@@ -47,6 +47,7 @@ class RunningBot:
             Settings(),
             token=standin.token,
             base_url=standin.url + "/bot",
+            base_file_url=standin.url + "/file/bot",
             **defaults,  # type: ignore[arg-type]
         )
         self.engine = engine

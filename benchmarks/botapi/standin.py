@@ -6,6 +6,10 @@
 parsing, UTF-16 length limits, reply/thread/query checks, ``getUpdates`` conflicts, ...) and lets
 tests inject faults (429, 5xx, dropped connections, API down).
 
+Files users send (:meth:`BotAPIStandIn.send_document`) are fetched as from Telegram: ``getFile``,
+which refuses files over Telegram's 20 MB download limit ("file is too big"), then ``GET
+/file/bot<TOKEN>/<file_path>`` (PTB: ``base_file_url=f"{standin.url}/file/bot"``).
+
 Request encoding: PTB 22.8 (``HTTPXRequest.do_request``) sends ``data=RequestData.json_parameters``
 and ``files=RequestData.multipart_data`` via httpx, i.e. ``application/x-www-form-urlencoded``
 (or ``multipart/form-data`` when uploading files) where string parameters are sent raw and every
@@ -410,6 +414,8 @@ GROUP_ANONYMOUS_BOT: JSON = {
     "username": "GroupAnonymousBot",
 }
 _QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: "bots can download files of up to 20MB in size"
+DOWNLOAD = "download"  # how file downloads appear in ``calls`` (and the name ``inject`` takes)
 
 
 def _check_utf8(value: Any) -> None:
@@ -570,6 +576,8 @@ class BotAPIStandIn:
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._callback_queries: dict[str, JSON] = {}
         self._inline_queries: dict[str, JSON] = {}
+        self._files: dict[str, JSON] = {}  # by file_id: what users sent, with its bytes
+        self._file_paths: dict[str, str] = {}  # file_path (issued by getFile) -> file_id
         self._calls: list[Call] = []
         self._sent: list[JSON] = []
         self._inline_answers: list[JSON] = []
@@ -588,7 +596,7 @@ class BotAPIStandIn:
             )
             for name in _words(
                 "getMe getUpdates setWebhook deleteWebhook setMyCommands sendMessage "
-                "editMessageText answerCallbackQuery answerInlineQuery leaveChat"
+                "editMessageText answerCallbackQuery answerInlineQuery leaveChat getFile"
             )
         }
 
@@ -730,8 +738,9 @@ class BotAPIStandIn:
 
     def _handle(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes, dict[str, str]]:
         parts = urllib.parse.urlsplit(path)
+        download = re.fullmatch(r"/file/bot([^/]*)/(.+)", parts.path)
         match = re.fullmatch(r"/bot([^/]*)/([^/]+)", parts.path)
-        method = match[2] if match else parts.path
+        method = DOWNLOAD if download else match[2] if match else parts.path
         with self._lock:
             down = self._down
         if down == "hang":
@@ -747,6 +756,9 @@ class BotAPIStandIn:
             self._record(method, {}, 502)
             html = b"<html><head><title>502 Bad Gateway</title></head></html>\r\n"
             return 502, html, {"Content-Type": "text/html"}
+        if download:
+            # PTB percent-encodes the whole path (the token's ":" too), as a browser may
+            return self._download(*(urllib.parse.unquote(part) for part in download.groups()))
         status, payload, retry, view = 200, None, None, {}
         try:
             if not match or not re.fullmatch(r"\d+:[\w-]+", match[1]):
@@ -794,6 +806,24 @@ class BotAPIStandIn:
         if retry is not None:
             headers_out["Retry-After"] = str(retry)
         return status, data, headers_out
+
+    def _download(self, token: str, file_path: str) -> tuple[int, bytes, dict[str, str]]:
+        """``GET /file/bot<token>/<file_path>``: the file's bytes, for a path getFile issued."""
+        view = {"file_path": file_path}
+        with self._lock:
+            stored = self._files.get(self._file_paths.get(file_path, ""))
+        fault = self._take_fault(DOWNLOAD)
+        if fault and fault.drop_connection:
+            self._record(DOWNLOAD, view, 0)
+            raise _Drop()
+        if token != self.token or self.revoked or stored is None or fault:
+            status = fault.status if fault else 404
+            self._record(DOWNLOAD, view, status)
+            answer = {"ok": False, "error_code": status, "description": "Not Found"}
+            data = json.dumps(answer).encode()
+            return status, data, {"Content-Type": "application/json"}
+        self._record(DOWNLOAD, view, 200)
+        return 200, stored["data"], {"Content-Type": "application/octet-stream"}
 
     def _raise_fault(self, fault: _Fault, method: str, view: dict[str, Any]) -> None:
         if fault.drop_connection:
@@ -1351,6 +1381,28 @@ class BotAPIStandIn:
             self._cond.notify_all()
         return True
 
+    def _m_get_file(self, p: dict[str, str]) -> JSON:
+        file_id = p.get("file_id", "")
+        if not file_id:
+            raise _bad("file_id not specified")
+        with self._lock:
+            stored = self._files.get(file_id)
+            if stored is None:
+                raise _bad("invalid file_id")
+            if len(stored["data"]) > DOWNLOAD_LIMIT:
+                raise _bad("file is too big")
+            if stored["file_path"] is None:  # as Telegram's: a folder by kind, the suffix kept
+                name = stored.get("file_name") or ""
+                suffix = name[name.rfind(".") :].lower() if "." in name else ""
+                stored["file_path"] = f"documents/file_{next(self._ids)}{suffix}"
+                self._file_paths[stored["file_path"]] = file_id
+            return {
+                "file_id": file_id,
+                "file_unique_id": stored["file_unique_id"],
+                "file_size": len(stored["data"]),
+                "file_path": stored["file_path"],
+            }
+
     def _m_leave_chat(self, p: dict[str, str]) -> bool:
         with self._lock:
             chat = self._chat(p.get("chat_id"))
@@ -1560,6 +1612,50 @@ class BotAPIStandIn:
                 {"file_id": f"photo-{n}-{w}", "file_unique_id": f"p{n}{w}", "width": w, "height": w}
                 for w in (90, 800)
             ]
+            if caption:
+                msg["caption"] = caption
+                entities = self._auto_entities(caption)
+                if entities:
+                    msg["caption_entities"] = entities
+            if self._reaches_bot(msg):
+                self._enqueue({"message": copy.deepcopy(msg)})
+            else:
+                self.filtered_by_privacy.append(copy.deepcopy(msg))
+            return copy.deepcopy(msg)
+
+    def send_document(
+        self,
+        chat: JSON | int,
+        data: bytes,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        from_user: JSON | int | None = None,
+        size_known: bool = True,
+    ) -> JSON:
+        """A user sends a file (``data``) as a document, named ``file_name`` with ``mime_type``
+        (as the user's app sets them: neither is checked); ``size_known=False`` leaves out
+        ``file_size`` (optional in the Bot API). The bot fetches it with getFile and a download
+        (``calls`` record those as ``getFile`` and ``download``)."""
+        chat_obj = self._chat(chat)
+        with self._lock:
+            sender = self._user(from_user, chat_obj)
+            msg = self._new_message(chat_obj, sender, "", [])
+            del msg["text"]
+            n = next(self._ids)
+            document: JSON = {"file_id": f"BQACAgIAAxkBAAI{n:08d}", "file_unique_id": f"AgAD{n}"}
+            if file_name is not None:
+                document["file_name"] = file_name
+            if mime_type is not None:
+                document["mime_type"] = mime_type
+            if size_known:
+                document["file_size"] = len(data)
+            self._files[document["file_id"]] = {
+                **document,
+                "data": bytes(data),
+                "file_path": None,
+            }
+            msg["document"] = document
             if caption:
                 msg["caption"] = caption
                 entities = self._auto_entities(caption)

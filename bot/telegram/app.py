@@ -59,6 +59,7 @@ def build_application(settings: Settings, pacer: SendPacer) -> Application:
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

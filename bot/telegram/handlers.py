@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 
 from telegram import (
     BotCommand,
@@ -55,7 +53,8 @@ from ..render import (
     render_unanswered,
 )
 from ..search import Answer
-from . import paging
+from . import paging, uploads
+from .policies import admin_only, private_report, rate_limited
 from .state import BotState, state_of
 
 log = logging.getLogger("bot.telegram")
@@ -87,87 +86,10 @@ CAPTION_COMMAND = (
 ASK_USAGE = "Add a question after /ask, e.g. <code>/ask who signed the agreement?</code>"
 NEW_TOPIC = "Starting afresh: your next question is read on its own."
 NOT_ALLOWED_HERE = "Sorry, this bot is not available in this chat."
-RATE_LIMITED = "You're asking faster than I can answer — please wait a few seconds."
 PRESSED_TOO_FAST = "Too many presses — please wait a few seconds."
-NOT_ALLOWED = "Sorry, that command is not available to you."
 STALE_BUTTON = "This button has expired — please ask the question again."
 NO_MORE = "No more passages answer that."
 ERROR_TEXT = "Sorry, something went wrong while answering. Please try again."
-
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-
-
-def admin_only(func: Handler) -> Handler:
-    """Non-admins get a refusal that says nothing more."""
-
-    @functools.wraps(func)
-    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user = update.effective_user
-        msg = update.effective_message
-        if msg is None:
-            return
-        if user is None or user.id not in state_of(context).settings.admin_user_ids:
-            await msg.reply_text(NOT_ALLOWED)
-            return
-        await func(update, context)
-
-    return wrapper
-
-
-def private_report(why: str) -> Callable[[Handler], Handler]:
-    """An admin report answers only in a private chat; in a group it would show the whole group
-    what only admins may see, so the admin is told ``why`` instead (under :func:`admin_only`:
-    anyone else gets its usual refusal)."""
-
-    def decorate(func: Handler) -> Handler:
-        @functools.wraps(func)
-        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            chat, msg = update.effective_chat, update.effective_message
-            if msg is None:
-                return
-            if chat is None or chat.type != ChatType.PRIVATE:
-                await msg.reply_text(f"Ask me this in a private chat: {why}.")
-                return
-            await func(update, context)
-
-        return wrapper
-
-    return decorate
-
-
-def sender_key(msg: Message) -> int:
-    """Whom a message counts against: the user, or for anonymous admins and channels posting
-    in a group, the chat they post as (they all share Telegram's one GroupAnonymousBot id)."""
-    if msg.sender_chat is not None:
-        return msg.sender_chat.id
-    return msg.from_user.id if msg.from_user else msg.chat_id
-
-
-async def limited(state: BotState, msg: Message) -> bool:
-    """True when ``msg``'s sender is over the question limit (one notice, then silence)."""
-    key = sender_key(msg)
-    verdict = state.questions.check(key)
-    if verdict == "ok":
-        return False
-    if verdict == "notify":
-        await msg.reply_text(RATE_LIMITED, do_quote=True)
-    log.info("rate limit: %s message from %s", verdict, key)
-    return True
-
-
-def rate_limited(func: Handler) -> Handler:
-    """Every message the bot replies to counts against its sender's question limit: questions
-    and every command alike (one notice, then silence). Outermost, so refusals count too."""
-
-    @functools.wraps(func)
-    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        msg = update.effective_message
-        if msg is None or await limited(state_of(context), msg):
-            return
-        await func(update, context)
-
-    return wrapper
 
 
 # -- answering ---------------------------------------------------------------------------------
@@ -757,7 +679,14 @@ def register(app: Application, state: BotState) -> None:
     app.add_handler(CommandHandler("ask", on_ask))
     app.add_handler(CommandHandler("reload", on_reload))
     app.add_handler(CommandHandler("stats", on_stats))
+    app.add_handler(CommandHandler("add", uploads.on_add))
+    app.add_handler(CommandHandler("remove", uploads.on_remove))
     app.add_handler(MessageHandler(caption_ask, on_ask))
+    # a file from an admin is an article to add; from anyone else, its caption is a question
+    document = private & filters.Document.ALL
+    admins = filters.User(user_id=state.settings.admin_user_ids)
+    app.add_handler(MessageHandler(document & admins, uploads.on_document))
+    app.add_handler(MessageHandler(document & ~filters.CAPTION, uploads.on_document_refused))
     app.add_handler(MessageHandler(private & caption_cmd & ~caption_ask, on_caption_command))
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(private & question, on_private_text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ class BotState:
     settings: Settings
     journal: Journal
     reload: Callable[[bool], Awaitable[str]] | None = None  # the background reloader
+    corpus_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one upload/removal at once
     stats: Stats = field(default_factory=Stats)
     username: str = ""
     bot_id: int = 0
