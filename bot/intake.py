@@ -28,7 +28,8 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from .corpus import ARTICLE_SUFFIX, Article, CorpusProblem, load_article
+from .corpus import Article, CorpusProblem, load_article
+from .documents import SUPPORTED_SUFFIXES
 
 # Bot API getFile: "bots can download files of up to 20MB in size"; a URL is held to the same.
 # Beyond it the corpus reader's own limits (MAX_FILE_BYTES) apply, with its reason.
@@ -95,7 +96,7 @@ class Refused(Exception):
 
 def readable_suffixes() -> tuple[str, ...]:
     """The suffixes of the files the corpus reader reads (lower case)."""
-    return (ARTICLE_SUFFIX,)
+    return tuple(sorted(SUPPORTED_SUFFIXES))
 
 
 def megabytes(n: int) -> str:

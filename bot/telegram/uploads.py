@@ -74,7 +74,8 @@ async def admit(state: BotState, staged: Path, source: str | None) -> str:
     same = await asyncio.to_thread(intake.same_file_in, folder, staged)
     if same is not None:
         return f"Already in the corpus as <code>{esc(same)}</code>; nothing changed."
-    await asyncio.to_thread(intake.check_document, staged, settings.max_file_bytes)
+    article = await asyncio.to_thread(intake.check_document, staged, settings.max_file_bytes)
+    source = article.source or source
     name = await asyncio.to_thread(intake.place, staged, folder)
     try:
         await reindex(state)
